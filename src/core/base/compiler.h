@@ -1,0 +1,25 @@
+/* Compiler helpers shared by every layer. */
+#ifndef VS_COMPILER_H
+#define VS_COMPILER_H
+
+#include <stddef.h>
+
+#define vs_likely(x) __builtin_expect(!!(x), 1)
+#define vs_unlikely(x) __builtin_expect(!!(x), 0)
+
+#define VS_CACHE_LINE 64
+#define vs_cache_aligned __attribute__((aligned(VS_CACHE_LINE)))
+
+#define vs_container_of(ptr, type, member) \
+    ((type *)((char *)(ptr) - offsetof(type, member)))
+
+#define vs_array_size(a) (sizeof(a) / sizeof((a)[0]))
+#define vs_min(a, b) ((a) < (b) ? (a) : (b))
+#define vs_max(a, b) ((a) > (b) ? (a) : (b))
+#define vs_align_up(x, a) ((((x) + (a) - 1) / (a)) * (a))
+
+#define vs_unused __attribute__((unused))
+#define vs_printf_like(f, a) __attribute__((format(printf, f, a)))
+#define vs_constructor __attribute__((constructor))
+
+#endif

@@ -1,0 +1,3 @@
+include src/tools/verve_run.mk
+include src/tools/verve_perf.mk
+include src/tools/verve_info.mk

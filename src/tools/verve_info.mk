@@ -1,0 +1,1 @@
+# verve_info: filled in by its owner

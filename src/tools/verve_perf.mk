@@ -1,0 +1,1 @@
+# verve_perf: filled in by its owner

@@ -1,0 +1,1 @@
+# verve_run: filled in by its owner

@@ -1,0 +1,1 @@
+# shm transport sources: filled in by its owner

@@ -1,0 +1,4 @@
+if HAVE_CMOCKA
+include test/unit/core/local.mk
+include test/unit/transports/shm/local.mk
+endif

@@ -1,0 +1,1 @@
+# unit tests of the shm transport: filled in by its owner
