@@ -1,1 +1,9 @@
-# filled in by its owner
+libverve_core_la_SOURCES += \
+    src/am/va_wire.h \
+    src/am/va_am.h \
+    src/am/va_rma.h \
+    src/am/va_handlers.c \
+    src/am/va_am_send.c \
+    src/am/va_am_recv.c \
+    src/am/va_rma.c \
+    src/am/va_rma_emul.c

@@ -1,7 +1,7 @@
 /*
  * The one hash map: open addressing with linear probing, 64-bit keys to
- * pointers. Key 0 is reserved (empty slot marker is separate, so any key
- * works except that a NULL value means "absent" for vs_hash_get).
+ * pointers. Every key value is allowed (emptiness is marked by a NULL value,
+ * not by a reserved key), which is why values must not be NULL.
  */
 #ifndef VS_HASH_H
 #define VS_HASH_H

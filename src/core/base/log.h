@@ -5,6 +5,8 @@
 #ifndef VS_LOG_H
 #define VS_LOG_H
 
+#include <verve_config.h>
+#include <verve/verve_status.h>
 #include "compiler.h"
 
 typedef enum vs_log_level {
@@ -21,7 +23,13 @@ extern vs_log_level_t vs_log_level;
 
 void vs_log_write(vs_log_level_t level, const char *file, int line,
                   const char *fmt, ...) vs_printf_like(4, 5);
+/* Lower-case name ("warn"); "unknown" when out of range. */
 const char *vs_log_level_name(vs_log_level_t level);
+
+/* Sets the level from VERVE_LOG_LEVEL. A constructor already applied a
+ * valid value silently; this call, made at context creation, reports a
+ * malformed one. Calling it again re-reads the same variable. */
+verve_status_t vs_log_init(void);
 
 #define vs_log(level, ...) \
     do { \
@@ -38,7 +46,14 @@ const char *vs_log_level_name(vs_log_level_t level);
 #ifdef VS_ENABLE_TRACE
 #define vs_trace(...) vs_log(VS_LOG_TRACE, __VA_ARGS__)
 #else
-#define vs_trace(...) do { } while (0)
+/* Compiled out, but still type-checked, and its arguments still count as
+ * used, so a variable only traced does not warn in release builds. */
+#define vs_trace(...) \
+    do { \
+        if (0) { \
+            vs_log_write(VS_LOG_TRACE, __FILE__, __LINE__, __VA_ARGS__); \
+        } \
+    } while (0)
 #endif
 
 #endif

@@ -6,8 +6,30 @@
 #define VS_MPOOL_H
 
 #include <stddef.h>
-#include "compiler.h"
+#include <verve_config.h>
 #include <verve/verve_status.h>
+#include "compiler.h"
+
+/* An element on the free list is marked inaccessible, so that a use after
+ * vs_mpool_put is reported by ASan (sanitizer builds) or valgrind (debug
+ * builds) instead of silently corrupting the next user's object. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define vs_mpool_mark_free(obj, size) ASAN_POISON_MEMORY_REGION(obj, size)
+#define vs_mpool_mark_used(obj, size) ASAN_UNPOISON_MEMORY_REGION(obj, size)
+#elif defined(VS_ENABLE_TRACE) && defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define vs_mpool_mark_free(obj, size) \
+    VALGRIND_MAKE_MEM_NOACCESS(obj, size)
+#define vs_mpool_mark_used(obj, size) \
+    VALGRIND_MAKE_MEM_UNDEFINED(obj, size)
+#endif
+#endif
+#ifndef vs_mpool_mark_free
+#define vs_mpool_mark_free(obj, size) ((void)(obj), (void)(size))
+#define vs_mpool_mark_used(obj, size) ((void)(obj), (void)(size))
+#endif
 
 typedef struct vs_mpool vs_mpool_t;
 
@@ -48,6 +70,7 @@ static inline void *vs_mpool_get(vs_mpool_t *mp)
     mp->free_list = elem->next;
     elem->pool = mp;
     ++mp->num_in_use;
+    vs_mpool_mark_used(elem + 1, mp->elem_size);
     return elem + 1;
 }
 
@@ -55,6 +78,7 @@ static inline void vs_mpool_put(void *obj)
 {
     vs_mpool_elem_t *elem = (vs_mpool_elem_t *)obj - 1;
     vs_mpool_t *mp = elem->pool;
+    vs_mpool_mark_free(obj, mp->elem_size);
     elem->next = mp->free_list;
     mp->free_list = elem;
     --mp->num_in_use;

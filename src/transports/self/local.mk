@@ -1,1 +1,3 @@
-# self transport sources
+libverve_core_la_SOURCES += \
+    src/transports/self/self_iface.c \
+    src/transports/self/self_mem.c

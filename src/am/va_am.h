@@ -1,0 +1,25 @@
+/* Protocol-layer internals shared by its files. */
+#ifndef VA_AM_H
+#define VA_AM_H
+
+#include "core/ve_types.h"
+#include "va_wire.h"
+
+/* Sends a small reply (ATS or RMA reply) on ep, queueing it when the
+ * transport is full. */
+void va_send_reply(ve_ep_t *ep, uint8_t am_id, const va_reply_t *reply);
+
+void va_eager_handler(void *arg, void *data, size_t length, uint64_t src_uid);
+void va_rts_handler(void *arg, void *data, size_t length, uint64_t src_uid);
+void va_ats_handler(void *arg, void *data, size_t length, uint64_t src_uid);
+void va_put_handler(void *arg, void *data, size_t length, uint64_t src_uid);
+void va_get_req_handler(void *arg, void *data, size_t length,
+                        uint64_t src_uid);
+void va_get_reply_handler(void *arg, void *data, size_t length,
+                          uint64_t src_uid);
+void va_amo_req_handler(void *arg, void *data, size_t length,
+                        uint64_t src_uid);
+void va_rma_reply_handler(void *arg, void *data, size_t length,
+                          uint64_t src_uid);
+
+#endif

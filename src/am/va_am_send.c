@@ -1,0 +1,280 @@
+/*
+ * AM send. Three protocols, chosen by size and the lane's capabilities:
+ * eager short (header and payload inline in one transport message, no
+ * request), eager copy (packed into the transport's buffer), rendezvous
+ * (the receiver reads the payload from the sender's memory).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "va_am.h"
+#include "core/ve_ep.h"
+#include "core/ve_proto.h"
+#include "core/ve_request.h"
+#include "core/ve_worker.h"
+#include "core/base/log.h"
+
+typedef struct va_pack_args {
+    va_am_header_t am;
+    const void *header;
+    size_t header_length;
+    const void *buffer;
+    size_t count;
+    verve_datatype_t datatype;
+    size_t length;
+} va_pack_args_t;
+
+static size_t va_payload_length(const void *buffer, size_t count,
+                                verve_datatype_t datatype)
+{
+    const verve_iov_t *iov = buffer;
+    size_t length = 0, i;
+
+    if (datatype == VERVE_DATATYPE_CONTIG) {
+        return count;
+    }
+    for (i = 0; i < count; ++i) {
+        length += iov[i].length;
+    }
+    return length;
+}
+
+static void va_payload_copy(void *dest, const void *buffer, size_t count,
+                            verve_datatype_t datatype)
+{
+    const verve_iov_t *iov = buffer;
+    uint8_t *p = dest;
+    size_t i;
+
+    if (datatype == VERVE_DATATYPE_CONTIG) {
+        memcpy(dest, buffer, count);
+        return;
+    }
+    for (i = 0; i < count; ++i) {
+        memcpy(p, iov[i].buffer, iov[i].length);
+        p += iov[i].length;
+    }
+}
+
+static size_t va_eager_pack(void *dest, void *arg)
+{
+    va_pack_args_t *args = arg;
+    uint8_t *p = dest;
+
+    memcpy(p, &args->am, sizeof(args->am));
+    p += sizeof(args->am);
+    memcpy(p, args->header, args->header_length);
+    p += args->header_length;
+    va_payload_copy(p, args->buffer, args->count, args->datatype);
+    return sizeof(args->am) + args->header_length + args->length;
+}
+
+static void va_pack_args_from_req(va_pack_args_t *args, ve_request_t *req)
+{
+    args->am.id = (uint8_t)req->am.id;
+    args->am.flags = 0;
+    args->am.header_length = (uint16_t)req->am.header_length;
+    args->header = req->am.header;
+    args->header_length = req->am.header_length;
+    args->buffer = req->am.buffer;
+    args->count = req->am.count;
+    args->datatype = req->am.datatype;
+    args->length = req->am.length;
+}
+
+static verve_status_t va_eager_send(ve_request_t *req)
+{
+    vt_ep_t *vt_ep = req->ep->vt_ep;
+    va_pack_args_t args;
+    ssize_t packed;
+
+    va_pack_args_from_req(&args, req);
+    packed = vt_ep->iface->ops->ep_am_bcopy(vt_ep, VE_AM_EAGER,
+                                            va_eager_pack, &args);
+    return (packed < 0) ? (verve_status_t)packed : VERVE_OK;
+}
+
+static size_t va_rts_pack(void *dest, void *arg)
+{
+    ve_request_t *req = arg;
+    va_rts_t rts;
+
+    memset(&rts, 0, sizeof(rts));
+    rts.am.id = (uint8_t)req->am.id;
+    rts.am.header_length = (uint16_t)req->am.header_length;
+    rts.req_id = req->id;
+    rts.address = (uint64_t)(uintptr_t)req->am.buffer;
+    rts.length = req->am.length;
+    memcpy(dest, &rts, sizeof(rts));
+    memcpy((uint8_t *)dest + sizeof(rts), req->am.header,
+           req->am.header_length);
+    return sizeof(rts) + req->am.header_length;
+}
+
+/* The RTS goes out; the request then waits for the receiver's ATS. */
+static verve_status_t va_rts_send(ve_request_t *req)
+{
+    vt_ep_t *vt_ep = req->ep->vt_ep;
+    ssize_t packed;
+
+    if (req->id == 0 && ve_request_add_id(req) != VERVE_OK) {
+        return VERVE_ERR_NO_MEMORY;
+    }
+    packed = vt_ep->iface->ops->ep_am_bcopy(vt_ep, VE_AM_RTS, va_rts_pack,
+                                            req);
+    return (packed < 0) ? (verve_status_t)packed : VERVE_INPROGRESS;
+}
+
+/* Keeps what the request needs beyond the call: the user header (copied,
+ * as the API promises) and, for an iov rendezvous, a contiguous copy of
+ * the payload for the peer to read. */
+static verve_status_t va_request_prepare(ve_request_t *req, unsigned id,
+                                         const void *header,
+                                         size_t header_length,
+                                         const void *buffer, size_t count,
+                                         verve_datatype_t datatype,
+                                         size_t length)
+{
+    req->am.id = id;
+    req->am.header_length = header_length;
+    req->am.buffer = buffer;
+    req->am.count = count;
+    req->am.datatype = datatype;
+    req->am.length = length;
+    if (header_length <= sizeof(req->am.header_inline)) {
+        req->am.header = req->am.header_inline;
+    } else {
+        req->am.header = malloc(header_length);
+        if (req->am.header == NULL) {
+            return VERVE_ERR_NO_MEMORY;
+        }
+        req->flags |= VE_REQ_FLAG_HEADER_ALLOC;
+    }
+    if (header_length > 0) {
+        memcpy(req->am.header, header, header_length);
+    }
+    return VERVE_OK;
+}
+
+VERVE_API verve_status_t verve_am_send_nbx(verve_ep_h ep, unsigned id,
+        const void *header, size_t header_length, const void *buffer,
+        size_t count, const verve_request_param_t *param,
+        verve_request_h *request_p)
+{
+    ve_worker_t *worker = ep->worker;
+    const vt_iface_caps_t *caps = &ep->lane->caps;
+    verve_datatype_t datatype = VERVE_DATATYPE_CONTIG;
+    uint32_t flags = 0;
+    size_t length, eager_length, rndv_thresh;
+    verve_status_t status;
+    ve_request_t *req;
+    int rndv;
+
+    if (param != NULL) {
+        if (param->op_attr_mask & VERVE_OP_ATTR_FIELD_DATATYPE) {
+            datatype = param->datatype;
+        }
+        if (param->op_attr_mask & VERVE_OP_ATTR_FIELD_FLAGS) {
+            flags = param->flags;
+        }
+    }
+    if (vs_unlikely(id >= VERVE_AM_ID_MAX || header_length > UINT16_MAX ||
+                    (datatype != VERVE_DATATYPE_CONTIG &&
+                     datatype != VERVE_DATATYPE_IOV) ||
+                    (count > 0 && buffer == NULL) ||
+                    (header_length > 0 && header == NULL))) {
+        vs_error("verve_am_send_nbx: invalid arguments (id %u, header %zu "
+                 "bytes, datatype %d)", id, header_length, (int)datatype);
+        return VERVE_ERR_INVALID_PARAM;
+    }
+    ve_worker_lock(worker);
+    if (vs_unlikely(ep->flags & VE_EP_FLAG_FAILED)) {
+        status = ep->error;
+        goto out;
+    }
+    length = va_payload_length(buffer, count, datatype);
+    eager_length = sizeof(va_am_header_t) + header_length + length;
+
+    /* Fast path: nothing queued ahead, fits one slot, no request. */
+    if (vs_likely(datatype == VERVE_DATATYPE_CONTIG &&
+                  eager_length <= caps->am_short_max &&
+                  header_length <= 64 &&
+                  !(flags & VERVE_AM_SEND_FLAG_RNDV) &&
+                  !ve_ep_has_pending(ep))) {
+        uint8_t prefix[sizeof(va_am_header_t) + 64];
+        va_am_header_t am = {(uint8_t)id, 0, (uint16_t)header_length};
+        memcpy(prefix, &am, sizeof(am));
+        memcpy(prefix + sizeof(am), header, header_length);
+        status = ep->vt_ep->iface->ops->ep_am_short(
+                ep->vt_ep, VE_AM_EAGER, prefix, sizeof(am) + header_length,
+                buffer, length);
+        if (status != VERVE_ERR_NO_RESOURCE) {
+            goto out;
+        }
+    }
+
+    rndv_thresh = ep->worker->context->config.rndv_thresh;
+    if (rndv_thresh == 0 || rndv_thresh > caps->am_bcopy_max) {
+        rndv_thresh = caps->am_bcopy_max;
+    }
+    rndv = (flags & VERVE_AM_SEND_FLAG_RNDV) ||
+           (!(flags & VERVE_AM_SEND_FLAG_EAGER) &&
+            (eager_length > caps->am_bcopy_max || length >= rndv_thresh));
+    if (!rndv && eager_length > caps->am_bcopy_max) {
+        vs_error("verve_am_send_nbx: %zu bytes exceed the eager limit of "
+                 "%s (%zu)", eager_length, ep->lane->component->name,
+                 caps->am_bcopy_max);
+        status = VERVE_ERR_INVALID_PARAM;
+        goto out;
+    }
+    if (rndv && (!(caps->flags & VT_CAP_GET_ZCOPY) ||
+                 length > caps->zcopy_max ||
+                 sizeof(va_rts_t) + header_length > caps->am_bcopy_max)) {
+        vs_error("verve_am_send_nbx: %s cannot carry a rendezvous of %zu "
+                 "bytes with a %zu-byte header", ep->lane->component->name,
+                 length, header_length);
+        status = VERVE_ERR_UNSUPPORTED;
+        goto out;
+    }
+    if (!rndv && !ve_ep_has_pending(ep)) {
+        va_pack_args_t args = {{(uint8_t)id, 0, (uint16_t)header_length},
+                               header, header_length, buffer, count,
+                               datatype, length};
+        ssize_t packed = ep->vt_ep->iface->ops->ep_am_bcopy(
+                ep->vt_ep, VE_AM_EAGER, va_eager_pack, &args);
+        if (packed >= 0 || packed != VERVE_ERR_NO_RESOURCE) {
+            status = (packed >= 0) ? VERVE_OK : (verve_status_t)packed;
+            goto out;
+        }
+    }
+
+    /* Slow path: a request that waits in the queue or for the ATS. */
+    req = ve_request_get(worker, ep, param);
+    if (req == NULL) {
+        status = VERVE_ERR_NO_MEMORY;
+        goto out;
+    }
+    status = va_request_prepare(req, id, header, header_length, buffer,
+                                count, datatype, length);
+    if (status == VERVE_OK && rndv && datatype == VERVE_DATATYPE_IOV) {
+        void *bounce = malloc(length ? length : 1);
+        if (bounce == NULL) {
+            status = VERVE_ERR_NO_MEMORY;
+        } else {
+            va_payload_copy(bounce, buffer, count, datatype);
+            req->am.buffer = bounce;
+            req->am.datatype = VERVE_DATATYPE_CONTIG;
+            req->am.count = length;
+            req->flags |= VE_REQ_FLAG_BUFFER_ALLOC;
+        }
+    }
+    if (status != VERVE_OK) {
+        ve_request_set_internal(req);
+        ve_request_complete(req, status);
+        goto out;
+    }
+    req->send = rndv ? va_rts_send : va_eager_send;
+    status = ve_request_return(req, ve_ep_start(req), request_p);
+out:
+    ve_worker_unlock(worker);
+    return status;
+}

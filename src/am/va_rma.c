@@ -1,0 +1,183 @@
+/*
+ * Put, get and atomics. A key the lane reaches natively (mapped shared
+ * memory, CMA, later RDMA) goes straight to the transport and completes in
+ * place when it can; any other key is emulated over AM by the target's
+ * progress. Both paths check the range against the key first.
+ */
+#include <string.h>
+#include "va_am.h"
+#include "va_rma.h"
+#include "core/ve_ep.h"
+#include "core/ve_mem.h"
+#include "core/ve_request.h"
+#include "core/ve_worker.h"
+#include "core/base/log.h"
+
+static verve_status_t va_rma_check(ve_ep_t *ep, ve_rkey_t *rkey,
+                                   uint64_t remote_addr, size_t length,
+                                   const char *op)
+{
+    verve_status_t status;
+
+    if (vs_unlikely(rkey == NULL || rkey->ep != ep)) {
+        vs_error("%s: the remote key was not unpacked on this endpoint", op);
+        return VERVE_ERR_INVALID_RKEY;
+    }
+    if (vs_unlikely(ep->flags & VE_EP_FLAG_FAILED)) {
+        return ep->error;
+    }
+    status = ve_rkey_check(rkey, remote_addr, length);
+    if (vs_unlikely(status != VERVE_OK)) {
+        vs_error("%s: [0x%llx, +%zu) is outside the remote region "
+                 "[0x%llx, +%llu)", op, (unsigned long long)remote_addr,
+                 length, (unsigned long long)rkey->base,
+                 (unsigned long long)rkey->length);
+    }
+    return status;
+}
+
+static verve_status_t va_rma_start(ve_ep_t *ep,
+                                   const verve_request_param_t *param,
+                                   verve_request_h *request_p,
+                                   ve_request_send_t send,
+                                   ve_request_t **req_p)
+{
+    ve_request_t *req = ve_request_get(ep->worker, ep, param);
+    if (req == NULL) {
+        return VERVE_ERR_NO_MEMORY;
+    }
+    req->send = send;
+    *req_p = req;
+    (void)request_p;
+    return VERVE_OK;
+}
+
+VERVE_API verve_status_t verve_put_nbx(verve_ep_h ep, const void *buffer,
+        size_t length, uint64_t remote_addr, verve_rkey_h rkey,
+        const verve_request_param_t *param, verve_request_h *request_p)
+{
+    ve_worker_t *worker = ep->worker;
+    verve_status_t status;
+    ve_request_t *req;
+
+    ve_worker_lock(worker);
+    status = va_rma_check(ep, rkey, remote_addr, length, "verve_put_nbx");
+    if (status != VERVE_OK || length == 0) {
+        goto out;
+    }
+    if (vs_likely((rkey->caps & VT_CAP_RMA) && !ve_ep_has_pending(ep))) {
+        status = ep->vt_ep->iface->ops->ep_put(ep->vt_ep, buffer, length,
+                                               remote_addr, rkey->vt_rkey,
+                                               NULL);
+        if (status != VERVE_ERR_NO_RESOURCE) {
+            goto out;
+        }
+    }
+    status = va_rma_start(ep, param, request_p, va_put_emulated_send, &req);
+    if (status != VERVE_OK) {
+        goto out;
+    }
+    req->rma.buffer = (void *)buffer;
+    req->rma.length = length;
+    req->rma.offset = 0;
+    req->rma.acked = 0;
+    req->rma.remote_addr = remote_addr;
+    req->rma.rkey = rkey;
+    status = ve_request_return(req, ve_ep_start(req), request_p);
+out:
+    ve_worker_unlock(worker);
+    return status;
+}
+
+VERVE_API verve_status_t verve_get_nbx(verve_ep_h ep, void *buffer,
+        size_t length, uint64_t remote_addr, verve_rkey_h rkey,
+        const verve_request_param_t *param, verve_request_h *request_p)
+{
+    ve_worker_t *worker = ep->worker;
+    verve_status_t status;
+    ve_request_t *req;
+
+    ve_worker_lock(worker);
+    status = va_rma_check(ep, rkey, remote_addr, length, "verve_get_nbx");
+    if (status != VERVE_OK || length == 0) {
+        goto out;
+    }
+    if (vs_likely((rkey->caps & VT_CAP_RMA) && !ve_ep_has_pending(ep))) {
+        status = ep->vt_ep->iface->ops->ep_get(ep->vt_ep, buffer, length,
+                                               remote_addr, rkey->vt_rkey,
+                                               NULL);
+        if (status != VERVE_ERR_NO_RESOURCE) {
+            goto out;
+        }
+    }
+    status = va_rma_start(ep, param, request_p, va_get_emulated_send, &req);
+    if (status != VERVE_OK) {
+        goto out;
+    }
+    req->rma.buffer = buffer;
+    req->rma.length = length;
+    req->rma.offset = 0;
+    req->rma.acked = 0;
+    req->rma.remote_addr = remote_addr;
+    req->rma.rkey = rkey;
+    status = ve_request_return(req, ve_ep_start(req), request_p);
+out:
+    ve_worker_unlock(worker);
+    return status;
+}
+
+VERVE_API verve_status_t verve_atomic_nbx(verve_ep_h ep, verve_atomic_op_t op,
+        uint64_t value, uint64_t compare, void *result, size_t op_size,
+        uint64_t remote_addr, verve_rkey_h rkey,
+        const verve_request_param_t *param, verve_request_h *request_p)
+{
+    static const vt_atomic_op_t vt_ops[] = {
+        [VERVE_ATOMIC_ADD] = VT_ATOMIC_ADD,
+        [VERVE_ATOMIC_FADD] = VT_ATOMIC_FADD,
+        [VERVE_ATOMIC_SWAP] = VT_ATOMIC_SWAP,
+        [VERVE_ATOMIC_CSWAP] = VT_ATOMIC_CSWAP,
+    };
+    ve_worker_t *worker = ep->worker;
+    verve_status_t status;
+    ve_request_t *req;
+    uint32_t cap;
+
+    if ((unsigned)op >= VERVE_ATOMIC_OP_LAST ||
+        (op_size != 4 && op_size != 8) || (remote_addr % op_size) != 0 ||
+        (op != VERVE_ATOMIC_ADD && result == NULL)) {
+        vs_error("verve_atomic_nbx: invalid arguments (op %d, size %zu, "
+                 "address 0x%llx, result %p)", (int)op, op_size,
+                 (unsigned long long)remote_addr, result);
+        return VERVE_ERR_INVALID_PARAM;
+    }
+    ve_worker_lock(worker);
+    status = va_rma_check(ep, rkey, remote_addr, op_size,
+                          "verve_atomic_nbx");
+    if (status != VERVE_OK) {
+        goto out;
+    }
+    cap = (op_size == 4) ? VT_CAP_AMO32 : VT_CAP_AMO64;
+    if (vs_likely((rkey->caps & cap) && !ve_ep_has_pending(ep))) {
+        status = ep->vt_ep->iface->ops->ep_atomic(
+                ep->vt_ep, vt_ops[op], op_size, value, compare, result,
+                remote_addr, rkey->vt_rkey, NULL);
+        if (status != VERVE_ERR_NO_RESOURCE) {
+            goto out;
+        }
+    }
+    status = va_rma_start(ep, param, request_p, va_amo_emulated_send, &req);
+    if (status != VERVE_OK) {
+        goto out;
+    }
+    req->amo.op = vt_ops[op];
+    req->amo.size = op_size;
+    req->amo.value = value;
+    req->amo.compare = compare;
+    req->amo.result = result;
+    req->amo.remote_addr = remote_addr;
+    req->amo.rkey = rkey;
+    status = ve_request_return(req, ve_ep_start(req), request_p);
+out:
+    ve_worker_unlock(worker);
+    return status;
+}

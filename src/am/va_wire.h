@@ -1,0 +1,65 @@
+/*
+ * Wire formats of the protocol layer. Every field that arrives from a peer
+ * is checked before use: lengths against the received size, request ids
+ * against the table of requests waiting for a reply, keys against the
+ * registered regions.
+ */
+#ifndef VA_WIRE_H
+#define VA_WIRE_H
+
+#include <stdint.h>
+
+/* VE_AM_EAGER: this, the user header, the payload. */
+typedef struct va_am_header {
+    uint8_t id;
+    uint8_t flags;
+    uint16_t header_length;
+} va_am_header_t;
+
+/* VE_AM_RTS: this, then the user header. The receiver reads
+ * [address, +length) from the sender's memory and answers with ATS. */
+typedef struct va_rts {
+    va_am_header_t am;
+    uint32_t reserved;
+    uint64_t req_id;
+    uint64_t address;
+    uint64_t length;
+} va_rts_t;
+
+/* VE_AM_ATS and VE_AM_RMA_REPLY. */
+typedef struct va_reply {
+    uint64_t req_id;
+    int32_t status;
+    uint32_t length;     /* bytes this reply accounts for */
+    uint64_t result;     /* atomic result */
+} va_reply_t;
+
+/* VE_AM_PUT: this, then length bytes. VE_AM_GET_REQ: this alone. */
+typedef struct va_rma_header {
+    uint64_t key_id;
+    uint64_t address;
+    uint64_t req_id;
+    uint64_t length;
+} va_rma_header_t;
+
+/* VE_AM_GET_REPLY: this, then length bytes at offset. */
+typedef struct va_get_reply {
+    uint64_t req_id;
+    uint64_t offset;
+    int32_t status;
+    uint32_t length;
+} va_get_reply_t;
+
+/* VE_AM_AMO_REQ. */
+typedef struct va_amo_header {
+    uint64_t key_id;
+    uint64_t address;
+    uint64_t req_id;
+    uint64_t value;
+    uint64_t compare;
+    uint8_t op;
+    uint8_t size;
+    uint8_t reserved[6];
+} va_amo_header_t;
+
+#endif

@@ -1,0 +1,166 @@
+/* Contexts: configuration, features, the transports in use. */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <verve_config.h>
+#include "ve_types.h"
+#include "core/base/config.h"
+#include "core/base/log.h"
+
+static const vs_config_field_t ve_config_fields[] = {
+    {"TLS", "all",
+     "transports to use, comma separated (self, shm), or all",
+     VS_CONFIG_TYPE_STRING, offsetof(ve_config_t, tls)},
+    {"RNDV_THRESH", "0",
+     "AM payload size from which rendezvous is used; 0: the largest "
+     "message a copy send carries",
+     VS_CONFIG_TYPE_SIZE, offsetof(ve_config_t, rndv_thresh)},
+    {"SPIN_COUNT", "1000",
+     "idle progress calls before verve_request_wait sleeps",
+     VS_CONFIG_TYPE_UINT, offsetof(ve_config_t, spin_count)},
+    {"FAILURE_CHECK", "100ms",
+     "how often an idle worker checks that its peers are alive",
+     VS_CONFIG_TYPE_TIME, offsetof(ve_config_t, failure_check)},
+};
+
+static vs_config_table_t ve_config_table = {
+    .component = "engine",
+    .prefix = "",
+    .fields = ve_config_fields,
+    .num_fields = vs_array_size(ve_config_fields),
+    .struct_size = sizeof(ve_config_t),
+};
+
+static vs_constructor void ve_config_register(void)
+{
+    vs_config_register(&ve_config_table);
+}
+
+VERVE_API const char *verve_version_string(void)
+{
+    return PACKAGE_VERSION;
+}
+
+static int ve_tls_allows(const char *tls, const char *name)
+{
+    size_t length = strlen(name);
+    const char *p = tls;
+
+    if (strcmp(tls, "all") == 0) {
+        return 1;
+    }
+    while (*p != '\0') {
+        const char *end = strchr(p, ',');
+        size_t item = end ? (size_t)(end - p) : strlen(p);
+        if (item == length && strncmp(p, name, length) == 0) {
+            return 1;
+        }
+        p += item + (end != NULL);
+    }
+    return 0;
+}
+
+/* Every name in VERVE_TLS must be a transport compiled in: a typo would
+ * otherwise silently leave a job without its fast path. */
+static verve_status_t ve_context_select_components(ve_context_t *context)
+{
+    const char *tls = context->config.tls;
+    const char *p = tls;
+    unsigned i;
+
+    while (strcmp(tls, "all") != 0 && *p != '\0') {
+        const char *end = strchr(p, ',');
+        size_t item = end ? (size_t)(end - p) : strlen(p);
+        int known = 0;
+        for (i = 0; vt_components[i] != NULL; ++i) {
+            known |= strlen(vt_components[i]->name) == item &&
+                     strncmp(vt_components[i]->name, p, item) == 0;
+        }
+        if (!known) {
+            vs_error("invalid value '%s' for VERVE_TLS: '%.*s' is not a "
+                     "transport; expected a comma list of self, shm or all",
+                     tls, (int)item, p);
+            return VERVE_ERR_INVALID_CONFIG;
+        }
+        p += item + (end != NULL);
+    }
+    for (i = 0; vt_components[i] != NULL; ++i) {
+        if (ve_tls_allows(tls, vt_components[i]->name) &&
+            context->num_components < VE_MAX_IFACES) {
+            context->components[context->num_components++] = vt_components[i];
+        }
+    }
+    if (context->num_components == 0) {
+        vs_error("VERVE_TLS='%s' leaves no transport", tls);
+        return VERVE_ERR_INVALID_CONFIG;
+    }
+    return VERVE_OK;
+}
+
+VERVE_API verve_status_t verve_context_create(
+        const verve_context_params_t *params, verve_context_h *context_p)
+{
+    ve_context_t *context;
+    verve_status_t status;
+
+    if (context_p == NULL) {
+        return VERVE_ERR_INVALID_PARAM;
+    }
+    status = vs_log_init();
+    if (status != VERVE_OK) {
+        return status;
+    }
+    context = calloc(1, sizeof(*context));
+    if (context == NULL) {
+        return VERVE_ERR_NO_MEMORY;
+    }
+    context->features = VERVE_FEATURE_AM | VERVE_FEATURE_RMA |
+                        VERVE_FEATURE_AMO32 | VERVE_FEATURE_AMO64 |
+                        VERVE_FEATURE_WAKEUP;
+    if (params != NULL) {
+        if (params->field_mask & VERVE_CONTEXT_PARAM_FIELD_FEATURES) {
+            context->features = params->features;
+        }
+        if ((params->field_mask & VERVE_CONTEXT_PARAM_FIELD_NAME) &&
+            params->name != NULL) {
+            strncpy(context->name, params->name, sizeof(context->name) - 1);
+        }
+    }
+    status = vs_config_read(&ve_config_table, &context->config);
+    if (status != VERVE_OK) {
+        goto err_free;
+    }
+    status = ve_context_select_components(context);
+    if (status != VERVE_OK) {
+        goto err_config;
+    }
+    status = vs_hash_init(&context->mem_by_key, 16);
+    if (status != VERVE_OK) {
+        goto err_config;
+    }
+    pthread_mutex_init(&context->lock, NULL);
+    vs_config_warn_unused();
+    *context_p = context;
+    return VERVE_OK;
+
+err_config:
+    vs_config_release(&ve_config_table, &context->config);
+err_free:
+    free(context);
+    return status;
+}
+
+VERVE_API void verve_context_destroy(verve_context_h context)
+{
+    if (context == NULL) {
+        return;
+    }
+    if (vs_hash_count(&context->mem_by_key) != 0) {
+        vs_warn("context destroyed with %zu memory regions still mapped",
+                vs_hash_count(&context->mem_by_key));
+    }
+    vs_hash_cleanup(&context->mem_by_key);
+    pthread_mutex_destroy(&context->lock);
+    vs_config_release(&ve_config_table, &context->config);
+    free(context);
+}

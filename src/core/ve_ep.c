@@ -1,0 +1,407 @@
+/* Endpoints: one lane per peer, picked from the peer's address. */
+#include <stdlib.h>
+#include <string.h>
+#include "ve_ep.h"
+#include "ve_proto.h"
+#include "ve_request.h"
+#include "ve_worker.h"
+#include "core/base/log.h"
+
+static ve_peer_t *ve_peer_get(ve_worker_t *worker, uint64_t uid,
+                              const void *address, size_t length)
+{
+    ve_peer_t *peer = vs_hash_get(&worker->peers, uid);
+    if (peer != NULL) {
+        return peer;
+    }
+    peer = calloc(1, sizeof(*peer));
+    if (peer == NULL) {
+        return NULL;
+    }
+    peer->address = malloc(length);
+    if (peer->address == NULL ||
+        vs_hash_put(&worker->peers, uid, peer) != VERVE_OK) {
+        free(peer->address);
+        free(peer);
+        return NULL;
+    }
+    memcpy(peer->address, address, length);
+    peer->address_length = length;
+    peer->uid = uid;
+    return peer;
+}
+
+static ve_lane_t *ve_ep_select_lane(ve_worker_t *worker,
+                                    const ve_address_entry_t *entries,
+                                    unsigned count,
+                                    const ve_address_entry_t **entry_p)
+{
+    ve_lane_t *best = NULL;
+    unsigned i, j;
+
+    for (i = 0; i < count; ++i) {
+        for (j = 0; j < worker->num_ifaces; ++j) {
+            ve_lane_t *lane = &worker->ifaces[j];
+            if (lane->component->id != entries[i].component_id ||
+                !lane->iface->ops->iface_is_reachable(
+                        lane->iface, entries[i].address, entries[i].length)) {
+                continue;
+            }
+            if (best == NULL || lane->caps.latency_ns < best->caps.latency_ns) {
+                best = lane;
+                *entry_p = &entries[i];
+            }
+        }
+    }
+    return best;
+}
+
+static size_t ve_wireup_pack(void *dest, void *arg)
+{
+    ve_request_t *req = arg;
+    memcpy(dest, req->am.header, req->am.header_length);
+    return req->am.header_length;
+}
+
+static verve_status_t ve_wireup_send(ve_request_t *req)
+{
+    ssize_t packed = req->ep->vt_ep->iface->ops->ep_am_bcopy(
+            req->ep->vt_ep, VE_AM_WIREUP, ve_wireup_pack, req);
+    return packed < 0 ? (verve_status_t)packed : VERVE_OK;
+}
+
+/* Introduces this worker to the peer, so that its handlers get a reply
+ * endpoint. Sent first on the lane: the peer sees it before any message
+ * that needs it. */
+static verve_status_t ve_ep_send_wireup(ve_ep_t *ep)
+{
+    ve_worker_t *worker = ep->worker;
+    ve_request_t *req = ve_request_get(worker, ep, NULL);
+    verve_status_t status;
+    void *address;
+    size_t length;
+
+    if (req == NULL) {
+        return VERVE_ERR_NO_MEMORY;
+    }
+    status = ve_address_pack(worker, &address, &length);
+    if (status != VERVE_OK) {
+        vs_mpool_put(req);
+        return status;
+    }
+    req->am.header = address;
+    req->am.header_length = length;
+    req->flags |= VE_REQ_FLAG_HEADER_ALLOC;
+    req->send = ve_wireup_send;
+    ve_request_set_internal(req);
+    status = ve_ep_start(req);
+    if (status != VERVE_INPROGRESS) {
+        ve_request_complete(req, status);
+    }
+    return (status == VERVE_INPROGRESS) ? VERVE_OK : status;
+}
+
+verve_status_t ve_ep_create_internal(ve_worker_t *worker,
+                                     const void *address, size_t length,
+                                     ve_ep_t **ep_p)
+{
+    ve_address_entry_t entries[VE_MAX_IFACES];
+    const ve_address_entry_t *entry = NULL;
+    unsigned count;
+    uint64_t uid;
+    ve_lane_t *lane;
+    ve_peer_t *peer;
+    ve_ep_t *ep;
+    verve_status_t status;
+
+    status = ve_address_unpack(address, length, &uid, entries,
+                               VE_MAX_IFACES, &count);
+    if (status != VERVE_OK) {
+        return status;
+    }
+    lane = ve_ep_select_lane(worker, entries, count, &entry);
+    if (lane == NULL) {
+        vs_error("worker %016llx: no transport reaches worker %016llx "
+                 "(%u transports in its address; check VERVE_TLS)",
+                 (unsigned long long)worker->uid, (unsigned long long)uid,
+                 count);
+        return VERVE_ERR_UNREACHABLE;
+    }
+    peer = ve_peer_get(worker, uid, address, length);
+    ep = calloc(1, sizeof(*ep));
+    if (peer == NULL || ep == NULL) {
+        status = VERVE_ERR_NO_MEMORY;
+        goto err_free;
+    }
+    status = lane->iface->ops->ep_create(lane->iface, entry->address,
+                                         entry->length, &ep->vt_ep);
+    if (status != VERVE_OK) {
+        vs_error("%s: cannot connect to worker %016llx: %s",
+                 lane->component->name, (unsigned long long)uid,
+                 verve_status_string(status));
+        goto err_free;
+    }
+    ep->worker = worker;
+    ep->peer = peer;
+    ep->lane = lane;
+    ep->error = VERVE_OK;
+    vs_list_init(&ep->pending);
+    vs_list_init(&ep->outstanding);
+    vs_list_init(&ep->flushes);
+    vs_list_init(&ep->pending_list);
+    vs_list_add_tail(&worker->eps, &ep->list);
+    if (peer->ep == NULL) {
+        peer->ep = ep;
+    }
+    status = ve_ep_send_wireup(ep);
+    if (status != VERVE_OK) {
+        ve_ep_destroy(ep, status);
+        return status;
+    }
+    vs_debug("worker %016llx: endpoint to %016llx on %s",
+             (unsigned long long)worker->uid, (unsigned long long)uid,
+             lane->component->name);
+    *ep_p = ep;
+    return VERVE_OK;
+
+err_free:
+    free(ep);
+    return status;
+}
+
+ve_ep_t *ve_ep_for_uid(ve_worker_t *worker, uint64_t uid)
+{
+    ve_peer_t *peer = vs_hash_get(&worker->peers, uid);
+    ve_ep_t *ep;
+
+    if (peer == NULL) {
+        return NULL;
+    }
+    if (peer->ep == NULL &&
+        ve_ep_create_internal(worker, peer->address, peer->address_length,
+                              &ep) != VERVE_OK) {
+        return NULL;
+    }
+    return peer->ep;
+}
+
+void ve_wireup_handler(void *arg, void *data, size_t length,
+                       uint64_t src_uid)
+{
+    ve_worker_t *worker = arg;
+    ve_address_entry_t entries[VE_MAX_IFACES];
+    unsigned count;
+    uint64_t uid;
+
+    if (ve_address_unpack(data, length, &uid, entries, VE_MAX_IFACES,
+                          &count) != VERVE_OK || uid != src_uid) {
+        vs_warn("worker %016llx: dropped a malformed wireup from %016llx",
+                (unsigned long long)worker->uid,
+                (unsigned long long)src_uid);
+        return;
+    }
+    if (ve_peer_get(worker, uid, data, length) == NULL) {
+        vs_error("worker %016llx: no memory to record peer %016llx",
+                 (unsigned long long)worker->uid, (unsigned long long)uid);
+    }
+}
+
+static void ve_ep_complete_list(vs_list_link_t *head, verve_status_t status)
+{
+    while (!vs_list_is_empty(head)) {
+        ve_request_t *req = vs_list_entry(head->next, ve_request_t, list);
+        vs_list_del(&req->list);
+        ve_request_complete(req, status);
+    }
+}
+
+static void ve_ep_remove_pending(ve_ep_t *ep)
+{
+    if (ep->flags & VE_EP_FLAG_ON_PENDING) {
+        vs_list_del(&ep->pending_list);
+        ep->flags &= ~VE_EP_FLAG_ON_PENDING;
+    }
+}
+
+void ve_ep_destroy(ve_ep_t *ep, verve_status_t status)
+{
+    ve_ep_remove_pending(ep);
+    ve_ep_complete_list(&ep->pending, status);
+    ve_ep_complete_list(&ep->outstanding, status);
+    ve_ep_complete_list(&ep->flushes, VERVE_OK);
+    if (ep->peer->ep == ep) {
+        ep->peer->ep = NULL;
+    }
+    vs_list_del(&ep->list);
+    ep->vt_ep->iface->ops->ep_destroy(ep->vt_ep);
+    free(ep);
+}
+
+/* Flushes finish once nothing is queued or waiting for a reply; a close
+ * request then destroys the endpoint. */
+static void ve_ep_check_flushes(ve_ep_t *ep)
+{
+    int close = 0;
+
+    if (vs_list_is_empty(&ep->flushes) || ep->num_outstanding != 0 ||
+        ve_ep_has_pending(ep)) {
+        return;
+    }
+    while (!vs_list_is_empty(&ep->flushes)) {
+        ve_request_t *req = vs_list_entry(ep->flushes.next, ve_request_t,
+                                          list);
+        vs_list_del(&req->list);
+        close |= !!(req->flags & VE_REQ_FLAG_CLOSE);
+        ve_request_complete(req, ep->error);
+    }
+    if (close) {
+        ve_ep_destroy(ep, VERVE_ERR_CANCELED);
+    }
+}
+
+void ve_ep_queue(ve_request_t *req)
+{
+    ve_ep_t *ep = req->ep;
+    vs_list_add_tail(&ep->pending, &req->list);
+    if (!(ep->flags & VE_EP_FLAG_ON_PENDING)) {
+        vs_list_add_tail(&ep->worker->pending_eps, &ep->pending_list);
+        ep->flags |= VE_EP_FLAG_ON_PENDING;
+    }
+}
+
+verve_status_t ve_ep_start(ve_request_t *req)
+{
+    ve_ep_t *ep = req->ep;
+    verve_status_t status;
+
+    if (vs_unlikely(ep->flags & VE_EP_FLAG_FAILED)) {
+        return ep->error;
+    }
+    if (ve_ep_has_pending(ep)) {
+        ve_ep_queue(req);
+        return VERVE_INPROGRESS;
+    }
+    /* On the outstanding list before sending: a reply may be handled by a
+     * nested progress call before send returns. */
+    vs_list_add_tail(&ep->outstanding, &req->list);
+    ++ep->num_outstanding;
+    status = req->send(req);
+    if (status == VERVE_INPROGRESS) {
+        return status;
+    }
+    vs_list_del(&req->list);
+    --ep->num_outstanding;
+    if (status == VERVE_ERR_NO_RESOURCE) {
+        ve_ep_queue(req);
+        return VERVE_INPROGRESS;
+    }
+    return status;
+}
+
+void ve_ep_request_done(ve_request_t *req, verve_status_t status)
+{
+    ve_ep_t *ep = req->ep;
+    vs_list_del(&req->list);
+    --ep->num_outstanding;
+    ve_request_complete(req, status);
+    ve_ep_check_flushes(ep);
+}
+
+static unsigned ve_ep_send_pending(ve_ep_t *ep)
+{
+    unsigned count = 0;
+
+    while (ve_ep_has_pending(ep)) {
+        ve_request_t *req = vs_list_entry(ep->pending.next, ve_request_t,
+                                          list);
+        verve_status_t status;
+        vs_list_del(&req->list);
+        vs_list_add_tail(&ep->outstanding, &req->list);
+        ++ep->num_outstanding;
+        status = req->send(req);
+        if (status == VERVE_INPROGRESS) {
+            ++count;
+            continue;
+        }
+        vs_list_del(&req->list);
+        --ep->num_outstanding;
+        if (status == VERVE_ERR_NO_RESOURCE) {
+            vs_list_add_head(&ep->pending, &req->list);
+            break;
+        }
+        ++count;
+        ve_request_complete(req, status);
+    }
+    return count;
+}
+
+unsigned ve_ep_progress_pending(ve_worker_t *worker)
+{
+    vs_list_link_t *link, *next;
+    unsigned count = 0;
+
+    for (link = worker->pending_eps.next; link != &worker->pending_eps;
+         link = next) {
+        ve_ep_t *ep = vs_list_entry(link, ve_ep_t, pending_list);
+        next = link->next;
+        count += ve_ep_send_pending(ep);
+        if (!ve_ep_has_pending(ep)) {
+            ve_ep_remove_pending(ep);
+            ve_ep_check_flushes(ep);
+        }
+    }
+    return count;
+}
+
+void ve_ep_fail(ve_ep_t *ep, verve_status_t status)
+{
+    if (ep->flags & VE_EP_FLAG_FAILED) {
+        return;
+    }
+    vs_warn("worker %016llx: peer %016llx on %s failed: %s",
+            (unsigned long long)ep->worker->uid,
+            (unsigned long long)ep->peer->uid, ep->lane->component->name,
+            verve_status_string(status));
+    ep->flags |= VE_EP_FLAG_FAILED;
+    ep->error = status;
+    ve_ep_remove_pending(ep);
+    ve_ep_complete_list(&ep->pending, status);
+    ve_ep_complete_list(&ep->outstanding, status);
+    ep->num_outstanding = 0;
+    if ((ep->flags & VE_EP_FLAG_USER) && ep->err_cb != NULL) {
+        ep->err_cb(ep->err_arg, ep, status);
+    }
+    ve_ep_check_flushes(ep);
+}
+
+void ve_ep_check_peers(ve_worker_t *worker)
+{
+    vs_list_link_t *link, *next;
+
+    for (link = worker->eps.next; link != &worker->eps; link = next) {
+        ve_ep_t *ep = vs_list_entry(link, ve_ep_t, list);
+        verve_status_t status;
+        next = link->next;
+        if (ep->flags & VE_EP_FLAG_FAILED) {
+            continue;
+        }
+        status = ep->vt_ep->iface->ops->ep_check(ep->vt_ep);
+        if (status != VERVE_OK) {
+            ve_ep_fail(ep, status);
+        }
+    }
+}
+
+verve_status_t ve_ep_flush(ve_ep_t *ep, ve_request_t *req)
+{
+    verve_status_t status;
+
+    if (ep->num_outstanding == 0 && !ve_ep_has_pending(ep)) {
+        status = ep->vt_ep->iface->ops->ep_flush(ep->vt_ep, NULL);
+        if (status != VERVE_INPROGRESS) {
+            return (ep->flags & VE_EP_FLAG_FAILED) ? ep->error : status;
+        }
+    }
+    vs_list_add_tail(&ep->flushes, &req->list);
+    return VERVE_INPROGRESS;
+}

@@ -1,0 +1,35 @@
+/* Endpoints: lane selection, wireup, queued sends, failure. */
+#ifndef VE_EP_H
+#define VE_EP_H
+
+#include "ve_types.h"
+
+verve_status_t ve_ep_create_internal(ve_worker_t *worker,
+                                     const void *address, size_t length,
+                                     ve_ep_t **ep_p);
+/* The endpoint replies to worker `uid` go through; NULL when that worker
+ * never introduced itself. */
+ve_ep_t *ve_ep_for_uid(ve_worker_t *worker, uint64_t uid);
+void ve_ep_destroy(ve_ep_t *ep, verve_status_t status);
+
+/* Starts req->send on the endpoint, queueing it behind earlier sends or
+ * when the transport is full; returns VERVE_INPROGRESS while the request
+ * is queued or waits for a reply, otherwise its final status (the request
+ * is then not on any list). */
+verve_status_t ve_ep_start(ve_request_t *req);
+/* The reply for an outstanding request arrived. */
+void ve_ep_request_done(ve_request_t *req, verve_status_t status);
+/* Queues a request whose first send attempt found the transport full. */
+void ve_ep_queue(ve_request_t *req);
+static inline int ve_ep_has_pending(const ve_ep_t *ep)
+{
+    return !vs_list_is_empty(&ep->pending);
+}
+
+unsigned ve_ep_progress_pending(ve_worker_t *worker);
+void ve_ep_check_peers(ve_worker_t *worker);
+void ve_ep_fail(ve_ep_t *ep, verve_status_t status);
+/* Adds a flush (or close) request completed when the endpoint is idle. */
+verve_status_t ve_ep_flush(ve_ep_t *ep, ve_request_t *req);
+
+#endif

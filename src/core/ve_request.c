@@ -1,0 +1,159 @@
+/* Request life cycle. */
+#include <stdlib.h>
+#include "ve_request.h"
+#include "ve_worker.h"
+#include "core/base/log.h"
+
+ve_request_t *ve_request_get(ve_worker_t *worker, ve_ep_t *ep,
+                             const verve_request_param_t *param)
+{
+    ve_request_t *req = vs_mpool_get(&worker->req_mp);
+    if (req == NULL) {
+        vs_error("worker %016llx: out of memory for a request",
+                 (unsigned long long)worker->uid);
+        return NULL;
+    }
+    req->status = VERVE_INPROGRESS;
+    req->flags = 0;
+    req->cb = NULL;
+    req->user_data = NULL;
+    req->worker = worker;
+    req->ep = ep;
+    req->id = 0;
+    req->send = NULL;
+    req->comp.status = VERVE_OK;
+    req->comp.count = 0;
+    req->comp.func = NULL;
+    vs_list_init(&req->list);
+    if (param != NULL) {
+        if (param->op_attr_mask & VERVE_OP_ATTR_FIELD_CALLBACK) {
+            req->cb = param->cb;
+        }
+        if (param->op_attr_mask & VERVE_OP_ATTR_FIELD_USER_DATA) {
+            req->user_data = param->user_data;
+        }
+    }
+    return req;
+}
+
+static void ve_request_release(ve_request_t *req)
+{
+    if (req->flags & VE_REQ_FLAG_HEADER_ALLOC) {
+        free(req->am.header);
+    }
+    if (req->flags & VE_REQ_FLAG_BUFFER_ALLOC) {
+        free((void *)req->am.buffer);
+    }
+    vs_mpool_put(req);
+}
+
+void ve_request_complete(ve_request_t *req, verve_status_t status)
+{
+    req->status = status;
+    req->flags |= VE_REQ_FLAG_COMPLETED;
+    if (req->id != 0) {
+        vs_hash_del(&req->worker->reqs_by_id, req->id);
+        req->id = 0;
+    }
+    if ((req->flags & VE_REQ_FLAG_CALLBACK) && req->cb != NULL) {
+        req->cb(req, status, req->user_data);
+    }
+    if (req->flags & VE_REQ_FLAG_RELEASED) {
+        ve_request_release(req);
+    }
+}
+
+verve_status_t ve_request_return(ve_request_t *req, verve_status_t status,
+                                 verve_request_h *request_p)
+{
+    if (status == VERVE_INPROGRESS) {
+        /* The callback runs only for requests handed to the user: one that
+         * completes here reports through the return value instead. */
+        req->flags |= VE_REQ_FLAG_CALLBACK;
+        if (request_p != NULL) {
+            *request_p = req;
+        } else {
+            req->flags |= VE_REQ_FLAG_RELEASED;
+        }
+        return status;
+    }
+    req->flags |= VE_REQ_FLAG_RELEASED;
+    ve_request_complete(req, status);
+    return status;
+}
+
+void ve_request_set_internal(ve_request_t *req)
+{
+    req->flags |= VE_REQ_FLAG_RELEASED;
+}
+
+verve_status_t ve_request_add_id(ve_request_t *req)
+{
+    ve_worker_t *worker = req->worker;
+    req->id = ++worker->next_req_id;
+    if (vs_hash_put(&worker->reqs_by_id, req->id, req) != VERVE_OK) {
+        req->id = 0;
+        return VERVE_ERR_NO_MEMORY;
+    }
+    return VERVE_OK;
+}
+
+ve_request_t *ve_request_take_id(ve_worker_t *worker, uint64_t id)
+{
+    ve_request_t *req;
+    if (id == 0) {
+        return NULL;
+    }
+    req = vs_hash_del(&worker->reqs_by_id, id);
+    if (req != NULL) {
+        req->id = 0;
+    }
+    return req;
+}
+
+ve_request_t *ve_request_find_id(ve_worker_t *worker, uint64_t id)
+{
+    return (id == 0) ? NULL : vs_hash_get(&worker->reqs_by_id, id);
+}
+
+VERVE_API verve_status_t verve_request_test(verve_request_h request)
+{
+    ve_request_t *req = request;
+    if (!(req->flags & VE_REQ_FLAG_COMPLETED)) {
+        ve_worker_progress(req->worker);
+    }
+    return (req->flags & VE_REQ_FLAG_COMPLETED) ? req->status
+                                                : VERVE_INPROGRESS;
+}
+
+VERVE_API verve_status_t verve_request_wait(verve_worker_h worker,
+                                            verve_request_h request)
+{
+    ve_request_t *req = request;
+    unsigned spins = 0;
+
+    while (!(req->flags & VE_REQ_FLAG_COMPLETED)) {
+        if (ve_worker_progress(worker) != 0) {
+            spins = 0;
+            continue;
+        }
+        if (++spins >= worker->context->config.spin_count &&
+            (worker->context->features & VERVE_FEATURE_WAKEUP)) {
+            /* A short timeout bounds the cost of a wakeup we cannot be
+             * told about (a peer on a transport without events). */
+            verve_worker_wait(worker, 10);
+            spins = 0;
+        }
+    }
+    return req->status;
+}
+
+VERVE_API void verve_request_free(verve_request_h request)
+{
+    ve_request_t *req = request;
+    if (req->flags & VE_REQ_FLAG_COMPLETED) {
+        ve_request_release(req);
+    } else {
+        req->flags |= VE_REQ_FLAG_RELEASED;
+    }
+}

@@ -1,0 +1,186 @@
+/*
+ * Engine objects: context, worker, endpoint, request, memory handle and
+ * remote key. Public handles (verve_*_h) point to these structs; nothing
+ * here is visible to users.
+ */
+#ifndef VE_TYPES_H
+#define VE_TYPES_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <verve/verve.h>
+#include "core/base/hash.h"
+#include "core/base/list.h"
+#include "core/base/mpool.h"
+#include "transports/vt_iface.h"
+
+#define VE_MAX_IFACES 8
+#define VE_REQ_HEADER_INLINE 64
+
+typedef struct verve_context ve_context_t;
+typedef struct verve_worker ve_worker_t;
+typedef struct verve_ep ve_ep_t;
+typedef struct verve_request ve_request_t;
+typedef struct verve_mem ve_mem_t;
+typedef struct verve_rkey ve_rkey_t;
+
+typedef struct ve_config {
+    char *tls;               /* comma list of transport names, or "all" */
+    size_t rndv_thresh;      /* AM payload from which rendezvous is used */
+    unsigned spin_count;     /* progress calls before a wait sleeps */
+    double failure_check;    /* seconds between peer liveness checks */
+} ve_config_t;
+
+struct verve_context {
+    uint64_t features;
+    char name[32];
+    ve_config_t config;
+    vs_hash_t mem_by_key;    /* key id -> ve_mem_t, for emulated RMA */
+    pthread_mutex_t lock;    /* guards mem_by_key across workers */
+    const vt_component_t *components[VE_MAX_IFACES];
+    unsigned num_components;
+};
+
+typedef struct ve_am_handler {
+    verve_am_recv_cb_t cb;
+    void *arg;
+    uint32_t flags;
+} ve_am_handler_t;
+
+typedef struct ve_lane {
+    vt_iface_t *iface;
+    vt_iface_caps_t caps;
+    const vt_component_t *component;
+} ve_lane_t;
+
+/* What the engine knows about a remote worker, kept after its endpoints
+ * are closed so a late message still finds a way back. */
+typedef struct ve_peer {
+    uint64_t uid;
+    void *address;
+    size_t address_length;
+    ve_ep_t *ep;             /* the endpoint replies go through, or NULL */
+} ve_peer_t;
+
+struct verve_worker {
+    ve_context_t *context;
+    verve_thread_mode_t thread_mode;
+    pthread_mutex_t lock;
+    uint64_t uid;
+    int epoll_fd;
+    ve_lane_t ifaces[VE_MAX_IFACES];
+    unsigned num_ifaces;
+    ve_am_handler_t am_handlers[VERVE_AM_ID_MAX];
+    vs_mpool_t req_mp;
+    vs_hash_t peers;          /* uid -> ve_peer_t */
+    vs_hash_t reqs_by_id;     /* id -> ve_request_t waiting for a reply */
+    uint64_t next_req_id;
+    vs_list_link_t eps;       /* every endpoint, for flush and checks */
+    vs_list_link_t pending_eps; /* endpoints with queued sends */
+    uint64_t next_check_ns;
+    unsigned progress_count;
+    int in_progress;
+};
+
+enum {
+    VE_EP_FLAG_USER = 1u << 0,     /* created by verve_ep_create */
+    VE_EP_FLAG_FAILED = 1u << 1,
+    VE_EP_FLAG_CLOSING = 1u << 2,
+    VE_EP_FLAG_ON_PENDING = 1u << 3
+};
+
+struct verve_ep {
+    ve_worker_t *worker;
+    ve_peer_t *peer;
+    vt_ep_t *vt_ep;
+    ve_lane_t *lane;
+    uint32_t flags;
+    verve_status_t error;
+    verve_ep_error_cb_t err_cb;
+    void *err_arg;
+    void *user_data;
+    vs_list_link_t list;          /* in worker->eps */
+    vs_list_link_t pending_list;  /* in worker->pending_eps */
+    vs_list_link_t pending;       /* requests not yet sent, in order */
+    vs_list_link_t outstanding;   /* requests sent, waiting for a reply */
+    vs_list_link_t flushes;       /* flush/close requests */
+    unsigned num_outstanding;
+};
+
+enum {
+    VE_REQ_FLAG_COMPLETED = 1u << 0,
+    VE_REQ_FLAG_RELEASED = 1u << 1,  /* user freed it, or internal */
+    VE_REQ_FLAG_CALLBACK = 1u << 2,
+    VE_REQ_FLAG_HEADER_ALLOC = 1u << 3,
+    VE_REQ_FLAG_CLOSE = 1u << 4,     /* a flush request that closes */
+    VE_REQ_FLAG_BUFFER_ALLOC = 1u << 5 /* am.buffer is a bounce copy */
+};
+
+/* Retries a queued send: VERVE_OK when done, VERVE_INPROGRESS when sent
+ * and waiting for a reply, VERVE_ERR_NO_RESOURCE to stay queued. */
+typedef verve_status_t (*ve_request_send_t)(ve_request_t *req);
+
+struct verve_request {
+    verve_status_t status;
+    uint32_t flags;
+    verve_send_cb_t cb;
+    void *user_data;
+    ve_worker_t *worker;
+    ve_ep_t *ep;
+    vs_list_link_t list;
+    uint64_t id;              /* key in worker->reqs_by_id, 0 if none */
+    ve_request_send_t send;
+    vt_completion_t comp;     /* for transport operations in flight */
+    union {
+        struct {
+            unsigned id;
+            uint32_t proto_flags;
+            uint8_t *header;
+            size_t header_length;
+            const void *buffer;
+            size_t count;
+            verve_datatype_t datatype;
+            size_t length;
+            uint8_t header_inline[VE_REQ_HEADER_INLINE];
+        } am;
+        struct {
+            void *buffer;         /* local buffer */
+            size_t length;
+            size_t offset;        /* bytes sent or received so far */
+            size_t acked;
+            uint64_t remote_addr;
+            ve_rkey_t *rkey;
+        } rma;
+        struct {
+            int op;
+            size_t size;
+            uint64_t value;
+            uint64_t compare;
+            void *result;
+            uint64_t remote_addr;
+            ve_rkey_t *rkey;
+        } amo;
+    };
+};
+
+struct verve_mem {
+    ve_context_t *context;
+    void *address;
+    size_t length;
+    uint64_t key_id;
+    int allocated;
+    const vt_component_t *alloc_component;
+    vt_memh_t *memh[VE_MAX_IFACES];   /* by context component index */
+};
+
+struct verve_rkey {
+    ve_ep_t *ep;
+    uint64_t base;
+    uint64_t length;
+    uint64_t key_id;
+    const vt_component_t *component;
+    vt_rkey_t *vt_rkey;      /* on the ep's lane, NULL: emulated */
+    uint32_t caps;           /* VT_CAP_RMA/AMO32/AMO64 of vt_rkey */
+};
+
+#endif

@@ -1,0 +1,38 @@
+/* Worker internals shared by the engine and the protocol layer. */
+#ifndef VE_WORKER_H
+#define VE_WORKER_H
+
+#include "ve_types.h"
+
+/* Serialises API calls in VERVE_THREAD_MODE_MULTI. The mutex is recursive:
+ * AM handlers run inside progress and may call the API. */
+static inline void ve_worker_lock(ve_worker_t *worker)
+{
+    if (worker->thread_mode == VERVE_THREAD_MODE_MULTI) {
+        pthread_mutex_lock(&worker->lock);
+    }
+}
+
+static inline void ve_worker_unlock(ve_worker_t *worker)
+{
+    if (worker->thread_mode == VERVE_THREAD_MODE_MULTI) {
+        pthread_mutex_unlock(&worker->lock);
+    }
+}
+
+unsigned ve_worker_progress(ve_worker_t *worker);
+
+/* Worker address: magic, version, uid, then one entry per interface. */
+verve_status_t ve_address_pack(ve_worker_t *worker, void **address_p,
+                               size_t *length_p);
+typedef struct ve_address_entry {
+    uint8_t component_id;
+    const void *address;
+    size_t length;
+} ve_address_entry_t;
+/* Checks the bytes (they come from a peer) and lists the entries. */
+verve_status_t ve_address_unpack(const void *address, size_t length,
+                                 uint64_t *uid_p, ve_address_entry_t *entries,
+                                 unsigned max_entries, unsigned *count_p);
+
+#endif

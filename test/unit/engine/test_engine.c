@@ -1,0 +1,545 @@
+/*
+ * Engine tests inside one process: two workers reach each other over shm
+ * (different workers), one worker reaches itself over self. The same
+ * tests run on each transport by picking VERVE_TLS.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+#include <verve/verve.h>
+
+typedef struct pair {
+    verve_context_h context;
+    verve_worker_h a, b;
+    verve_ep_h ab;       /* a -> b */
+} pair_t;
+
+typedef struct recv_state {
+    unsigned count;
+    size_t last_length;
+    uint64_t expect_seq;
+    int out_of_order;
+    int bad_data;
+    uint8_t *rndv_buffer;
+    size_t rndv_capacity;
+    verve_worker_h worker;
+    verve_ep_h reply_ep;
+} recv_state_t;
+
+static const char *tls_under_test = "shm";
+
+static void pair_progress(pair_t *p)
+{
+    verve_worker_progress(p->a);
+    verve_worker_progress(p->b);
+}
+
+static int pair_setup(void **state)
+{
+    pair_t *p = calloc(1, sizeof(*p));
+    verve_ep_params_t ep_params = {0};
+    void *address;
+    size_t length;
+
+    setenv("VERVE_TLS", tls_under_test, 1);
+    assert_int_equal(verve_context_create(NULL, &p->context), VERVE_OK);
+    assert_int_equal(verve_worker_create(p->context, NULL, &p->a), VERVE_OK);
+    if (strcmp(tls_under_test, "self") == 0) {
+        p->b = p->a;
+    } else {
+        assert_int_equal(verve_worker_create(p->context, NULL, &p->b),
+                         VERVE_OK);
+    }
+    assert_int_equal(verve_worker_address_pack(p->b, &address, &length),
+                     VERVE_OK);
+    ep_params.field_mask = VERVE_EP_PARAM_FIELD_REMOTE_ADDRESS;
+    ep_params.address = address;
+    ep_params.address_length = length;
+    assert_int_equal(verve_ep_create(p->a, &ep_params, &p->ab), VERVE_OK);
+    verve_worker_address_release(address);
+    *state = p;
+    return 0;
+}
+
+static int pair_teardown(void **state)
+{
+    pair_t *p = *state;
+    verve_request_h req = NULL;
+    verve_status_t status = verve_ep_close_nbx(p->ab, VERVE_EP_CLOSE_FLUSH,
+                                               NULL, &req);
+    if (status == VERVE_INPROGRESS) {
+        while (verve_request_test(req) == VERVE_INPROGRESS) {
+            pair_progress(p);
+        }
+        verve_request_free(req);
+    }
+    if (p->b != p->a) {
+        verve_worker_destroy(p->b);
+    }
+    verve_worker_destroy(p->a);
+    verve_context_destroy(p->context);
+    free(p);
+    return 0;
+}
+
+static uint8_t pattern(uint64_t seq, size_t i)
+{
+    return (uint8_t)(seq * 131 + i * 7 + 1);
+}
+
+static verve_status_t recv_cb(void *arg, const void *header,
+                              size_t header_length, void *data, size_t length,
+                              const verve_am_recv_param_t *param)
+{
+    recv_state_t *st = arg;
+    uint64_t seq;
+    uint8_t *bytes = data;
+    size_t i;
+
+    assert_int_equal(header_length, sizeof(seq));
+    memcpy(&seq, header, sizeof(seq));
+    if (seq != st->expect_seq) {
+        st->out_of_order = 1;
+    }
+    st->expect_seq = seq + 1;
+    st->reply_ep = param->reply_ep;
+    if (param->recv_attr & VERVE_AM_RECV_ATTR_FLAG_RNDV) {
+        assert_true(length <= st->rndv_capacity);
+        assert_int_equal(verve_am_recv_data_nbx(st->worker, data,
+                                                st->rndv_buffer, length,
+                                                NULL, NULL), VERVE_OK);
+        bytes = st->rndv_buffer;
+    }
+    for (i = 0; i < length; ++i) {
+        if (bytes[i] != pattern(seq, i)) {
+            st->bad_data = 1;
+            break;
+        }
+    }
+    st->last_length = length;
+    ++st->count;
+    return VERVE_OK;
+}
+
+static void set_handler(verve_worker_h worker, unsigned id, recv_state_t *st)
+{
+    verve_am_handler_params_t hp = {
+        .field_mask = VERVE_AM_HANDLER_PARAM_FIELD_ID |
+                      VERVE_AM_HANDLER_PARAM_FIELD_CB |
+                      VERVE_AM_HANDLER_PARAM_FIELD_ARG,
+        .id = id, .cb = recv_cb, .arg = st};
+    assert_int_equal(verve_worker_set_am_handler(worker, &hp), VERVE_OK);
+}
+
+/* req_p is read after the call that fills it has returned. */
+static void wait_req(pair_t *p, verve_status_t status, verve_request_h *req_p,
+                     verve_status_t expect)
+{
+    verve_request_h req = *req_p;
+
+    if (status == VERVE_INPROGRESS) {
+        while ((status = verve_request_test(req)) == VERVE_INPROGRESS) {
+            pair_progress(p);
+        }
+        verve_request_free(req);
+    }
+    assert_int_equal(status, expect);
+}
+
+static void test_am_sizes(void **state)
+{
+    static const size_t sizes[] = {0, 1, 7, 8, 20, 27, 28, 29, 40, 44, 45,
+                                   48, 100, 1000, 4095, 8000, 8192, 8193,
+                                   65535, 65536, 65537, 1 << 20,
+                                   (4 << 20) + 3};
+    pair_t *p = *state;
+    recv_state_t st = {0};
+    uint64_t seq;
+
+    st.worker = p->b;
+    st.rndv_capacity = (4 << 20) + 3;
+    st.rndv_buffer = malloc(st.rndv_capacity);
+    set_handler(p->b, 5, &st);
+    for (seq = 0; seq < sizeof(sizes) / sizeof(sizes[0]); ++seq) {
+        size_t size = sizes[seq], i;
+        uint8_t *buffer = malloc(size + 1);
+        verve_request_h req = NULL;
+        verve_status_t status;
+        for (i = 0; i < size; ++i) {
+            buffer[i] = pattern(seq, i);
+        }
+        status = verve_am_send_nbx(p->ab, 5, &seq, sizeof(seq), buffer, size,
+                                   NULL, &req);
+        wait_req(p, status, &req, VERVE_OK);
+        while (st.count <= seq) {
+            pair_progress(p);
+        }
+        assert_int_equal(st.last_length, size);
+        assert_false(st.bad_data);
+        assert_false(st.out_of_order);
+        free(buffer);
+    }
+    assert_non_null(st.reply_ep);
+    free(st.rndv_buffer);
+}
+
+/* Thousands of sends in flight, mixed protocols: all arrive, in order. */
+static void test_am_many_outstanding(void **state)
+{
+    enum { NUM = 5000 };
+    pair_t *p = *state;
+    recv_state_t st = {0};
+    verve_request_h *reqs = calloc(NUM, sizeof(*reqs));
+    static uint64_t seqs[NUM];
+    uint8_t *buffer = malloc(NUM * 64 + 70000);
+    size_t i, done = 0;
+
+    st.worker = p->b;
+    st.rndv_capacity = 70000;
+    st.rndv_buffer = malloc(st.rndv_capacity);
+    set_handler(p->b, 9, &st);
+    for (i = 0; i < NUM; ++i) {
+        size_t size = (i % 97 == 0) ? 70000 : (i % 3) * 700, j;
+        uint8_t *data = buffer + (i % 97 == 0 ? NUM * 64 : i * 64);
+        verve_status_t status;
+        if (size > 64 && i % 97 != 0) {
+            size = 64;
+        }
+        seqs[i] = i;
+        for (j = 0; j < size; ++j) {
+            data[j] = pattern(i, j);
+        }
+        status = verve_am_send_nbx(p->ab, 9, &seqs[i], sizeof(seqs[i]), data,
+                                   size, NULL, &reqs[i]);
+        if (status == VERVE_OK) {
+            reqs[i] = NULL;
+        } else {
+            assert_int_equal(status, VERVE_INPROGRESS);
+        }
+        if (i % 97 == 0) {
+            /* the big one shares the buffer tail: wait for it */
+            wait_req(p, status, &reqs[i], VERVE_OK);
+            reqs[i] = NULL;
+        }
+    }
+    while (st.count < NUM) {
+        pair_progress(p);
+    }
+    for (i = 0; i < NUM; ++i) {
+        if (reqs[i] != NULL) {
+            wait_req(p, VERVE_INPROGRESS, &reqs[i], VERVE_OK);
+            ++done;
+        }
+    }
+    assert_false(st.out_of_order);
+    assert_false(st.bad_data);
+    free(st.rndv_buffer);
+    free(buffer);
+    free(reqs);
+}
+
+static void test_am_iov(void **state)
+{
+    pair_t *p = *state;
+    recv_state_t st = {0};
+    verve_request_param_t param = {.op_attr_mask =
+                                           VERVE_OP_ATTR_FIELD_DATATYPE,
+                                   .datatype = VERVE_DATATYPE_IOV};
+    static const size_t totals[] = {30, 3000, 200000};
+    uint64_t seq;
+
+    st.worker = p->b;
+    st.rndv_capacity = 200000;
+    st.rndv_buffer = malloc(st.rndv_capacity);
+    set_handler(p->b, 11, &st);
+    for (seq = 0; seq < 3; ++seq) {
+        size_t total = totals[seq], i;
+        uint8_t *data = malloc(total);
+        verve_iov_t iov[3] = {{data, total / 3},
+                              {data + total / 3, total / 3},
+                              {data + 2 * (total / 3), total - 2 * (total / 3)}};
+        verve_request_h req = NULL;
+        for (i = 0; i < total; ++i) {
+            data[i] = pattern(seq, i);
+        }
+        wait_req(p, verve_am_send_nbx(p->ab, 11, &seq, sizeof(seq), iov, 3,
+                                      &param, &req), &req, VERVE_OK);
+        while (st.count <= seq) {
+            pair_progress(p);
+        }
+        assert_int_equal(st.last_length, total);
+        assert_false(st.bad_data);
+        free(data);
+    }
+    free(st.rndv_buffer);
+}
+
+typedef struct remote_region {
+    verve_mem_h mem;
+    verve_rkey_h rkey;
+    uint8_t *base;
+    void *plain;
+} remote_region_t;
+
+/* allocate: the region comes from verve_mem_map (shareable); otherwise
+ * plain malloc'ed memory is registered. */
+static void region_create(pair_t *p, remote_region_t *r, size_t length,
+                          int allocate)
+{
+    verve_mem_map_params_t mp = {
+        .field_mask = VERVE_MEM_MAP_PARAM_FIELD_ADDRESS |
+                      VERVE_MEM_MAP_PARAM_FIELD_LENGTH |
+                      VERVE_MEM_MAP_PARAM_FIELD_FLAGS,
+        .length = length};
+    void *packed;
+    size_t packed_length;
+
+    memset(r, 0, sizeof(*r));
+    if (allocate) {
+        mp.flags = VERVE_MEM_MAP_ALLOCATE;
+    } else {
+        r->plain = aligned_alloc(64, length);
+        mp.address = r->plain;
+    }
+    assert_int_equal(verve_mem_map(p->context, &mp, &r->mem), VERVE_OK);
+    r->base = verve_mem_address(r->mem);
+    memset(r->base, 0, length);
+    assert_int_equal(verve_rkey_pack(p->context, r->mem, &packed,
+                                     &packed_length), VERVE_OK);
+    assert_int_equal(verve_rkey_unpack(p->ab, packed, packed_length,
+                                       &r->rkey), VERVE_OK);
+    verve_rkey_buffer_release(packed);
+}
+
+static void region_destroy(pair_t *p, remote_region_t *r)
+{
+    verve_rkey_destroy(r->rkey);
+    assert_int_equal(verve_mem_unmap(p->context, r->mem), VERVE_OK);
+    free(r->plain);
+}
+
+static void check_rma(pair_t *p, int allocate)
+{
+    enum { LEN = 300000 };
+    remote_region_t r;
+    uint8_t *src = malloc(LEN), *dst = malloc(LEN);
+    uint64_t raddr, result = 0, value;
+    uint32_t result32 = 0;
+    verve_request_h req = NULL;
+    size_t i;
+
+    region_create(p, &r, LEN, allocate);
+    raddr = (uint64_t)(uintptr_t)r.base;
+    for (i = 0; i < LEN; ++i) {
+        src[i] = (uint8_t)(i * 13 + allocate);
+    }
+    wait_req(p, verve_put_nbx(p->ab, src, LEN, raddr, r.rkey, NULL, &req),
+             &req, VERVE_OK);
+    wait_req(p, verve_ep_flush_nbx(p->ab, NULL, &req), &req, VERVE_OK);
+    assert_memory_equal(r.base, src, LEN);
+    memset(r.base + 100, 0xab, 1000);
+    wait_req(p, verve_get_nbx(p->ab, dst, 1000, raddr + 100, r.rkey, NULL,
+                              &req), &req, VERVE_OK);
+    for (i = 0; i < 1000; ++i) {
+        assert_int_equal(dst[i], 0xab);
+    }
+    wait_req(p, verve_get_nbx(p->ab, dst, LEN, raddr, r.rkey, NULL, &req),
+             &req, VERVE_OK);
+    assert_memory_equal(dst, r.base, LEN);
+
+    /* atomics, 64 and 32 bits */
+    value = 40;
+    memcpy(r.base + 64, &value, sizeof(value));
+    memset(r.base + 2048, 0, 4);
+    wait_req(p, verve_atomic_nbx(p->ab, VERVE_ATOMIC_FADD, 2, 0, &result, 8,
+                                 raddr + 64, r.rkey, NULL, &req), &req,
+             VERVE_OK);
+    assert_int_equal(result, 40);
+    wait_req(p, verve_atomic_nbx(p->ab, VERVE_ATOMIC_ADD, 5, 0, NULL, 8,
+                                 raddr + 64, r.rkey, NULL, &req), &req,
+             VERVE_OK);
+    wait_req(p, verve_atomic_nbx(p->ab, VERVE_ATOMIC_CSWAP, 99, 47, &result,
+                                 8, raddr + 64, r.rkey, NULL, &req), &req,
+             VERVE_OK);
+    assert_int_equal(result, 47);
+    wait_req(p, verve_atomic_nbx(p->ab, VERVE_ATOMIC_CSWAP, 1, 47, &result,
+                                 8, raddr + 64, r.rkey, NULL, &req), &req,
+             VERVE_OK);
+    assert_int_equal(result, 99); /* compare failed: unchanged */
+    wait_req(p, verve_atomic_nbx(p->ab, VERVE_ATOMIC_SWAP, 7, 0, &result, 8,
+                                 raddr + 64, r.rkey, NULL, &req), &req,
+             VERVE_OK);
+    assert_int_equal(result, 99);
+    memcpy(&value, r.base + 64, sizeof(value));
+    assert_int_equal(value, 7);
+    wait_req(p, verve_atomic_nbx(p->ab, VERVE_ATOMIC_FADD, 3, 0, &result32,
+                                 4, raddr + 2048, r.rkey, NULL, &req), &req,
+             VERVE_OK);
+    assert_int_equal(result32, 0);
+    wait_req(p, verve_atomic_nbx(p->ab, VERVE_ATOMIC_SWAP, 0xdeadbeef, 0,
+                                 &result32, 4, raddr + 2048, r.rkey, NULL,
+                                 &req), &req, VERVE_OK);
+    assert_int_equal(result32, 3);
+
+    /* out of range and misuse: an error, nothing written */
+    memset(dst, 0x5a, 16);
+    assert_int_equal(verve_put_nbx(p->ab, dst, 16, raddr + LEN - 8, r.rkey,
+                                   NULL, &req), VERVE_ERR_OUT_OF_RANGE);
+    assert_int_equal(verve_put_nbx(p->ab, dst, 16, raddr - 1, r.rkey, NULL,
+                                   &req), VERVE_ERR_OUT_OF_RANGE);
+    assert_int_equal(verve_get_nbx(p->ab, dst, 16, UINT64_MAX - 4, r.rkey,
+                                   NULL, &req), VERVE_ERR_OUT_OF_RANGE);
+    assert_int_equal(verve_atomic_nbx(p->ab, VERVE_ATOMIC_FADD, 1, 0, &result,
+                                      8, raddr + 3, r.rkey, NULL, &req),
+                     VERVE_ERR_INVALID_PARAM);
+    assert_int_equal(verve_atomic_nbx(p->ab, VERVE_ATOMIC_FADD, 1, 0, &result,
+                                      8, raddr + LEN, r.rkey, NULL, &req),
+                     VERVE_ERR_OUT_OF_RANGE);
+    for (i = LEN - 8; i < LEN; ++i) {
+        assert_int_equal(r.base[i], src[i]);
+    }
+    region_destroy(p, &r);
+    free(src);
+    free(dst);
+}
+
+static void test_rma_allocated(void **state)
+{
+    check_rma(*state, 1);
+}
+
+static void test_rma_registered(void **state)
+{
+    check_rma(*state, 0);
+}
+
+static void test_bad_rkey(void **state)
+{
+    pair_t *p = *state;
+    uint8_t garbage[64];
+    verve_rkey_h rkey = NULL;
+    remote_region_t r;
+    void *packed;
+    size_t length, i;
+
+    for (i = 0; i < sizeof(garbage); ++i) {
+        garbage[i] = (uint8_t)(i * 37);
+    }
+    assert_int_equal(verve_rkey_unpack(p->ab, garbage, sizeof(garbage),
+                                       &rkey), VERVE_ERR_INVALID_RKEY);
+    assert_int_equal(verve_rkey_unpack(p->ab, garbage, 3, &rkey),
+                     VERVE_ERR_INVALID_RKEY);
+    /* a real key with one byte flipped fails its checksum */
+    region_create(p, &r, 4096, 0);
+    assert_int_equal(verve_rkey_pack(p->context, r.mem, &packed, &length),
+                     VERVE_OK);
+    for (i = 0; i < length; ++i) {
+        ((uint8_t *)packed)[i] ^= 0x40;
+        assert_int_equal(verve_rkey_unpack(p->ab, packed, length, &rkey),
+                         VERVE_ERR_INVALID_RKEY);
+        ((uint8_t *)packed)[i] ^= 0x40;
+    }
+    verve_rkey_buffer_release(packed);
+    region_destroy(p, &r);
+}
+
+static verve_status_t keep_cb(void *arg, const void *header,
+                              size_t header_length, void *data, size_t length,
+                              const verve_am_recv_param_t *param)
+{
+    void **kept = arg;
+    (void)header, (void)header_length, (void)param;
+    if (length == 4) {
+        *kept = data;
+        return VERVE_INPROGRESS;
+    }
+    return VERVE_OK;
+}
+
+static void test_am_persistent_data(void **state)
+{
+    pair_t *p = *state;
+    void *kept = NULL;
+    verve_am_handler_params_t hp = {
+        .field_mask = VERVE_AM_HANDLER_PARAM_FIELD_ID |
+                      VERVE_AM_HANDLER_PARAM_FIELD_CB |
+                      VERVE_AM_HANDLER_PARAM_FIELD_ARG |
+                      VERVE_AM_HANDLER_PARAM_FIELD_FLAGS,
+        .id = 12, .cb = keep_cb, .arg = &kept,
+        .flags = VERVE_AM_FLAG_PERSISTENT_DATA};
+    uint32_t value = 0x12345678, other = 0;
+    int i;
+
+    assert_int_equal(verve_worker_set_am_handler(p->b, &hp), VERVE_OK);
+    assert_int_equal(verve_am_send_nbx(p->ab, 12, NULL, 0, &value, 4, NULL,
+                                       NULL), VERVE_OK);
+    while (kept == NULL) {
+        pair_progress(p);
+    }
+    /* more traffic reuses the transport's buffers; the kept data stays */
+    for (i = 0; i < 3000; ++i) {
+        while (verve_am_send_nbx(p->ab, 12, NULL, 0, &other, 2, NULL, NULL) !=
+               VERVE_OK) {
+            pair_progress(p);
+        }
+        pair_progress(p);
+    }
+    assert_memory_equal(kept, &value, 4);
+    verve_am_data_release(p->b, kept);
+}
+
+static void test_invalid_args(void **state)
+{
+    pair_t *p = *state;
+    uint8_t byte = 0;
+    verve_ep_params_t ep_params = {
+        .field_mask = VERVE_EP_PARAM_FIELD_REMOTE_ADDRESS,
+        .address = "garbage-address-bytes", .address_length = 21};
+    verve_ep_h ep;
+
+    assert_int_equal(verve_am_send_nbx(p->ab, VERVE_AM_ID_MAX, NULL, 0,
+                                       &byte, 1, NULL, NULL),
+                     VERVE_ERR_INVALID_PARAM);
+    assert_int_equal(verve_ep_create(p->a, &ep_params, &ep),
+                     VERVE_ERR_INVALID_PARAM);
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_am_sizes, pair_setup,
+                                        pair_teardown),
+        cmocka_unit_test_setup_teardown(test_am_many_outstanding, pair_setup,
+                                        pair_teardown),
+        cmocka_unit_test_setup_teardown(test_am_iov, pair_setup,
+                                        pair_teardown),
+        cmocka_unit_test_setup_teardown(test_am_persistent_data, pair_setup,
+                                        pair_teardown),
+        cmocka_unit_test_setup_teardown(test_rma_allocated, pair_setup,
+                                        pair_teardown),
+        cmocka_unit_test_setup_teardown(test_rma_registered, pair_setup,
+                                        pair_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_rkey, pair_setup,
+                                        pair_teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_args, pair_setup,
+                                        pair_teardown),
+    };
+    int failed = 0, i;
+    static const char *all[] = {"shm", "self"};
+
+    for (i = 0; i < 2; ++i) {
+        if (argc > 1 && strcmp(argv[1], all[i]) != 0) {
+            continue;
+        }
+        tls_under_test = all[i];
+        cmocka_set_message_output(CM_OUTPUT_STDOUT);
+        failed += _cmocka_run_group_tests(all[i], tests,
+                                          sizeof(tests) / sizeof(tests[0]),
+                                          NULL, NULL);
+    }
+    return failed != 0;
+}
