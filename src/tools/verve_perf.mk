@@ -1,1 +1,23 @@
-# verve_perf: filled in by its owner
+# verve_perf: the point-to-point benchmark. It uses only the public API, so
+# it links the shared library like an application would.
+bin_PROGRAMS += src/tools/verve_perf
+src_tools_verve_perf_SOURCES = \
+    src/tools/verve_perf.h \
+    src/tools/verve_perf.c \
+    src/tools/verve_perf_options.c \
+    src/tools/verve_perf_comm.c \
+    src/tools/verve_perf_tests.c \
+    src/tools/verve_perf_report.c
+src_tools_verve_perf_LDADD = libverve.la
+
+if HAVE_CMOCKA
+# The command line and the statistics need no peer: tested on their own.
+check_PROGRAMS += src/tools/verve_perf_options_test
+TESTS += src/tools/verve_perf_options_test
+src_tools_verve_perf_options_test_SOURCES = \
+    src/tools/verve_perf_options_test.c \
+    src/tools/verve_perf_options.c \
+    src/tools/verve_perf_report.c
+src_tools_verve_perf_options_test_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+src_tools_verve_perf_options_test_LDADD = $(CMOCKA_LIBS)
+endif

@@ -39,6 +39,7 @@ struct vs_boot_server {
     size_t max_conns;
     uint8_t *connected;         /* per rank: a connection said HELLO */
     uint8_t *done;              /* per rank: said BYE */
+    unsigned num_done;
     /* The allgather being collected. */
     uint8_t *contributed;
     unsigned num_contributed;
@@ -204,11 +205,21 @@ static void vs_boot_server_allgather(vs_boot_server_t *server,
 {
     uint64_t length = conn->hdr.length;
     unsigned rank = (unsigned)conn->rank;
+    unsigned i;
 
     conn->payload = NULL;
     conn->payload_left = length;
     if (server->failed) {
         return;         /* drained, then answered with FAIL */
+    }
+
+    for (i = 0; (server->num_done > 0) && (i < server->size); ++i) {
+        if (server->done[i]) {
+            /* It finalized: this allgather can never complete. */
+            vs_boot_server_fail(server, i, VERVE_ERR_PEER_FAILED,
+                                "finalized before an allgather");
+            return;
+        }
     }
 
     if (server->contributed[rank]) {
@@ -266,6 +277,7 @@ static int vs_boot_server_request(vs_boot_server_t *server,
     case VS_BOOT_WIRE_BYE:
         conn->said_bye = 1;
         server->done[conn->rank] = 1;
+        ++server->num_done;
         if (server->round_open && !server->contributed[conn->rank]) {
             vs_boot_server_fail(server, (unsigned)conn->rank,
                                 VERVE_ERR_PEER_FAILED,

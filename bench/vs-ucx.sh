@@ -1,0 +1,165 @@
+#!/bin/bash
+# Side-by-side figures of verve_perf (under verve_run -n 2) and UCX's
+# ucx_perftest over shared memory (UCX_TLS=sm,self), run interleaved so
+# that both see the same machine noise. Prints each run's value, the
+# medians, the ratio verve/UCX and whether it meets the target.
+set -u
+
+usage() {
+    cat <<'EOF'
+usage: bench/vs-ucx.sh [-r PAIRS] [-b BUILD_DIR] [-f FIGURE[,FIGURE]] [-h]
+
+  -r PAIRS      runs of each tool per figure, interleaved (default 5, min 1)
+  -b BUILD_DIR  verve build folder holding src/tools/verve_run and
+                src/tools/verve_perf (default: $VERVE_BUILD_DIR, else ./build)
+  -f FIGURES    figures to measure (default: all of them):
+                  am_lat   8 B AM latency, half round trip, median
+                           (ucp_am_lat p50 vs am_lat lat_us_median)
+                  am_mr    8 B AM message rate
+                           (ucp_am_bw -s 8 rate_overall vs am_mr msg_rate)
+                  am_bw    1 MiB AM bandwidth
+                           (ucp_am_bw bw_overall vs am_bw bw_MBps)
+                  put_lat  8 B put latency, half round trip, median
+                           (ucp_put_lat p50 vs put_lat lat_us_median)
+                  get_bw   64 KiB get bandwidth
+                           (ucp_get bw_overall vs get_bw bw_MBps)
+  -h, --help    this help
+
+Both tools count MB as 2^20 bytes. Targets (ratio = verve / UCX):
+latency <= 0.8, message rate >= 1.2, AM bandwidth >= 1.2, put latency
+<= 1.0, get bandwidth >= 1.0. Needs ucx_perftest (Debian: ucx-utils),
+python3 (free ports) and awk.
+EOF
+}
+
+pairs=5
+build_dir=${VERVE_BUILD_DIR:-build}
+figures=am_lat,am_mr,am_bw,put_lat,get_bw
+run_timeout=300
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+    -r) pairs=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
+    -b) build_dir=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
+    -f) figures=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "vs-ucx.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    esac
+done
+case "$pairs" in
+''|*[!0-9]*|0) echo "vs-ucx.sh: -r needs a positive count" >&2; exit 2 ;;
+esac
+
+verve_run=$build_dir/src/tools/verve_run
+verve_perf=$build_dir/src/tools/verve_perf
+for tool in "$verve_run" "$verve_perf"; do
+    if [ ! -x "$tool" ]; then
+        echo "vs-ucx.sh: $tool not found: build verve first or give -b" >&2
+        exit 2
+    fi
+done
+if ! command -v ucx_perftest >/dev/null 2>&1; then
+    echo "vs-ucx.sh: ucx_perftest not found (apt-get install ucx-utils)" >&2
+    exit 2
+fi
+
+# figure -> "ucx_test size iters ucx_field verve_test verve_field
+#            direction target unit"; ucx_field is a column of the
+# client's "Final:" line: 3 p50, 5 latency overall, 7 bw overall,
+# 9 rate overall. direction: le (smaller is better) or ge.
+figure_spec() {
+    case "$1" in
+    am_lat)  echo "ucp_am_lat 8 100000 3 am_lat lat_us_median le 0.8 us" ;;
+    am_mr)   echo "ucp_am_bw 8 1000000 9 am_mr msg_rate ge 1.2 msg/s" ;;
+    am_bw)   echo "ucp_am_bw 1048576 2000 7 am_bw bw_MBps ge 1.2 MB/s" ;;
+    put_lat) echo "ucp_put_lat 8 100000 3 put_lat lat_us_median le 1.0 us" ;;
+    get_bw)  echo "ucp_get 65536 20000 7 get_bw bw_MBps ge 1.0 MB/s" ;;
+    *) return 1 ;;
+    esac
+}
+
+free_port() {
+    python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# Prints the figure's value from one ucx_perftest client run, or nothing.
+run_ucx() {
+    local test=$1 size=$2 iters=$3 field=$4 port server out
+    port=$(free_port)
+    UCX_TLS=sm,self timeout "$run_timeout" ucx_perftest -p "$port" \
+        >/dev/null 2>&1 &
+    server=$!
+    sleep 1
+    out=$(UCX_TLS=sm,self timeout "$run_timeout" ucx_perftest 127.0.0.1 \
+          -p "$port" -t "$test" -s "$size" -n "$iters" 2>&1)
+    wait "$server" 2>/dev/null
+    printf '%s\n' "$out" | awk -v f="$field" '$1 == "Final:" { v = $f }
+        END { if (v != "") print v }'
+}
+
+# Prints the figure's value from one verve_perf run, or nothing.
+run_verve() {
+    local test=$1 size=$2 iters=$3 field=$4 out
+    out=$(timeout "$run_timeout" "$verve_run" -n 2 "$verve_perf" -t "$test" \
+          -s "$size" -n "$iters" --json 2>/dev/null)
+    printf '%s\n' "$out" | sed -n "s/.*\"$field\":\([-0-9.eE+]*\).*/\1/p" |
+        tail -n 1
+}
+
+median() {
+    printf '%s\n' "$@" | grep -E '^[-0-9.eE+]+$' | sort -g |
+        awk '{ v[NR] = $1 } END {
+            if (NR == 0) { print "NA"; exit }
+            if (NR % 2) print v[(NR + 1) / 2];
+            else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+misses=0
+IFS=, read -r -a figure_list <<<"$figures"
+for figure in "${figure_list[@]}"; do
+    if ! spec=$(figure_spec "$figure"); then
+        echo "vs-ucx.sh: unknown figure '$figure' (see --help)" >&2
+        exit 2
+    fi
+    read -r ucx_test size iters ucx_field verve_test verve_field \
+        direction target unit <<<"$spec"
+    ucx_values=()
+    verve_values=()
+    echo "== $figure: $verve_test vs $ucx_test, size $size, $iters iters"
+    for ((pair = 1; pair <= pairs; ++pair)); do
+        # Alternate which tool goes first, so neither always runs on a
+        # machine the other just warmed or heated.
+        if ((pair % 2)); then
+            u=$(run_ucx "$ucx_test" "$size" "$iters" "$ucx_field")
+            v=$(run_verve "$verve_test" "$size" "$iters" "$verve_field")
+        else
+            v=$(run_verve "$verve_test" "$size" "$iters" "$verve_field")
+            u=$(run_ucx "$ucx_test" "$size" "$iters" "$ucx_field")
+        fi
+        ucx_values+=("${u:-NA}")
+        verve_values+=("${v:-NA}")
+        printf '   pair %d: ucx %s %s, verve %s %s\n' "$pair" "${u:-NA}" \
+            "$unit" "${v:-NA}" "$unit"
+    done
+    ucx_median=$(median "${ucx_values[@]}")
+    verve_median=$(median "${verve_values[@]}")
+    verdict=$(awk -v u="$ucx_median" -v v="$verve_median" \
+                  -v d="$direction" -v t="$target" 'BEGIN {
+        if (u == "NA" || v == "NA" || u + 0 <= 0) {
+            print "NA MISS"; exit }
+        r = v / u
+        ok = (d == "le") ? (r <= t) : (r >= t)
+        printf "%.3f %s\n", r, ok ? "PASS" : "MISS" }')
+    ratio=${verdict% *}
+    word=${verdict#* }
+    if [ "$direction" = le ]; then sign="<="; else sign=">="; fi
+    printf '   median: ucx %s %s, verve %s %s; ratio verve/ucx %s ' \
+        "$ucx_median" "$unit" "$verve_median" "$unit" "$ratio"
+    printf '(target %s %s): %s\n' "$sign" "$target" "$word"
+    [ "$word" = PASS ] || misses=$((misses + 1))
+done
+echo "figures missed: $misses"
+[ "$misses" -eq 0 ]

@@ -1,0 +1,48 @@
+#!/bin/bash
+# Installs what building and testing verve needs on Debian 12. Idempotent:
+# installs only the packages that are missing, and runs apt-get update only
+# when something is. Run as root (or through sudo when available).
+#   --with-ucx  also install ucx-utils (ucx_perftest, for bench/vs-ucx.sh)
+set -eu
+
+packages="build-essential autoconf automake libtool pkg-config \
+libcmocka-dev libhwloc-dev"
+
+for arg in "$@"; do
+    case "$arg" in
+    --with-ucx) packages="$packages ucx-utils" ;;
+    -h|--help)
+        echo "usage: contrib/install-deps.sh [--with-ucx]"
+        exit 0 ;;
+    *) echo "install-deps.sh: unknown argument '$arg'" >&2; exit 2 ;;
+    esac
+done
+
+missing=""
+for pkg in $packages; do
+    # dpkg -s also lists removed packages whose config files remain: ask
+    # for the installed state explicitly.
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null |
+            grep -q "install ok installed"; then
+        missing="$missing $pkg"
+    fi
+done
+if [ -z "$missing" ]; then
+    echo "install-deps.sh: all dependencies present"
+    exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        sudo="sudo"
+    else
+        echo "install-deps.sh: missing:$missing; run as root" >&2
+        exit 1
+    fi
+fi
+echo "install-deps.sh: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086 # the list is meant to split into words
+$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null

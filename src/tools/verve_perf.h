@@ -1,0 +1,131 @@
+/*
+ * verve_perf: point-to-point benchmark between two ranks started by
+ * `verve_run -n 2`. Rank 0 measures and prints, rank 1 is the peer.
+ */
+#ifndef VERVE_PERF_H
+#define VERVE_PERF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <verve/verve.h>
+#include <verve/verve_boot.h>
+
+#define PERF_SIZES_MAX 64
+#define PERF_SIZE_LIMIT ((size_t)1 << 30)
+#define PERF_WINDOW_MAX 4096
+
+/* AM ids used between the two ranks. */
+#define PERF_AM_DATA 1  /* measured payload: counted on arrival */
+#define PERF_AM_CTL 2   /* end of a phase: "done" or "ack" */
+
+typedef enum perf_test_id {
+    PERF_TEST_AM_LAT,
+    PERF_TEST_AM_BW,
+    PERF_TEST_AM_MR,
+    PERF_TEST_PUT_LAT,
+    PERF_TEST_PUT_BW,
+    PERF_TEST_GET_LAT,
+    PERF_TEST_GET_BW,
+    PERF_TEST_FADD_LAT,
+    PERF_TEST_SWAP_LAT,
+    PERF_TEST_LAST
+} perf_test_id_t;
+
+typedef struct perf_options {
+    uint32_t tests;                /* bit per perf_test_id_t */
+    size_t sizes[PERF_SIZES_MAX];  /* empty: the test's default sweep */
+    size_t num_sizes;
+    size_t iters;                  /* 0: scaled by size */
+    size_t warmup;                 /* SIZE_MAX: iters / 10, at least 10 */
+    unsigned window;               /* outstanding ops in bw/mr tests */
+    int json;
+    int help;                      /* -h/--help given */
+    int version;                   /* --version given */
+} perf_options_t;
+
+typedef struct perf_ctx {
+    const perf_options_t *opts;
+    verve_boot_h boot;
+    int rank;
+    verve_context_h context;
+    verve_worker_h worker;
+    verve_ep_h ep;               /* to the peer */
+    verve_mem_h memh;            /* this rank's target region */
+    uint8_t *region;
+    size_t region_length;
+    verve_rkey_h rkey;           /* the peer's region */
+    uint64_t remote_addr;
+    uint8_t *send_buffer;        /* source of puts and AMs */
+    uint8_t *recv_buffer;        /* destination of gets and rndv AMs */
+    size_t buffer_length;
+    verve_request_h *window;     /* in-flight requests, opts->window */
+    uint64_t seq;                /* put_lat marker, runs across phases */
+    /* Written by AM handlers and request callbacks during progress. */
+    uint64_t data_count;         /* DATA messages fully received */
+    uint64_t ctl_count;          /* CTL messages received */
+    verve_status_t async_status; /* first failure seen in a callback */
+    int peer_failed;
+} perf_ctx_t;
+
+/* One measured (test, size) point. */
+typedef struct perf_result {
+    perf_test_id_t test;
+    size_t size;
+    size_t iters;
+    double lat_us_min;
+    double lat_us_median;
+    double lat_us_p99;
+    double bw_MBps;      /* MB = 2^20 bytes, as ucx_perftest counts */
+    double msg_rate;     /* per second */
+} perf_result_t;
+
+/* verve_perf_options.c */
+const char *perf_test_name(perf_test_id_t test);
+/* Returns 0 to run, 1 when --help or --version asks to print and exit 0,
+ * -1 on a bad flag (message in errbuf, exit 2). */
+int perf_options_parse(int argc, char **argv, perf_options_t *opts,
+                       char *errbuf, size_t errlen);
+void perf_options_usage(FILE *stream);
+/* The sizes a test runs: the user's list or the test's default sweep. */
+size_t perf_options_sizes(const perf_options_t *opts, perf_test_id_t test,
+                          size_t *sizes, size_t max);
+size_t perf_options_iters(const perf_options_t *opts, size_t size);
+size_t perf_options_warmup(const perf_options_t *opts, size_t iters);
+
+/* verve_perf_comm.c: progress, requests and AM handlers. */
+void perf_fatal(const char *op, verve_status_t status)
+    __attribute__((noreturn));
+uint64_t perf_time_ns(void);
+void perf_progress(perf_ctx_t *ctx);
+/* Completes a call's outcome: returns when done, exits on error. */
+void perf_request_finish(perf_ctx_t *ctx, const char *op,
+                         verve_status_t status, verve_request_h request);
+verve_status_t perf_handlers_set(perf_ctx_t *ctx);
+/* Sends `size` bytes of the send buffer and waits for completion. */
+void perf_am_send(perf_ctx_t *ctx, unsigned id, size_t size);
+/* Starts a DATA AM and puts its request in the window. */
+void perf_am_send_windowed(perf_ctx_t *ctx, size_t size);
+void perf_ctl_send(perf_ctx_t *ctx);
+void perf_ctl_wait(perf_ctx_t *ctx, uint64_t target);
+void perf_data_wait(perf_ctx_t *ctx, uint64_t target);
+/* Keeps at most opts->window requests in flight. */
+void perf_window_add(perf_ctx_t *ctx, const char *op, verve_status_t status,
+                     verve_request_h request);
+void perf_window_drain(perf_ctx_t *ctx);
+
+/* verve_perf_tests.c: both ranks call it with the same arguments. */
+void perf_test_run(perf_ctx_t *ctx, perf_test_id_t test, size_t size,
+                   size_t iters, size_t warmup, perf_result_t *result);
+
+/* verve_perf_report.c */
+/* Sorts samples (ns per iteration) and fills the latency fields. */
+void perf_report_latency(perf_result_t *result, double *samples_ns,
+                         size_t count);
+/* Fills every field from a total time over result->iters operations. */
+void perf_report_total(perf_result_t *result, uint64_t total_ns);
+void perf_report_header(const perf_options_t *opts);
+void perf_report_print(const perf_options_t *opts,
+                       const perf_result_t *result);
+
+#endif

@@ -1,0 +1,317 @@
+/* Command line of verve_perf, in the style of ucx_perftest. */
+#include <verve_config.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "verve_perf.h"
+
+static const char *const perf_test_names[PERF_TEST_LAST] = {
+    [PERF_TEST_AM_LAT] = "am_lat",
+    [PERF_TEST_AM_BW] = "am_bw",
+    [PERF_TEST_AM_MR] = "am_mr",
+    [PERF_TEST_PUT_LAT] = "put_lat",
+    [PERF_TEST_PUT_BW] = "put_bw",
+    [PERF_TEST_GET_LAT] = "get_lat",
+    [PERF_TEST_GET_BW] = "get_bw",
+    [PERF_TEST_FADD_LAT] = "fadd_lat",
+    [PERF_TEST_SWAP_LAT] = "swap_lat",
+};
+
+/* am_lat's default sweep; the other tests sweep powers of 4. */
+static const size_t perf_sizes_am_lat[] = {
+    8, 64, 512, 4096, 32768, 262144, 1048576, 4194304
+};
+
+const char *perf_test_name(perf_test_id_t test)
+{
+    return (test < PERF_TEST_LAST) ? perf_test_names[test] : "unknown";
+}
+
+void perf_options_usage(FILE *stream)
+{
+    fprintf(stream,
+        "usage: verve_run -n 2 verve_perf [options]\n"
+        "Point-to-point benchmark: rank 0 measures and prints, rank 1 is "
+        "the peer.\n\n"
+        "  -t TEST[,TEST]  test to run (default am_lat), or 'all':\n"
+        "                  am_lat am_bw am_mr put_lat put_bw get_lat get_bw\n"
+        "                  fadd_lat swap_lat\n"
+        "  -s SIZE[,SIZE]  message sizes, k/m/g suffixes allowed (default: a\n"
+        "                  sweep 1 B..4 MiB in powers of 4; am_lat:\n"
+        "                  8,64,512,4k,32k,256k,1m,4m; am_mr: 8; atomics: 8)\n"
+        "  -n ITERS        measured iterations (default: 100000 up to 4 KiB,\n"
+        "                  10000 up to 64 KiB, 1000 above)\n"
+        "  -w WARMUP       warm-up iterations (default ITERS/10, at least 10)\n"
+        "  -W WINDOW       outstanding operations in bw/mr tests (default 32)\n"
+        "  --json          one JSON object per line and size\n"
+        "  -h, --help      this help\n"
+        "  --version       the library version\n\n"
+        "Latency tests report per-iteration figures: half a round trip for\n"
+        "am_lat and put_lat (ping-pong), the whole operation for get_lat,\n"
+        "fadd_lat and swap_lat. Bandwidth is in MB/s with MB = 2^20 bytes,\n"
+        "as ucx_perftest reports it.\n");
+}
+
+static int perf_error(char *errbuf, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(errbuf, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* "64k" -> 65536. Returns 0 on success. */
+static int perf_parse_size(const char *str, size_t *size_p)
+{
+    unsigned long long value;
+    char *end;
+    int shift = 0;
+
+    if ((*str < '0') || (*str > '9')) {
+        return -1;
+    }
+    errno = 0;
+    value = strtoull(str, &end, 10);
+    if (errno != 0) {
+        return -1;
+    }
+    switch (*end) {
+    case 'k': case 'K': shift = 10; ++end; break;
+    case 'm': case 'M': shift = 20; ++end; break;
+    case 'g': case 'G': shift = 30; ++end; break;
+    default: break;
+    }
+    if ((*end == 'b') || (*end == 'B')) {
+        ++end;
+    }
+    if ((*end != '\0') || (value > (PERF_SIZE_LIMIT >> shift))) {
+        return -1;
+    }
+    *size_p = (size_t)(value << shift);
+    return 0;
+}
+
+/* A positive count, no suffix. Returns 0 on success. */
+static int perf_parse_count(const char *str, size_t min, size_t max,
+                            size_t *count_p)
+{
+    unsigned long long value;
+    char *end;
+
+    if ((*str < '0') || (*str > '9')) {
+        return -1;
+    }
+    errno = 0;
+    value = strtoull(str, &end, 10);
+    if ((errno != 0) || (*end != '\0') || (value < min) || (value > max)) {
+        return -1;
+    }
+    *count_p = (size_t)value;
+    return 0;
+}
+
+static int perf_parse_tests(const char *arg, uint32_t *tests_p,
+                            char *errbuf, size_t errlen)
+{
+    char list[256];
+    char *save = NULL;
+    char *name;
+    uint32_t tests = 0;
+    int id;
+
+    if (strlen(arg) >= sizeof(list)) {
+        return perf_error(errbuf, errlen, "-t: list too long");
+    }
+    strcpy(list, arg);
+    for (name = strtok_r(list, ",", &save); name != NULL;
+         name = strtok_r(NULL, ",", &save)) {
+        if (strcmp(name, "all") == 0) {
+            tests |= (1u << PERF_TEST_LAST) - 1;
+            continue;
+        }
+        for (id = 0; id < PERF_TEST_LAST; ++id) {
+            if (strcmp(name, perf_test_names[id]) == 0) {
+                break;
+            }
+        }
+        if (id == PERF_TEST_LAST) {
+            return perf_error(errbuf, errlen,
+                              "-t: unknown test '%s' (accepted: am_lat, "
+                              "am_bw, am_mr, put_lat, put_bw, get_lat, "
+                              "get_bw, fadd_lat, swap_lat, all)", name);
+        }
+        tests |= 1u << id;
+    }
+    if (tests == 0) {
+        return perf_error(errbuf, errlen, "-t: no test named");
+    }
+    *tests_p = tests;
+    return 0;
+}
+
+static int perf_parse_sizes(const char *arg, perf_options_t *opts,
+                            char *errbuf, size_t errlen)
+{
+    char list[1024];
+    char *save = NULL;
+    char *item;
+
+    if (strlen(arg) >= sizeof(list)) {
+        return perf_error(errbuf, errlen, "-s: list too long");
+    }
+    strcpy(list, arg);
+    opts->num_sizes = 0;
+    for (item = strtok_r(list, ",", &save); item != NULL;
+         item = strtok_r(NULL, ",", &save)) {
+        if (opts->num_sizes == PERF_SIZES_MAX) {
+            return perf_error(errbuf, errlen, "-s: more than %d sizes",
+                              PERF_SIZES_MAX);
+        }
+        if ((perf_parse_size(item, &opts->sizes[opts->num_sizes]) != 0) ||
+            (opts->sizes[opts->num_sizes] == 0)) {
+            return perf_error(errbuf, errlen,
+                              "-s: bad size '%s' (accepted: 1 to 1g, with "
+                              "an optional k, m or g suffix)", item);
+        }
+        ++opts->num_sizes;
+    }
+    if (opts->num_sizes == 0) {
+        return perf_error(errbuf, errlen, "-s: no size given");
+    }
+    return 0;
+}
+
+int perf_options_parse(int argc, char **argv, perf_options_t *opts,
+                       char *errbuf, size_t errlen)
+{
+    enum { OPT_JSON = 256, OPT_VERSION };
+    static const struct option long_opts[] = {
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {NULL, 0, NULL, 0}
+    };
+    size_t count;
+    int c;
+
+    memset(opts, 0, sizeof(*opts));
+    opts->tests = 1u << PERF_TEST_AM_LAT;
+    opts->warmup = SIZE_MAX;
+    opts->window = 32;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":t:s:n:w:W:h", long_opts,
+                            NULL)) != -1) {
+        switch (c) {
+        case 't':
+            if (perf_parse_tests(optarg, &opts->tests, errbuf, errlen) != 0) {
+                return -1;
+            }
+            break;
+        case 's':
+            if (perf_parse_sizes(optarg, opts, errbuf, errlen) != 0) {
+                return -1;
+            }
+            break;
+        case 'n':
+            if (perf_parse_count(optarg, 1, 1000000000, &opts->iters) != 0) {
+                return perf_error(errbuf, errlen, "-n: bad iteration count "
+                                  "'%s' (accepted: 1 to 1000000000)", optarg);
+            }
+            break;
+        case 'w':
+            if (perf_parse_count(optarg, 0, 1000000000, &opts->warmup) != 0) {
+                return perf_error(errbuf, errlen, "-w: bad warm-up count "
+                                  "'%s' (accepted: 0 to 1000000000)", optarg);
+            }
+            break;
+        case 'W':
+            if (perf_parse_count(optarg, 1, PERF_WINDOW_MAX, &count) != 0) {
+                return perf_error(errbuf, errlen, "-W: bad window '%s' "
+                                  "(accepted: 1 to %d)", optarg,
+                                  PERF_WINDOW_MAX);
+            }
+            opts->window = (unsigned)count;
+            break;
+        case OPT_JSON:
+            opts->json = 1;
+            break;
+        case 'h':
+            opts->help = 1;
+            return 1;
+        case OPT_VERSION:
+            opts->version = 1;
+            return 1;
+        case ':':
+            return perf_error(errbuf, errlen, "option '%s' needs a value",
+                              argv[optind - 1]);
+        default:
+            return perf_error(errbuf, errlen, "unknown option '%s' (see "
+                              "--help)", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) {
+        return perf_error(errbuf, errlen, "unexpected argument '%s' (see "
+                          "--help)", argv[optind]);
+    }
+    return 0;
+}
+
+size_t perf_options_sizes(const perf_options_t *opts, perf_test_id_t test,
+                          size_t *sizes, size_t max)
+{
+    size_t count = 0;
+    size_t i, size;
+
+    if ((test == PERF_TEST_FADD_LAT) || (test == PERF_TEST_SWAP_LAT)) {
+        sizes[0] = 8; /* 64-bit atomics: the size is fixed */
+        return 1;
+    }
+    if (opts->num_sizes > 0) {
+        for (i = 0; (i < opts->num_sizes) && (i < max); ++i) {
+            sizes[i] = opts->sizes[i];
+        }
+        return i;
+    }
+    switch (test) {
+    case PERF_TEST_AM_MR:
+        sizes[0] = 8;
+        return 1;
+    case PERF_TEST_AM_LAT:
+        for (i = 0; (i < sizeof(perf_sizes_am_lat) /
+                         sizeof(perf_sizes_am_lat[0])) && (i < max); ++i) {
+            sizes[i] = perf_sizes_am_lat[i];
+        }
+        return i;
+    default:
+        for (size = 1; (size <= (4u << 20)) && (count < max); size *= 4) {
+            sizes[count++] = size;
+        }
+        return count;
+    }
+}
+
+size_t perf_options_iters(const perf_options_t *opts, size_t size)
+{
+    if (opts->iters != 0) {
+        return opts->iters;
+    }
+    if (size <= 4096) {
+        return 100000;
+    }
+    return (size <= 65536) ? 10000 : 1000;
+}
+
+size_t perf_options_warmup(const perf_options_t *opts, size_t iters)
+{
+    if (opts->warmup != SIZE_MAX) {
+        return opts->warmup;
+    }
+    return (iters / 10 < 10) ? 10 : iters / 10;
+}

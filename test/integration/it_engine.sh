@@ -1,0 +1,37 @@
+#!/bin/sh
+# Multi-process engine tests under verve_run: AM, RMA and atomics with 1 to
+# 4 ranks (more ranks than cores on purpose), on the default transports
+# and on shm alone; a peer killed mid-transfer. Prints "FAIL: ..." for each
+# failure and exits 1.
+set -u
+top_builddir=${top_builddir:-.}
+RUN=$top_builddir/src/tools/verve_run
+IT=$top_builddir/test/integration
+failures=0
+
+run()
+{
+    name=$1
+    shift
+    if out=$("$@" 2>&1); then
+        echo "ok: $name"
+    else
+        rc=$?
+        echo "FAIL: $name (exit $rc)"
+        echo "$out" | tail -20
+        failures=$((failures + 1))
+    fi
+}
+
+for n in 1 2 3; do
+    run "am, $n ranks" "$RUN" -n "$n" --timeout 120 "$IT/it_am"
+done
+run "am, 2 ranks, shm only" env VERVE_TLS=shm \
+    "$RUN" -n 2 --timeout 120 "$IT/it_am"
+for n in 1 2 4; do
+    run "rma, $n ranks" "$RUN" -n "$n" --timeout 120 "$IT/it_rma"
+done
+run "peer failure" timeout 60 "$IT/it_peer_failure"
+
+echo "$failures failure(s)"
+[ "$failures" -eq 0 ]
