@@ -6,6 +6,7 @@
 #include <verve_config.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,7 +139,11 @@ static void info_print_component(const vt_component_t *component,
     info_print_flags(caps.flags);
     printf("#     am_short max:    %zu bytes\n", caps.am_short_max);
     printf("#     am_bcopy max:    %zu bytes\n", caps.am_bcopy_max);
-    printf("#     zcopy max:       %zu bytes\n", caps.zcopy_max);
+    if (caps.zcopy_max == SIZE_MAX) {
+        printf("#     zcopy max:       unlimited\n");
+    } else {
+        printf("#     zcopy max:       %zu bytes\n", caps.zcopy_max);
+    }
     printf("#     address length:  %zu bytes\n", caps.address_length);
     printf("#     latency:         %.1f ns\n", caps.latency_ns);
     printf("#     bandwidth:       %.1f MB/s\n", caps.bandwidth_MBps);

@@ -192,6 +192,16 @@ static void perf_run_all(perf_ctx_t *ctx)
     }
 }
 
+/* Before a rank exits on an error that rank 0 reports: verve_run stops the
+ * whole job when the first rank exits, which may be before rank 0 printed
+ * why. The barrier's own failure changes nothing here. */
+static void perf_exit_together(verve_boot_h boot)
+{
+    fflush(stderr);
+    (void)verve_boot_barrier(boot);
+    verve_boot_finalize(boot);
+}
+
 int main(int argc, char **argv)
 {
     char errbuf[512];
@@ -218,7 +228,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "verve_perf: %s\n", errbuf);
         }
         if (status == VERVE_OK) {
-            verve_boot_finalize(ctx.boot);
+            perf_exit_together(ctx.boot);
         }
         return 2;
     }
@@ -230,7 +240,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "verve_perf: needs exactly 2 ranks, got %d: run "
                     "it with `verve_run -n 2 verve_perf [options]`\n", size);
         }
-        verve_boot_finalize(ctx.boot);
+        perf_exit_together(ctx.boot);
         return 2;
     }
     perf_setup(&ctx);

@@ -31,10 +31,16 @@ static verve_status_t vs_boot_builtin_lost(verve_boot_h boot,
                                            const char *operation)
 {
     boot->failed = status;
-    vs_error("boot: rank %d: %s with verve_run's server failed: %s",
-             boot->rank, operation,
-             (status == VERVE_ERR_PEER_FAILED) ? "connection closed" :
-             verve_status_string(status));
+    if (status == VERVE_ERR_TIMED_OUT) {
+        vs_error("boot: rank %d: %s: no answer from verve_run's server "
+                 "within %g s (VERVE_RUN_TIMEOUT)", boot->rank, operation,
+                 boot->timeout);
+    } else {
+        vs_error("boot: rank %d: %s with verve_run's server failed: %s",
+                 boot->rank, operation,
+                 (status == VERVE_ERR_PEER_FAILED) ? "connection closed" :
+                 verve_status_string(status));
+    }
     return status;
 }
 

@@ -1,7 +1,8 @@
 /*
  * Micro-benchmark of the shm transport between two processes (not a test):
  * ping-pong of 8-byte am_short (half round trip), one-way streaming rate
- * of 8-byte am_short, and bandwidth of 1 MiB get_zcopy.
+ * of 8-byte am_short, 8 KiB am_bcopy bandwidth and 1 MiB get_zcopy
+ * bandwidth.
  */
 #include <time.h>
 #include "shm_test_util.h"
@@ -9,6 +10,8 @@
 #define PING_ITERS 200000
 #define PING_WARMUP 10000
 #define STREAM_MSGS 20000000
+#define BCOPY_SIZE 8192
+#define BCOPY_MSGS 500000
 #define GET_SIZE (1 << 20)
 #define GET_ITERS 2000
 
@@ -33,6 +36,12 @@ static void bench_send(vt_iface_t *iface, vt_ep_t *ep, const uint64_t *v)
            VERVE_ERR_NO_RESOURCE) {
         iface->ops->iface_progress(iface);
     }
+}
+
+static size_t bench_pack(void *dest, void *arg)
+{
+    memcpy(dest, arg, BCOPY_SIZE);
+    return BCOPY_SIZE;
 }
 
 static void bench_wait(vt_iface_t *iface, uint64_t count)
@@ -85,6 +94,26 @@ int main(void)
         t1 = bench_now();
         printf("am_short 8 B streaming: %.2f M msg/s\n",
                STREAM_MSGS / (t1 - t0) / 1e6);
+    }
+
+    /* bcopy bandwidth: the child sends 8 KiB messages. */
+    bench_received = 0;
+    shm_write_u64(&peer, 0);
+    shm_read_u64(&peer);
+    t0 = bench_now();
+    if (child) {
+        static char payload[BCOPY_SIZE];
+        for (i = 0; i < BCOPY_MSGS; ++i) {
+            while (ep->iface->ops->ep_am_bcopy(ep, 1, bench_pack, payload) ==
+                   VERVE_ERR_NO_RESOURCE) {
+                iface->ops->iface_progress(iface);
+            }
+        }
+    } else {
+        bench_wait(iface, BCOPY_MSGS);
+        t1 = bench_now();
+        printf("am_bcopy 8 KiB streaming: %.2f GB/s\n",
+               (double)BCOPY_SIZE * BCOPY_MSGS / (t1 - t0) / 1e9);
     }
 
     /* get_zcopy bandwidth: the parent reads the child's buffer. */
