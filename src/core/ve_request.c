@@ -119,19 +119,27 @@ ve_request_t *ve_request_find_id(ve_worker_t *worker, uint64_t id)
 VERVE_API verve_status_t verve_request_test(verve_request_h request)
 {
     ve_request_t *req = request;
+    ve_worker_t *worker = req->worker;
+    verve_status_t status;
+
+    ve_worker_lock(worker);
     if (!(req->flags & VE_REQ_FLAG_COMPLETED)) {
-        ve_worker_progress(req->worker);
+        ve_worker_progress(worker);
     }
-    return (req->flags & VE_REQ_FLAG_COMPLETED) ? req->status
-                                                : VERVE_INPROGRESS;
+    status = (req->flags & VE_REQ_FLAG_COMPLETED) ? req->status
+                                                  : VERVE_INPROGRESS;
+    ve_worker_unlock(worker);
+    return status;
 }
 
 VERVE_API verve_status_t verve_request_wait(verve_worker_h worker,
                                             verve_request_h request)
 {
     ve_request_t *req = request;
+    verve_status_t status;
     unsigned spins = 0;
 
+    ve_worker_lock(worker);
     while (!(req->flags & VE_REQ_FLAG_COMPLETED)) {
         if (ve_worker_progress(worker) != 0) {
             spins = 0;
@@ -140,20 +148,33 @@ VERVE_API verve_status_t verve_request_wait(verve_worker_h worker,
         if (++spins >= worker->context->config.spin_count &&
             (worker->context->features & VERVE_FEATURE_WAKEUP)) {
             /* A short timeout bounds the cost of a wakeup we cannot be
-             * told about (a peer on a transport without events). */
+             * told about (a peer on a transport without events). The
+             * lock is recursive: wait releases its own hold only. */
+            ve_worker_unlock(worker);
             verve_worker_wait(worker, 10);
+            ve_worker_lock(worker);
             spins = 0;
+        } else if (worker->thread_mode == VERVE_THREAD_MODE_MULTI) {
+            /* let the other threads of this worker in */
+            ve_worker_unlock(worker);
+            ve_worker_lock(worker);
         }
     }
-    return req->status;
+    status = req->status;
+    ve_worker_unlock(worker);
+    return status;
 }
 
 VERVE_API void verve_request_free(verve_request_h request)
 {
     ve_request_t *req = request;
+    ve_worker_t *worker = req->worker;
+
+    ve_worker_lock(worker);
     if (req->flags & VE_REQ_FLAG_COMPLETED) {
         ve_request_release(req);
     } else {
         req->flags |= VE_REQ_FLAG_RELEASED;
     }
+    ve_worker_unlock(worker);
 }

@@ -261,7 +261,9 @@ verve_status_t vt_shm_ep_am_short(vt_ep_t *tl_ep, uint8_t id,
     hdr = vt_shm_fifo_slot(&ep->tx, pos);
     data = (char *)(hdr + 1);
     memcpy(data, header, header_length);
-    memcpy(data + header_length, payload, length);
+    if (length > 0) {
+        memcpy(data + header_length, payload, length);
+    }
     vt_shm_ep_post(ep, hdr, pos, id, total);
     return VERVE_OK;
 }

@@ -23,7 +23,7 @@ typedef struct vt_shm_rkey {
     char *local_base;             /* NULL: reach it with CMA */
     vt_shm_mapping_t *mapping;    /* of the memory, NULL when not mapped */
     vt_shm_mapping_t *table;      /* of the owner's registration table */
-    _Atomic uint64_t *valid;      /* the key's generation slot */
+    _Atomic uint64_t *valid;      /* generation slot, NULL: unchecked */
     uint64_t generation;
 } vt_shm_rkey_t;
 
@@ -32,7 +32,8 @@ typedef struct vt_shm_rkey {
  * window is the length of one memcpy or CMA call. */
 static inline int vt_shm_rkey_is_valid(const vt_shm_rkey_t *rkey)
 {
-    return atomic_load_explicit(rkey->valid, memory_order_acquire) ==
+    return rkey->valid == NULL ||
+           atomic_load_explicit(rkey->valid, memory_order_acquire) ==
            rkey->generation;
 }
 

@@ -10,7 +10,10 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <verve/verve.h>
+#include "core/ve_types.h"
 
 typedef struct pair {
     verve_context_h context;
@@ -508,6 +511,175 @@ static void test_invalid_args(void **state)
                      VERVE_ERR_INVALID_PARAM);
 }
 
+
+/* Growth of the per-request and per-endpoint footprint is a decision:
+ * change these bounds on purpose. */
+static void test_struct_sizes(void **state)
+{
+    (void)state;
+    assert_true(sizeof(ve_request_t) <= 208);
+    assert_true(sizeof(ve_ep_t) <= 152);
+}
+
+typedef struct thread_args {
+    pair_t *p;
+    unsigned id;
+    unsigned sent;
+} thread_args_t;
+
+static void *sender_thread(void *arg)
+{
+    thread_args_t *t = arg;
+    uint64_t seq;
+
+    for (seq = 0; seq < 20000; ++seq) {
+        uint64_t word = ((uint64_t)t->id << 32) | seq;
+        verve_status_t status;
+        /* the payload is copied or queued with its own copy of the
+         * word's address: keep word alive by waiting when queued */
+        verve_request_h req = NULL;
+        status = verve_am_send_nbx(t->p->ab, 13, NULL, 0, &word,
+                                   sizeof(word), NULL, &req);
+        if (status == VERVE_INPROGRESS) {
+            status = verve_request_wait(t->p->a, req);
+            verve_request_free(req);
+        }
+        if (status != VERVE_OK) {
+            break;
+        }
+        ++t->sent;
+        verve_worker_progress(t->p->a);
+    }
+    return NULL;
+}
+
+typedef struct mt_state {
+    uint64_t next[2];
+    unsigned count;
+    int bad;
+} mt_state_t;
+
+static verve_status_t mt_cb(void *arg, const void *header,
+                            size_t header_length, void *data, size_t length,
+                            const verve_am_recv_param_t *param)
+{
+    mt_state_t *st = arg;
+    uint64_t word;
+    unsigned id;
+    (void)header, (void)header_length, (void)param;
+    if (length != sizeof(word)) {
+        st->bad = 1;
+        return VERVE_OK;
+    }
+    memcpy(&word, data, sizeof(word));
+    id = (unsigned)(word >> 32);
+    if (id > 1 || (word & 0xffffffffu) != st->next[id]) {
+        st->bad = 1;
+    } else {
+        ++st->next[id];
+    }
+    ++st->count;
+    return VERVE_OK;
+}
+
+/* Two threads send on one VERVE_THREAD_MODE_MULTI worker: every message
+ * arrives once and each thread's messages stay in order. */
+static void test_multi_thread(void **state)
+{
+    pair_t *p = calloc(1, sizeof(*p));
+    verve_worker_params_t wp = {
+        .field_mask = VERVE_WORKER_PARAM_FIELD_THREAD_MODE,
+        .thread_mode = VERVE_THREAD_MODE_MULTI};
+    verve_ep_params_t ep_params = {0};
+    verve_am_handler_params_t hp = {
+        .field_mask = VERVE_AM_HANDLER_PARAM_FIELD_ID |
+                      VERVE_AM_HANDLER_PARAM_FIELD_CB |
+                      VERVE_AM_HANDLER_PARAM_FIELD_ARG,
+        .id = 13, .cb = mt_cb};
+    thread_args_t args[2] = {{p, 0, 0}, {p, 1, 0}};
+    mt_state_t st = {{0, 0}, 0, 0};
+    pthread_t threads[2];
+    void *address;
+    size_t length;
+    int i;
+
+    (void)state;
+    setenv("VERVE_TLS", tls_under_test, 1);
+    assert_int_equal(verve_context_create(NULL, &p->context), VERVE_OK);
+    assert_int_equal(verve_worker_create(p->context, &wp, &p->a), VERVE_OK);
+    assert_int_equal(verve_worker_create(p->context, NULL, &p->b), VERVE_OK);
+    hp.arg = &st;
+    assert_int_equal(verve_worker_set_am_handler(p->b, &hp), VERVE_OK);
+    assert_int_equal(verve_worker_address_pack(p->b, &address, &length),
+                     VERVE_OK);
+    ep_params.field_mask = VERVE_EP_PARAM_FIELD_REMOTE_ADDRESS;
+    ep_params.address = address;
+    ep_params.address_length = length;
+    assert_int_equal(verve_ep_create(p->a, &ep_params, &p->ab), VERVE_OK);
+    verve_worker_address_release(address);
+    for (i = 0; i < 2; ++i) {
+        assert_int_equal(pthread_create(&threads[i], NULL, sender_thread,
+                                        &args[i]), 0);
+    }
+    while (st.count < 40000) {
+        verve_worker_progress(p->b);
+    }
+    for (i = 0; i < 2; ++i) {
+        pthread_join(threads[i], NULL);
+    }
+    assert_int_equal(args[0].sent + args[1].sent, 40000);
+    assert_false(st.bad);
+    pair_teardown((void **)&p);
+}
+
+static void *late_sender(void *arg)
+{
+    pair_t *p = arg;
+    uint8_t byte = 1;
+    usleep(50000);
+    verve_am_send_nbx(p->ab, 14, NULL, 0, &byte, 1, NULL, NULL);
+    return NULL;
+}
+
+static verve_status_t count_cb(void *arg, const void *header,
+                               size_t header_length, void *data,
+                               size_t length,
+                               const verve_am_recv_param_t *param)
+{
+    (void)header, (void)header_length, (void)data, (void)length, (void)param;
+    ++*(unsigned *)arg;
+    return VERVE_OK;
+}
+
+/* A sleeping worker is woken by a message; an idle one times out. */
+static void test_wait(void **state)
+{
+    pair_t *p = *state;
+    unsigned count = 0;
+    verve_am_handler_params_t hp = {
+        .field_mask = VERVE_AM_HANDLER_PARAM_FIELD_ID |
+                      VERVE_AM_HANDLER_PARAM_FIELD_CB |
+                      VERVE_AM_HANDLER_PARAM_FIELD_ARG,
+        .id = 14, .cb = count_cb, .arg = &count};
+    pthread_t thread;
+    int rounds = 0;
+
+    assert_int_equal(verve_worker_set_am_handler(p->b, &hp), VERVE_OK);
+    while (verve_worker_progress(p->b) != 0 ||
+           verve_worker_progress(p->a) != 0) {
+    }
+    assert_int_equal(verve_worker_wait(p->b, 10), VERVE_ERR_TIMED_OUT);
+    assert_int_equal(pthread_create(&thread, NULL, late_sender, p), 0);
+    while (count == 0 && rounds < 100) {
+        verve_status_t status = verve_worker_wait(p->b, 10000);
+        assert_int_equal(status, VERVE_OK);
+        verve_worker_progress(p->b);
+        ++rounds;
+    }
+    pthread_join(thread, NULL);
+    assert_int_equal(count, 1);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -527,6 +699,13 @@ int main(int argc, char **argv)
                                         pair_teardown),
         cmocka_unit_test_setup_teardown(test_invalid_args, pair_setup,
                                         pair_teardown),
+        cmocka_unit_test(test_struct_sizes),
+    };
+    /* Only between two workers: one worker cannot sleep and send. */
+    const struct CMUnitTest two_worker_tests[] = {
+        cmocka_unit_test_setup_teardown(test_wait, pair_setup,
+                                        pair_teardown),
+        cmocka_unit_test(test_multi_thread),
     };
     int failed = 0, i;
     static const char *all[] = {"shm", "self"};
@@ -540,6 +719,12 @@ int main(int argc, char **argv)
         failed += _cmocka_run_group_tests(all[i], tests,
                                           sizeof(tests) / sizeof(tests[0]),
                                           NULL, NULL);
+        if (strcmp(all[i], "self") != 0) {
+            failed += _cmocka_run_group_tests(
+                    "two workers", two_worker_tests,
+                    sizeof(two_worker_tests) / sizeof(two_worker_tests[0]),
+                    NULL, NULL);
+        }
     }
     return failed != 0;
 }

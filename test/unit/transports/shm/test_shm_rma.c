@@ -236,6 +236,93 @@ static void test_invalid_rkey(void **state)
     iface->ops->iface_close(iface);
 }
 
+/* Keys of regions their owner deregistered: every access fails with
+ * VERVE_ERR_INVALID_RKEY and leaves the memory alone, for allocated
+ * (mapped) and registered (CMA) memory alike; unpacking fails too. */
+static void test_stale_rkey(void **state)
+{
+    const vt_component_t *comp = &vt_shm_component;
+    uint8_t keys[2][256], data[64];
+    uint64_t addrs[2], n[2], result;
+    vt_rkey_t *rkeys[2];
+    shm_peer_t peer;
+    vt_iface_t *iface;
+    vt_ep_t *ep;
+
+    (void)state;
+    if (shm_fork(&peer)) {
+        vt_iface_t *ciface;
+        vt_ep_t *cep = child_setup(&peer, &ciface);
+        uint8_t *plain = malloc(4096), *alloc, key[256];
+        vt_memh_t *memh[2];
+        size_t len;
+
+        CHILD_CHECK(plain != NULL);
+        CHILD_CHECK(comp->mem_alloc(4096, (void **)&alloc, &memh[0]) ==
+                    VERVE_OK);
+        CHILD_CHECK(comp->mem_reg(plain, 4096, &memh[1]) == VERVE_OK);
+        for (int i = 0; i < 2; ++i) {
+            len = comp->rkey_packed_size(memh[i]);
+            comp->rkey_pack(memh[i], key);
+            shm_write_u64(&peer, len);
+            shm_write_all(peer.wfd, key, len);
+            shm_write_u64(&peer, i == 0 ? (uintptr_t)alloc
+                                        : (uintptr_t)plain);
+        }
+        memset(plain, 0xee, 4096);
+        shm_read_u64(&peer);                 /* parent unpacked */
+        comp->mem_dereg(memh[0]);
+        comp->mem_dereg(memh[1]);
+        shm_write_u64(&peer, 0);
+        shm_read_u64(&peer);                 /* parent tried */
+        for (size_t i = 0; i < 4096; ++i) {
+            CHILD_CHECK(plain[i] == 0xee);
+        }
+        child_teardown(ciface, cep, &peer);
+    }
+    iface = shm_iface_open(PARENT_UID, child_noop_handler, NULL, -1);
+    ep = shm_connect(iface, &peer);
+    for (int i = 0; i < 2; ++i) {
+        n[i] = shm_read_u64(&peer);
+        assert_true(n[i] <= sizeof(keys[i]));
+        assert_int_equal(shm_read_all(peer.rfd, keys[i], n[i]), 0);
+        addrs[i] = shm_read_u64(&peer);
+        assert_int_equal(comp->rkey_unpack(iface, keys[i], n[i], &rkeys[i]),
+                         VERVE_OK);
+        assert_true(rkeys[i]->flags & VT_CAP_RMA);
+        /* Valid so far. */
+        assert_int_equal(ep->iface->ops->ep_get(ep, data, sizeof(data),
+                                                addrs[i], rkeys[i], NULL),
+                         VERVE_OK);
+    }
+    shm_write_u64(&peer, 0);
+    shm_read_u64(&peer);                     /* child deregistered */
+    memset(data, 1, sizeof(data));
+    for (int i = 0; i < 2; ++i) {
+        vt_rkey_t *again = NULL;
+        assert_int_equal(ep->iface->ops->ep_put(ep, data, sizeof(data),
+                                                addrs[i], rkeys[i], NULL),
+                         VERVE_ERR_INVALID_RKEY);
+        assert_int_equal(ep->iface->ops->ep_get(ep, data, sizeof(data),
+                                                addrs[i], rkeys[i], NULL),
+                         VERVE_ERR_INVALID_RKEY);
+        assert_int_equal(comp->rkey_unpack(iface, keys[i], n[i], &again),
+                         VERVE_ERR_INVALID_RKEY);
+        assert_null(again);
+    }
+    assert_int_equal(ep->iface->ops->ep_atomic(ep, VT_ATOMIC_FADD, 8, 1, 0,
+                                               &result, addrs[0], rkeys[0],
+                                               NULL),
+                     VERVE_ERR_INVALID_RKEY);
+    shm_write_u64(&peer, 0);
+    shm_write_u64(&peer, 0);
+    assert_int_equal(shm_join(&peer), 0);
+    comp->rkey_release(rkeys[0]);
+    comp->rkey_release(rkeys[1]);
+    iface->ops->ep_destroy(ep);
+    iface->ops->iface_close(iface);
+}
+
 /* Every single-byte change of a valid key and of a valid address, and
  * random bytes: each parser either accepts or fails with one of its
  * documented codes, and never crashes (run it under valgrind/ASan). */
@@ -325,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_get_zcopy),
         cmocka_unit_test(test_rma_atomics),
         cmocka_unit_test(test_invalid_rkey),
+        cmocka_unit_test(test_stale_rkey),
         cmocka_unit_test(test_parsers_mutated),
     };
 
