@@ -46,11 +46,15 @@ static void va_payload_copy(void *dest, const void *buffer, size_t count,
     size_t i;
 
     if (datatype == VERVE_DATATYPE_CONTIG) {
-        memcpy(dest, buffer, count);
+        if (count > 0) {
+            memcpy(dest, buffer, count);
+        }
         return;
     }
     for (i = 0; i < count; ++i) {
-        memcpy(p, iov[i].buffer, iov[i].length);
+        if (iov[i].length > 0) {
+            memcpy(p, iov[i].buffer, iov[i].length);
+        }
         p += iov[i].length;
     }
 }
@@ -62,7 +66,9 @@ static size_t va_eager_pack(void *dest, void *arg)
 
     memcpy(p, &args->am, sizeof(args->am));
     p += sizeof(args->am);
-    memcpy(p, args->header, args->header_length);
+    if (args->header_length > 0) {
+        memcpy(p, args->header, args->header_length);
+    }
     p += args->header_length;
     va_payload_copy(p, args->buffer, args->count, args->datatype);
     return sizeof(args->am) + args->header_length + args->length;
@@ -203,7 +209,9 @@ VERVE_API verve_status_t verve_am_send_nbx(verve_ep_h ep, unsigned id,
         uint8_t prefix[sizeof(va_am_header_t) + 64];
         va_am_header_t am = {(uint8_t)id, 0, (uint16_t)header_length};
         memcpy(prefix, &am, sizeof(am));
-        memcpy(prefix + sizeof(am), header, header_length);
+        if (header_length > 0) {
+            memcpy(prefix + sizeof(am), header, header_length);
+        }
         status = ep->vt_ep->iface->ops->ep_am_short(
                 ep->vt_ep, VE_AM_EAGER, prefix, sizeof(am) + header_length,
                 buffer, length);

@@ -25,7 +25,10 @@ static size_t va_chunk_pack(void *dest, void *arg)
 {
     va_chunk_args_t *args = arg;
     memcpy(dest, args->header, args->header_length);
-    memcpy((uint8_t *)dest + args->header_length, args->data, args->length);
+    if (args->length > 0) {
+        memcpy((uint8_t *)dest + args->header_length, args->data,
+               args->length);
+    }
     return args->header_length + args->length;
 }
 

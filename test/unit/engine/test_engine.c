@@ -305,7 +305,7 @@ static void region_create(pair_t *p, remote_region_t *r, size_t length,
     if (allocate) {
         mp.flags = VERVE_MEM_MAP_ALLOCATE;
     } else {
-        r->plain = aligned_alloc(64, length);
+        r->plain = aligned_alloc(64, vs_align_up(length, 64));
         mp.address = r->plain;
     }
     assert_int_equal(verve_mem_map(p->context, &mp, &r->mem), VERVE_OK);
