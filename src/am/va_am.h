@@ -5,13 +5,22 @@
 #include "core/ve_types.h"
 #include "va_wire.h"
 
-/* Sends a small reply (ATS or RMA reply) on ep, queueing it when the
- * transport is full. */
-void va_send_reply(ve_ep_t *ep, uint8_t am_id, const va_reply_t *reply);
+/* Sends a small control message (at most VE_REQ_HEADER_INLINE bytes) on
+ * ep, queueing it when the transport is full. */
+void va_send_control(ve_ep_t *ep, uint8_t am_id, const void *data,
+                     size_t length);
+static inline void va_send_reply(ve_ep_t *ep, uint8_t am_id,
+                                 const va_reply_t *reply)
+{
+    va_send_control(ep, am_id, reply, sizeof(*reply));
+}
 
 void va_eager_handler(void *arg, void *data, size_t length, uint64_t src_uid);
 void va_rts_handler(void *arg, void *data, size_t length, uint64_t src_uid);
 void va_ats_handler(void *arg, void *data, size_t length, uint64_t src_uid);
+void va_rtr_handler(void *arg, void *data, size_t length, uint64_t src_uid);
+void va_put_done_handler(void *arg, void *data, size_t length,
+                         uint64_t src_uid);
 void va_put_handler(void *arg, void *data, size_t length, uint64_t src_uid);
 void va_get_req_handler(void *arg, void *data, size_t length,
                         uint64_t src_uid);

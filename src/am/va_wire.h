@@ -26,7 +26,17 @@ typedef struct va_rts {
     uint64_t length;
 } va_rts_t;
 
-/* VE_AM_ATS and VE_AM_RMA_REPLY. */
+/* VE_AM_RTR: the receiver asks the sender to write [offset, +length) of
+ * its payload to address, then to answer with VE_AM_PUT_DONE. */
+typedef struct va_rtr {
+    uint64_t send_req_id;
+    uint64_t recv_req_id;
+    uint64_t address;
+    uint64_t offset;
+    uint64_t length;
+} va_rtr_t;
+
+/* VE_AM_ATS, VE_AM_PUT_DONE and VE_AM_RMA_REPLY. */
 typedef struct va_reply {
     uint64_t req_id;
     int32_t status;

@@ -15,6 +15,10 @@ static const vs_config_field_t ve_config_fields[] = {
      "AM payload size from which rendezvous is used; 0: the largest "
      "message a copy send carries",
      VS_CONFIG_TYPE_SIZE, offsetof(ve_config_t, rndv_thresh)},
+    {"RNDV_SPLIT", "256k",
+     "rendezvous size from which the sender writes half of the data while "
+     "the receiver reads the other half (inf: never)",
+     VS_CONFIG_TYPE_SIZE, offsetof(ve_config_t, rndv_split)},
     {"SPIN_COUNT", "1000",
      "idle progress calls before verve_request_wait sleeps",
      VS_CONFIG_TYPE_UINT, offsetof(ve_config_t, spin_count)},

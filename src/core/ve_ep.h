@@ -26,6 +26,14 @@ static inline int ve_ep_has_pending(const ve_ep_t *ep)
     return !vs_list_is_empty(&ep->pending);
 }
 
+/* Puts a request that waits for a peer's message on the outstanding list,
+ * so that a failure of the peer completes it. */
+static inline void ve_ep_track(ve_request_t *req)
+{
+    vs_list_add_tail(&req->ep->outstanding, &req->list);
+    ++req->ep->num_outstanding;
+}
+
 unsigned ve_ep_progress_pending(ve_worker_t *worker);
 void ve_ep_check_peers(ve_worker_t *worker);
 void ve_ep_fail(ve_ep_t *ep, verve_status_t status);

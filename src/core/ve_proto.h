@@ -14,6 +14,8 @@ enum {
     VE_AM_EAGER,            /* user AM with its data */
     VE_AM_RTS,              /* user AM header + rendezvous descriptor */
     VE_AM_ATS,              /* rendezvous data taken: complete the send */
+    VE_AM_RTR,              /* rendezvous split: write this part for me */
+    VE_AM_PUT_DONE,         /* the part asked for by RTR is written */
     VE_AM_PUT,              /* emulated put: descriptor + data */
     VE_AM_GET_REQ,          /* emulated get request */
     VE_AM_GET_REPLY,        /* emulated get data */

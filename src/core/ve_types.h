@@ -27,6 +27,7 @@ typedef struct verve_rkey ve_rkey_t;
 typedef struct ve_config {
     char *tls;               /* comma list of transport names, or "all" */
     size_t rndv_thresh;      /* AM payload from which rendezvous is used */
+    size_t rndv_split;       /* rendezvous from which both sides copy */
     unsigned spin_count;     /* progress calls before a wait sleeps */
     double failure_check;    /* seconds between peer liveness checks */
 } ve_config_t;

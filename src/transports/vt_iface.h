@@ -65,7 +65,7 @@ enum {
 
 typedef struct vt_iface_caps {
     uint32_t flags;          /* VT_CAP_* */
-    size_t am_short_max;     /* payload bytes in one am_short */
+    size_t am_short_max;     /* header + payload bytes in one am_short */
     size_t am_bcopy_max;     /* payload bytes in one am_bcopy */
     size_t zcopy_max;        /* bytes in one get/put_zcopy */
     size_t address_length;   /* bytes written by iface_address */
@@ -126,8 +126,13 @@ typedef struct vt_iface_ops {
     ssize_t (*ep_am_bcopy)(vt_ep_t *ep, uint8_t id, vt_pack_cb_t pack,
                            void *arg);
 
-    /* Rendezvous data movement on plain buffers of the peer. */
+    /* Rendezvous data movement on plain buffers of the peer: read from
+     * it, or write into it (VT_CAP_GET_ZCOPY, VT_CAP_PUT_ZCOPY). */
     verve_status_t (*ep_get_zcopy)(vt_ep_t *ep, void *buffer, size_t length,
+                                   const vt_remote_buffer_t *remote,
+                                   vt_completion_t *comp);
+    verve_status_t (*ep_put_zcopy)(vt_ep_t *ep, const void *buffer,
+                                   size_t length,
                                    const vt_remote_buffer_t *remote,
                                    vt_completion_t *comp);
 
@@ -205,6 +210,10 @@ verve_status_t vt_no_am_short(vt_ep_t *ep, uint8_t id, const void *header,
                               size_t length);
 ssize_t vt_no_am_bcopy(vt_ep_t *ep, uint8_t id, vt_pack_cb_t pack, void *arg);
 verve_status_t vt_no_get_zcopy(vt_ep_t *ep, void *buffer, size_t length,
+                               const vt_remote_buffer_t *remote,
+                               vt_completion_t *comp);
+verve_status_t vt_no_put_zcopy(vt_ep_t *ep, const void *buffer,
+                               size_t length,
                                const vt_remote_buffer_t *remote,
                                vt_completion_t *comp);
 verve_status_t vt_no_put(vt_ep_t *ep, const void *buffer, size_t length,

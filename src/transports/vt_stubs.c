@@ -69,3 +69,12 @@ verve_status_t vt_no_flush(vt_ep_t *ep, vt_completion_t *comp)
     (void)ep, (void)comp;
     return VERVE_OK;
 }
+
+verve_status_t vt_no_put_zcopy(vt_ep_t *ep, const void *buffer,
+                               size_t length,
+                               const vt_remote_buffer_t *remote,
+                               vt_completion_t *comp)
+{
+    (void)ep, (void)buffer, (void)length, (void)remote, (void)comp;
+    return VERVE_ERR_UNSUPPORTED;
+}

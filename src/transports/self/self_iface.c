@@ -228,6 +228,16 @@ static verve_status_t vt_self_ep_get_zcopy(vt_ep_t *ep, void *buffer,
     return VERVE_OK;
 }
 
+static verve_status_t vt_self_ep_put_zcopy(vt_ep_t *ep, const void *buffer,
+                                           size_t length,
+                                           const vt_remote_buffer_t *remote,
+                                           vt_completion_t *comp)
+{
+    (void)ep, (void)comp;
+    memcpy((void *)(uintptr_t)remote->address, buffer, length);
+    return VERVE_OK;
+}
+
 static verve_status_t vt_self_ep_put(vt_ep_t *ep, const void *buffer,
                                      size_t length, uint64_t remote_addr,
                                      vt_rkey_t *rkey, vt_completion_t *comp)
@@ -278,6 +288,7 @@ static const vt_iface_ops_t vt_self_iface_ops = {
     .ep_am_short = vt_self_ep_am_short,
     .ep_am_bcopy = vt_self_ep_am_bcopy,
     .ep_get_zcopy = vt_self_ep_get_zcopy,
+    .ep_put_zcopy = vt_self_ep_put_zcopy,
     .ep_put = vt_self_ep_put,
     .ep_get = vt_self_ep_get,
     .ep_atomic = vt_self_ep_atomic,

@@ -102,6 +102,10 @@ ssize_t vt_shm_ep_am_bcopy(vt_ep_t *ep, uint8_t id, vt_pack_cb_t pack,
 verve_status_t vt_shm_ep_flush(vt_ep_t *ep, vt_completion_t *comp);
 
 /* shm_rma.c */
+verve_status_t vt_shm_ep_put_zcopy(vt_ep_t *ep, const void *buffer,
+                                   size_t length,
+                                   const vt_remote_buffer_t *remote,
+                                   vt_completion_t *comp);
 verve_status_t vt_shm_ep_get_zcopy(vt_ep_t *ep, void *buffer, size_t length,
                                    const vt_remote_buffer_t *remote,
                                    vt_completion_t *comp);

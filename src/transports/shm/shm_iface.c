@@ -387,6 +387,7 @@ const vt_iface_ops_t vt_shm_iface_ops = {
     .ep_am_short = vt_shm_ep_am_short,
     .ep_am_bcopy = vt_shm_ep_am_bcopy,
     .ep_get_zcopy = vt_shm_ep_get_zcopy,
+    .ep_put_zcopy = vt_shm_ep_put_zcopy,
     .ep_put = vt_shm_ep_put,
     .ep_get = vt_shm_ep_get,
     .ep_atomic = vt_shm_ep_atomic,

@@ -70,6 +70,18 @@ verve_status_t vt_shm_ep_get_zcopy(vt_ep_t *tl_ep, void *buffer,
     return vt_shm_cma(ep->peer_pid, buffer, length, remote->address, 0);
 }
 
+verve_status_t vt_shm_ep_put_zcopy(vt_ep_t *tl_ep, const void *buffer,
+                                   size_t length,
+                                   const vt_remote_buffer_t *remote,
+                                   vt_completion_t *comp)
+{
+    vt_shm_ep_t *ep = vs_container_of(tl_ep, vt_shm_ep_t, super);
+
+    (void)comp;
+    return vt_shm_cma(ep->peer_pid, (void *)buffer, length, remote->address,
+                      1);
+}
+
 verve_status_t vt_shm_ep_put(vt_ep_t *tl_ep, const void *buffer,
                              size_t length, uint64_t remote_addr,
                              vt_rkey_t *tl_rkey, vt_completion_t *comp)
