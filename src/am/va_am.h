@@ -15,6 +15,12 @@ static inline void va_send_reply(ve_ep_t *ep, uint8_t am_id,
     va_send_control(ep, am_id, reply, sizeof(*reply));
 }
 
+/* The request a reply is for, checked to come from the worker it went
+ * to; NULL (and a warning) otherwise. */
+ve_request_t *va_reply_request(ve_worker_t *worker, uint64_t req_id,
+                               uint64_t src_uid);
+void va_request_finish(ve_request_t *req, int32_t reply_status);
+
 void va_eager_handler(void *arg, void *data, size_t length, uint64_t src_uid);
 void va_rts_handler(void *arg, void *data, size_t length, uint64_t src_uid);
 void va_ats_handler(void *arg, void *data, size_t length, uint64_t src_uid);

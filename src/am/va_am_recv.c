@@ -84,11 +84,32 @@ void va_send_control(ve_ep_t *ep, uint8_t am_id, const void *data,
     req->am.header_length = length;
     memcpy(req->am.header_inline, data, length);
     req->send = va_control_send;
-    ve_request_set_internal(req);
-    status = ve_ep_start(req);
-    if (status != VERVE_INPROGRESS) {
-        ve_request_complete(req, status);
+    ve_ep_start_internal(req);
+}
+
+ve_request_t *va_reply_request(ve_worker_t *worker, uint64_t req_id,
+                               uint64_t src_uid)
+{
+    ve_request_t *req = ve_request_find_id(worker, req_id);
+    if (req == NULL || req->ep->peer->uid != src_uid) {
+        vs_warn("worker %016llx: reply from %016llx for unknown request "
+                "%llu dropped", (unsigned long long)worker->uid,
+                (unsigned long long)src_uid, (unsigned long long)req_id);
+        return NULL;
     }
+    return req;
+}
+
+/* Completes a request with its reply's status, or the first error it
+ * recorded on the way. */
+void va_request_finish(ve_request_t *req, int32_t reply_status)
+{
+    if (reply_status != VERVE_OK && req->comp.status == VERVE_OK) {
+        req->comp.status = reply_status > 0 ? VERVE_ERR_IO
+                                            : (verve_status_t)reply_status;
+    }
+    ve_request_take_id(req->worker, req->id);
+    ve_ep_request_done(req, req->comp.status);
 }
 
 static ve_am_handler_t *va_handler_get(ve_worker_t *worker, unsigned id,
@@ -371,16 +392,10 @@ void va_put_done_handler(void *arg, void *data, size_t length,
         return;
     }
     memcpy(&reply, data, sizeof(reply));
-    req = ve_request_find_id(worker, reply.req_id);
-    if (req == NULL || req->ep->peer->uid != src_uid) {
-        return;
+    req = va_reply_request(worker, reply.req_id, src_uid);
+    if (req != NULL) {
+        va_request_finish(req, reply.status);
     }
-    ve_request_take_id(worker, reply.req_id);
-    if (reply.status != VERVE_OK && req->comp.status == VERVE_OK) {
-        req->comp.status = reply.status > 0 ? VERVE_ERR_IO
-                                            : (verve_status_t)reply.status;
-    }
-    ve_ep_request_done(req, req->comp.status);
 }
 
 void va_ats_handler(void *arg, void *data, size_t length, uint64_t src_uid)
@@ -396,18 +411,8 @@ void va_ats_handler(void *arg, void *data, size_t length, uint64_t src_uid)
         return;
     }
     memcpy(&reply, data, sizeof(reply));
-    req = ve_request_find_id(worker, reply.req_id);
-    if (req == NULL || req->ep->peer->uid != src_uid) {
-        vs_warn("worker %016llx: ATS from %016llx for unknown request %llu",
-                (unsigned long long)worker->uid,
-                (unsigned long long)src_uid,
-                (unsigned long long)reply.req_id);
-        return;
+    req = va_reply_request(worker, reply.req_id, src_uid);
+    if (req != NULL) {
+        va_request_finish(req, reply.status);
     }
-    ve_request_take_id(worker, reply.req_id);
-    if (reply.status != VERVE_OK && req->comp.status == VERVE_OK) {
-        req->comp.status = reply.status > 0 ? VERVE_ERR_IO
-                                            : (verve_status_t)reply.status;
-    }
-    ve_ep_request_done(req, req->comp.status);
 }

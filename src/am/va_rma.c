@@ -38,7 +38,6 @@ static verve_status_t va_rma_check(ve_ep_t *ep, ve_rkey_t *rkey,
 
 static verve_status_t va_rma_start(ve_ep_t *ep,
                                    const verve_request_param_t *param,
-                                   verve_request_h *request_p,
                                    ve_request_send_t send,
                                    ve_request_t **req_p)
 {
@@ -48,69 +47,39 @@ static verve_status_t va_rma_start(ve_ep_t *ep,
     }
     req->send = send;
     *req_p = req;
-    (void)request_p;
     return VERVE_OK;
 }
 
-VERVE_API verve_status_t verve_put_nbx(verve_ep_h ep, const void *buffer,
-        size_t length, uint64_t remote_addr, verve_rkey_h rkey,
-        const verve_request_param_t *param, verve_request_h *request_p)
+/* Put and get differ only in direction: the native transport op, or the
+ * emulated send. */
+static verve_status_t va_rma_nbx(ve_ep_t *ep, void *buffer, size_t length,
+                                 uint64_t remote_addr, ve_rkey_t *rkey,
+                                 const verve_request_param_t *param,
+                                 verve_request_h *request_p, int is_put)
 {
     ve_worker_t *worker = ep->worker;
+    const vt_iface_ops_t *ops = ep->vt_ep->iface->ops;
     verve_status_t status;
     ve_request_t *req;
 
     ve_worker_lock(worker);
-    status = va_rma_check(ep, rkey, remote_addr, length, "verve_put_nbx");
+    status = va_rma_check(ep, rkey, remote_addr, length,
+                          is_put ? "verve_put_nbx" : "verve_get_nbx");
     if (status != VERVE_OK || length == 0) {
         goto out;
     }
     if (vs_likely((rkey->caps & VT_CAP_RMA) && !ve_ep_has_pending(ep))) {
-        status = ep->vt_ep->iface->ops->ep_put(ep->vt_ep, buffer, length,
-                                               remote_addr, rkey->vt_rkey,
-                                               NULL);
+        status = is_put ? ops->ep_put(ep->vt_ep, buffer, length, remote_addr,
+                                      rkey->vt_rkey, NULL)
+                        : ops->ep_get(ep->vt_ep, buffer, length, remote_addr,
+                                      rkey->vt_rkey, NULL);
         if (status != VERVE_ERR_NO_RESOURCE) {
             goto out;
         }
     }
-    status = va_rma_start(ep, param, request_p, va_put_emulated_send, &req);
-    if (status != VERVE_OK) {
-        goto out;
-    }
-    req->rma.buffer = (void *)buffer;
-    req->rma.length = length;
-    req->rma.offset = 0;
-    req->rma.acked = 0;
-    req->rma.remote_addr = remote_addr;
-    req->rma.rkey = rkey;
-    status = ve_request_return(req, ve_ep_start(req), request_p);
-out:
-    ve_worker_unlock(worker);
-    return status;
-}
-
-VERVE_API verve_status_t verve_get_nbx(verve_ep_h ep, void *buffer,
-        size_t length, uint64_t remote_addr, verve_rkey_h rkey,
-        const verve_request_param_t *param, verve_request_h *request_p)
-{
-    ve_worker_t *worker = ep->worker;
-    verve_status_t status;
-    ve_request_t *req;
-
-    ve_worker_lock(worker);
-    status = va_rma_check(ep, rkey, remote_addr, length, "verve_get_nbx");
-    if (status != VERVE_OK || length == 0) {
-        goto out;
-    }
-    if (vs_likely((rkey->caps & VT_CAP_RMA) && !ve_ep_has_pending(ep))) {
-        status = ep->vt_ep->iface->ops->ep_get(ep->vt_ep, buffer, length,
-                                               remote_addr, rkey->vt_rkey,
-                                               NULL);
-        if (status != VERVE_ERR_NO_RESOURCE) {
-            goto out;
-        }
-    }
-    status = va_rma_start(ep, param, request_p, va_get_emulated_send, &req);
+    status = va_rma_start(ep, param,
+                          is_put ? va_put_emulated_send
+                                 : va_get_emulated_send, &req);
     if (status != VERVE_OK) {
         goto out;
     }
@@ -124,6 +93,23 @@ VERVE_API verve_status_t verve_get_nbx(verve_ep_h ep, void *buffer,
 out:
     ve_worker_unlock(worker);
     return status;
+}
+
+VERVE_API verve_status_t verve_put_nbx(verve_ep_h ep, const void *buffer,
+        size_t length, uint64_t remote_addr, verve_rkey_h rkey,
+        const verve_request_param_t *param, verve_request_h *request_p)
+{
+    /* The buffer is only read: rma.buffer is shared with get. */
+    return va_rma_nbx(ep, (void *)buffer, length, remote_addr, rkey, param,
+                      request_p, 1);
+}
+
+VERVE_API verve_status_t verve_get_nbx(verve_ep_h ep, void *buffer,
+        size_t length, uint64_t remote_addr, verve_rkey_h rkey,
+        const verve_request_param_t *param, verve_request_h *request_p)
+{
+    return va_rma_nbx(ep, buffer, length, remote_addr, rkey, param,
+                      request_p, 0);
 }
 
 VERVE_API verve_status_t verve_atomic_nbx(verve_ep_h ep, verve_atomic_op_t op,
@@ -165,7 +151,7 @@ VERVE_API verve_status_t verve_atomic_nbx(verve_ep_h ep, verve_atomic_op_t op,
             goto out;
         }
     }
-    status = va_rma_start(ep, param, request_p, va_amo_emulated_send, &req);
+    status = va_rma_start(ep, param, va_amo_emulated_send, &req);
     if (status != VERVE_OK) {
         goto out;
     }

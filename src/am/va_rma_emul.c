@@ -212,32 +212,7 @@ void va_get_req_handler(void *arg, void *data, size_t length,
     req->rma.offset = 0;
     req->rma.remote_addr = header.req_id;
     req->send = va_get_reply_send;
-    ve_request_set_internal(req);
-    status = ve_ep_start(req);
-    if (status != VERVE_INPROGRESS) {
-        ve_request_complete(req, status);
-    }
-}
-
-/* Finds the initiator's request a reply is for, checking it came from the
- * worker the request went to. */
-static ve_request_t *va_reply_request(ve_worker_t *worker, uint64_t req_id,
-                                      uint64_t src_uid)
-{
-    ve_request_t *req = ve_request_find_id(worker, req_id);
-    if (req == NULL || req->ep->peer->uid != src_uid) {
-        vs_warn("worker %016llx: reply from %016llx for unknown request "
-                "%llu dropped", (unsigned long long)worker->uid,
-                (unsigned long long)src_uid, (unsigned long long)req_id);
-        return NULL;
-    }
-    return req;
-}
-
-static void va_request_finish(ve_request_t *req, verve_status_t status)
-{
-    ve_request_take_id(req->worker, req->id);
-    ve_ep_request_done(req, status);
+    ve_ep_start_internal(req);
 }
 
 void va_get_reply_handler(void *arg, void *data, size_t length,
@@ -256,8 +231,7 @@ void va_get_reply_handler(void *arg, void *data, size_t length,
         return;
     }
     if (reply.status != VERVE_OK) {
-        va_request_finish(req, reply.status > 0 ? VERVE_ERR_IO
-                                                : (verve_status_t)reply.status);
+        va_request_finish(req, reply.status);
         return;
     }
     if (reply.length != length - sizeof(reply) ||
@@ -312,7 +286,6 @@ void va_rma_reply_handler(void *arg, void *data, size_t length,
                           uint64_t src_uid)
 {
     ve_worker_t *worker = arg;
-    verve_status_t status;
     ve_request_t *req;
     va_reply_t reply;
 
@@ -324,9 +297,8 @@ void va_rma_reply_handler(void *arg, void *data, size_t length,
     if (req == NULL) {
         return;
     }
-    status = reply.status > 0 ? VERVE_ERR_IO : (verve_status_t)reply.status;
     if (req->send == va_amo_emulated_send) {
-        if (status == VERVE_OK && req->amo.result != NULL) {
+        if (reply.status == VERVE_OK && req->amo.result != NULL) {
             if (req->amo.size == 4) {
                 uint32_t result32 = (uint32_t)reply.result;
                 memcpy(req->amo.result, &result32, sizeof(result32));
@@ -334,16 +306,17 @@ void va_rma_reply_handler(void *arg, void *data, size_t length,
                 memcpy(req->amo.result, &reply.result, sizeof(reply.result));
             }
         }
-        va_request_finish(req, status);
+        va_request_finish(req, reply.status);
         return;
     }
     /* A put is answered chunk by chunk: it completes with the first error
      * once every chunk it sent is accounted for. */
-    if (status != VERVE_OK && req->comp.status == VERVE_OK) {
-        req->comp.status = status;
+    if (reply.status != VERVE_OK && req->comp.status == VERVE_OK) {
+        req->comp.status = reply.status > 0 ? VERVE_ERR_IO
+                                            : (verve_status_t)reply.status;
     }
     req->rma.acked += reply.length;
     if (req->rma.acked >= req->rma.length) {
-        va_request_finish(req, req->comp.status);
+        va_request_finish(req, VERVE_OK);
     }
 }

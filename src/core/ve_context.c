@@ -19,6 +19,10 @@ static const vs_config_field_t ve_config_fields[] = {
      "rendezvous size from which the sender writes half of the data while "
      "the receiver reads the other half (inf: never)",
      VS_CONFIG_TYPE_SIZE, offsetof(ve_config_t, rndv_split)},
+    {"RMA_NATIVE", "y",
+     "use the transports' own RMA and atomics where a key allows; n: "
+     "emulate every one over AM (for testing)",
+     VS_CONFIG_TYPE_BOOL, offsetof(ve_config_t, rma_native)},
     {"SPIN_COUNT", "1000",
      "idle progress calls before verve_request_wait sleeps",
      VS_CONFIG_TYPE_UINT, offsetof(ve_config_t, spin_count)},

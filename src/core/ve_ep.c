@@ -93,12 +93,8 @@ static verve_status_t ve_ep_send_wireup(ve_ep_t *ep)
     req->am.header_length = length;
     req->flags |= VE_REQ_FLAG_HEADER_ALLOC;
     req->send = ve_wireup_send;
-    ve_request_set_internal(req);
-    status = ve_ep_start(req);
-    if (status != VERVE_INPROGRESS) {
-        ve_request_complete(req, status);
-    }
-    return (status == VERVE_INPROGRESS) ? VERVE_OK : status;
+    ve_ep_start_internal(req);
+    return VERVE_OK;
 }
 
 verve_status_t ve_ep_create_internal(ve_worker_t *worker,
@@ -296,6 +292,17 @@ verve_status_t ve_ep_start(ve_request_t *req)
         return VERVE_INPROGRESS;
     }
     return status;
+}
+
+void ve_ep_start_internal(ve_request_t *req)
+{
+    verve_status_t status;
+
+    ve_request_set_internal(req);
+    status = ve_ep_start(req);
+    if (status != VERVE_INPROGRESS) {
+        ve_request_complete(req, status);
+    }
 }
 
 void ve_ep_request_done(ve_request_t *req, verve_status_t status)

@@ -17,6 +17,8 @@ void ve_ep_destroy(ve_ep_t *ep, verve_status_t status);
  * is queued or waits for a reply, otherwise its final status (the request
  * is then not on any list). */
 verve_status_t ve_ep_start(ve_request_t *req);
+/* The same for a request nobody waits for: it is released once done. */
+void ve_ep_start_internal(ve_request_t *req);
 /* The reply for an outstanding request arrived. */
 void ve_ep_request_done(ve_request_t *req, verve_status_t status);
 /* Queues a request whose first send attempt found the transport full. */

@@ -292,7 +292,8 @@ VERVE_API verve_status_t verve_rkey_unpack(verve_ep_h ep,
             status = component->rkey_unpack(ep->lane->iface, p, part.length,
                                             &rkey->vt_rkey);
             if (status == VERVE_OK) {
-                rkey->caps = rkey->vt_rkey->flags;
+                rkey->caps = ep->worker->context->config.rma_native
+                                     ? rkey->vt_rkey->flags : 0;
             } else if (status == VERVE_ERR_INVALID_RKEY) {
                 goto err_free;
             } else {

@@ -29,6 +29,7 @@ typedef struct ve_config {
     size_t rndv_thresh;      /* AM payload from which rendezvous is used */
     size_t rndv_split;       /* rendezvous from which both sides copy */
     unsigned spin_count;     /* progress calls before a wait sleeps */
+    int rma_native;          /* 0: every RMA and atomic goes over AM */
     double failure_check;    /* seconds between peer liveness checks */
 } ve_config_t;
 

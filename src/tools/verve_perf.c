@@ -4,6 +4,8 @@
  * bootstrap allgather.
  */
 #include <verve_config.h>
+#include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +52,26 @@ static size_t perf_max_size(const perf_options_t *opts)
         }
     }
     return max;
+}
+
+/* Pinning keeps both ranks on fixed cores: otherwise the scheduler's
+ * placement (same core pair or not) dominates small-message latency. */
+static void perf_cpu_pin(const perf_ctx_t *ctx)
+{
+    cpu_set_t set;
+    int cpu;
+
+    if (ctx->opts->num_cpus == 0) {
+        return;
+    }
+    cpu = ctx->opts->cpus[ctx->rank];
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof(set), &set) != 0) {
+        fprintf(stderr, "verve_perf: rank %d: pinning to CPU %d failed: "
+                "%s\n", ctx->rank, cpu, strerror(errno));
+        exit(1);
+    }
 }
 
 static void perf_setup(perf_ctx_t *ctx)
@@ -243,6 +265,7 @@ int main(int argc, char **argv)
         perf_exit_together(ctx.boot);
         return 2;
     }
+    perf_cpu_pin(&ctx);
     perf_setup(&ctx);
     perf_run_all(&ctx);
     perf_teardown(&ctx);

@@ -40,6 +40,8 @@ typedef struct perf_options {
     size_t warmup;                 /* SIZE_MAX: iters / 10, at least 10 */
     unsigned window;               /* outstanding ops in bw/mr tests */
     int json;
+    int cpus[2];                   /* -c: CPU of rank 0 and rank 1 */
+    int num_cpus;                  /* 0: no pinning */
     int help;                      /* -h/--help given */
     int version;                   /* --version given */
 } perf_options_t;

@@ -47,6 +47,7 @@ void perf_options_usage(FILE *stream)
         "                  10000 up to 64 KiB, 1000 above)\n"
         "  -w WARMUP       warm-up iterations (default ITERS/10, at least 10)\n"
         "  -W WINDOW       outstanding operations in bw/mr tests (default 32)\n"
+        "  -c CPU0,CPU1    pin rank 0 to CPU0 and rank 1 to CPU1\n"
         "  --json          one JSON object per line and size\n"
         "  -h, --help      this help\n"
         "  --version       the library version\n\n"
@@ -113,6 +114,32 @@ static int perf_parse_count(const char *str, size_t min, size_t max,
         return -1;
     }
     *count_p = (size_t)value;
+    return 0;
+}
+
+static int perf_parse_cpus(const char *arg, perf_options_t *opts)
+{
+    unsigned long cpu;
+    const char *p = arg;
+    char *end;
+    int i;
+
+    for (i = 0; i < 2; ++i) {
+        if ((*p < '0') || (*p > '9')) {
+            return -1;
+        }
+        errno = 0;
+        cpu = strtoul(p, &end, 10);
+        if ((errno != 0) || (cpu >= 4096)) {
+            return -1;
+        }
+        opts->cpus[i] = (int)cpu;
+        if (*end != ((i == 0) ? ',' : '\0')) {
+            return -1;
+        }
+        p = end + 1;
+    }
+    opts->num_cpus = 2;
     return 0;
 }
 
@@ -206,7 +233,7 @@ int perf_options_parse(int argc, char **argv, perf_options_t *opts,
     opts->window = 32;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":t:s:n:w:W:h", long_opts,
+    while ((c = getopt_long(argc, argv, ":t:s:n:w:W:c:h", long_opts,
                             NULL)) != -1) {
         switch (c) {
         case 't':
@@ -238,6 +265,13 @@ int perf_options_parse(int argc, char **argv, perf_options_t *opts,
                                   PERF_WINDOW_MAX);
             }
             opts->window = (unsigned)count;
+            break;
+        case 'c':
+            if (perf_parse_cpus(optarg, opts) != 0) {
+                return perf_error(errbuf, errlen, "-c: bad CPU list '%s' "
+                                  "(accepted: two CPU numbers, such as "
+                                  "0,1)", optarg);
+            }
             break;
         case OPT_JSON:
             opts->json = 1;

@@ -51,7 +51,8 @@ static void test_defaults(void **state)
 static void test_flags(void **state)
 {
     char *argv[] = {"verve_perf", "-t", "put_lat,get_bw", "-s", "8,64k,1m",
-                    "-n", "500", "-w", "0", "-W", "7", "--json", NULL};
+                    "-n", "500", "-w", "0", "-W", "7", "--json", "-c",
+                    "1,0", NULL};
     size_t sizes[PERF_SIZES_MAX];
     perf_options_t opts;
     char err[256];
@@ -68,6 +69,9 @@ static void test_flags(void **state)
     assert_int_equal(perf_options_warmup(&opts, 500), 0);
     assert_int_equal(opts.window, 7);
     assert_int_equal(opts.json, 1);
+    assert_int_equal(opts.num_cpus, 2);
+    assert_int_equal(opts.cpus[0], 1);
+    assert_int_equal(opts.cpus[1], 0);
     /* Atomics ignore -s: they are 8 bytes. */
     assert_int_equal(perf_options_sizes(&opts, PERF_TEST_FADD_LAT, sizes,
                                         PERF_SIZES_MAX), 1);
@@ -98,6 +102,8 @@ static void test_errors(void **state)
     char *no_value[] = {"verve_perf", "-n", NULL};
     char *unknown[] = {"verve_perf", "--fast", NULL};
     char *extra[] = {"verve_perf", "stray", NULL};
+    char *one_cpu[] = {"verve_perf", "-c", "3", NULL};
+    char *bad_cpu[] = {"verve_perf", "-c", "0,x", NULL};
     perf_options_t opts;
     char err[256];
 
@@ -127,6 +133,11 @@ static void test_errors(void **state)
     assert_int_equal(test_parse(ARGC(extra), extra, &opts, err,
                                 sizeof(err)), -1);
     assert_non_null(strstr(err, "stray"));
+    assert_int_equal(test_parse(ARGC(one_cpu), one_cpu, &opts, err,
+                                sizeof(err)), -1);
+    assert_non_null(strstr(err, "-c"));
+    assert_int_equal(test_parse(ARGC(bad_cpu), bad_cpu, &opts, err,
+                                sizeof(err)), -1);
 }
 
 static void test_report(void **state)

@@ -31,6 +31,8 @@ run "am, 2 ranks, shm only" env VERVE_TLS=shm \
 for n in 1 2 4; do
     run "rma, $n ranks" "$RUN" -n "$n" --timeout 120 "$IT/it_rma"
 done
+run "rma, 3 ranks, emulated over AM" env VERVE_RMA_NATIVE=n \
+    "$RUN" -n 3 --timeout 120 "$IT/it_rma"
 run "peer failure" timeout 60 "$IT/it_peer_failure"
 
 echo "$failures failure(s)"

@@ -726,5 +726,26 @@ int main(int argc, char **argv)
                     NULL, NULL);
         }
     }
+    /* RMA again with every operation emulated over AM, the path keys
+     * take when a transport cannot reach the memory itself. */
+    {
+        const struct CMUnitTest rma_tests[] = {
+            cmocka_unit_test_setup_teardown(test_rma_allocated, pair_setup,
+                                            pair_teardown),
+            cmocka_unit_test_setup_teardown(test_rma_registered, pair_setup,
+                                            pair_teardown),
+        };
+        setenv("VERVE_RMA_NATIVE", "n", 1);
+        for (i = 0; i < 2; ++i) {
+            if (argc > 1 && strcmp(argv[1], all[i]) != 0) {
+                continue;
+            }
+            tls_under_test = all[i];
+            failed += _cmocka_run_group_tests(
+                    "emulated RMA", rma_tests,
+                    sizeof(rma_tests) / sizeof(rma_tests[0]), NULL, NULL);
+        }
+        unsetenv("VERVE_RMA_NATIVE");
+    }
     return failed != 0;
 }
