@@ -7,11 +7,16 @@ set -u
 
 usage() {
     cat <<'EOF'
-usage: bench/vs-ucx.sh [-r PAIRS] [-b BUILD_DIR] [-f FIGURE[,FIGURE]] [-h]
+usage: bench/vs-ucx.sh [-r PAIRS] [-b BUILD_DIR] [-c CPU0,CPU1]
+                       [-f FIGURE[,FIGURE]] [-h]
 
   -r PAIRS      runs of each tool per figure, interleaved (default 5, min 1)
   -b BUILD_DIR  verve build folder holding src/tools/verve_run and
                 src/tools/verve_perf (default: $VERVE_BUILD_DIR, else ./build)
+  -c CPU0,CPU1  pin the measuring side (verve rank 0, UCX client) to CPU0
+                and the peer (verve rank 1, UCX server) to CPU1; 'none' to
+                leave placement to the scheduler (default 0,1 when the
+                machine has 2 CPUs or more, else none)
   -f FIGURES    figures to measure (default: all of them):
                   am_lat   8 B AM latency, half round trip, median
                            (ucp_am_lat p50 vs am_lat lat_us_median)
@@ -36,12 +41,14 @@ pairs=5
 build_dir=${VERVE_BUILD_DIR:-build}
 figures=am_lat,am_mr,am_bw,put_lat,get_bw
 run_timeout=300
+if [ "$(nproc)" -ge 2 ]; then cpus=0,1; else cpus=none; fi
 
 while [ $# -gt 0 ]; do
     case "$1" in
     -r) pairs=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
     -b) build_dir=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
     -f) figures=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
+    -c) cpus=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
     -h|--help) usage; exit 0 ;;
     *) echo "vs-ucx.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
@@ -49,6 +56,19 @@ done
 case "$pairs" in
 ''|*[!0-9]*|0) echo "vs-ucx.sh: -r needs a positive count" >&2; exit 2 ;;
 esac
+
+verve_pin=()
+ucx_client_pin=()
+ucx_server_pin=()
+if [ "$cpus" != none ]; then
+    if ! [[ "$cpus" =~ ^[0-9]+,[0-9]+$ ]]; then
+        echo "vs-ucx.sh: -c needs two CPU numbers such as 0,1, or none" >&2
+        exit 2
+    fi
+    verve_pin=(-c "$cpus")
+    ucx_client_pin=(-c "${cpus%,*}")
+    ucx_server_pin=(-c "${cpus#*,}")
+fi
 
 verve_run=$build_dir/src/tools/verve_run
 verve_perf=$build_dir/src/tools/verve_perf
@@ -86,25 +106,37 @@ print(s.getsockname()[1])'
 }
 
 # Prints the figure's value from one ucx_perftest client run, or nothing.
+# A client that found no server yet (slow start on a loaded machine) is
+# tried again on a new port.
 run_ucx() {
-    local test=$1 size=$2 iters=$3 field=$4 port server out
-    port=$(free_port)
-    UCX_TLS=sm,self timeout "$run_timeout" ucx_perftest -p "$port" \
-        >/dev/null 2>&1 &
-    server=$!
-    sleep 1
-    out=$(UCX_TLS=sm,self timeout "$run_timeout" ucx_perftest 127.0.0.1 \
-          -p "$port" -t "$test" -s "$size" -n "$iters" 2>&1)
-    wait "$server" 2>/dev/null
-    printf '%s\n' "$out" | awk -v f="$field" '$1 == "Final:" { v = $f }
-        END { if (v != "") print v }'
+    local test=$1 size=$2 iters=$3 field=$4 port server out value try
+    for try in 1 2 3; do
+        port=$(free_port)
+        UCX_TLS=sm,self timeout "$run_timeout" ucx_perftest -p "$port" \
+            "${ucx_server_pin[@]}" >/dev/null 2>&1 &
+        server=$!
+        sleep "$try"
+        out=$(UCX_TLS=sm,self timeout "$run_timeout" ucx_perftest \
+              127.0.0.1 -p "$port" "${ucx_client_pin[@]}" -t "$test" \
+              -s "$size" -n "$iters" 2>&1)
+        value=$(printf '%s\n' "$out" | awk -v f="$field" '
+            $1 == "Final:" { v = $f } END { if (v != "") print v }')
+        if [ -n "$value" ]; then
+            wait "$server" 2>/dev/null
+            echo "$value"
+            return
+        fi
+        kill "$server" 2>/dev/null
+        wait "$server" 2>/dev/null
+    done
 }
 
 # Prints the figure's value from one verve_perf run, or nothing.
 run_verve() {
     local test=$1 size=$2 iters=$3 field=$4 out
-    out=$(timeout "$run_timeout" "$verve_run" -n 2 "$verve_perf" -t "$test" \
-          -s "$size" -n "$iters" --json 2>/dev/null)
+    out=$(timeout "$run_timeout" "$verve_run" -n 2 "$verve_perf" \
+          "${verve_pin[@]}" -t "$test" -s "$size" -n "$iters" --json \
+          2>/dev/null)
     printf '%s\n' "$out" | sed -n "s/.*\"$field\":\([-0-9.eE+]*\).*/\1/p" |
         tail -n 1
 }
