@@ -6,6 +6,7 @@
  * launcher's own reaction to a dying rank stays out of the picture.
  */
 #include <signal.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -149,10 +150,13 @@ int main(void)
     pid_t pid;
     char go;
 
+    /* a hang is a failure, not a stuck CI job */
+    alarm(120);
     check(pipe(to_victim) == 0 && pipe(from_victim) == 0, "pipe");
     pid = fork();
     check(pid >= 0, "fork");
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         victim(from_victim[1], to_victim[0]);
         return 0;
     }
