@@ -250,9 +250,14 @@ VERVE_API verve_status_t verve_am_send_nbx(verve_ep_h ep, unsigned id,
         size_t count, const verve_request_param_t *param,
         verve_request_h *request_p);
 
-/* From inside or after a handler that got VERVE_AM_RECV_ATTR_FLAG_RNDV:
- * receives the payload into buffer (at least `length` bytes of the
- * handler's length argument). */
+/* From inside a handler that got VERVE_AM_RECV_ATTR_FLAG_RNDV, or later if
+ * the handler returned VERVE_INPROGRESS to keep the descriptor (the sender
+ * waits until then): receives the payload into buffer, which holds at
+ * least the handler's `length` bytes (VERVE_ERR_MESSAGE_TRUNCATED
+ * otherwise, and the message is dropped). Without request_p and callback
+ * the data is in buffer when the call returns VERVE_OK; with either, a
+ * large message may return VERVE_INPROGRESS and complete later, both
+ * sides copying at once. */
 VERVE_API verve_status_t verve_am_recv_data_nbx(verve_worker_h worker,
         void *data_desc, void *buffer, size_t length,
         const verve_request_param_t *param, verve_request_h *request_p);
