@@ -56,7 +56,10 @@ void ve_request_complete(ve_request_t *req, verve_status_t status)
         req->id = 0;
     }
     if ((req->flags & VE_REQ_FLAG_CALLBACK) && req->cb != NULL) {
+        /* The callback may free the request: it is released below. */
+        req->flags |= VE_REQ_FLAG_IN_CALLBACK;
         req->cb(req, status, req->user_data);
+        req->flags &= ~VE_REQ_FLAG_IN_CALLBACK;
     }
     if (req->flags & VE_REQ_FLAG_RELEASED) {
         ve_request_release(req);
@@ -171,7 +174,8 @@ VERVE_API void verve_request_free(verve_request_h request)
     ve_worker_t *worker = req->worker;
 
     ve_worker_lock(worker);
-    if (req->flags & VE_REQ_FLAG_COMPLETED) {
+    if ((req->flags & VE_REQ_FLAG_COMPLETED) &&
+        !(req->flags & VE_REQ_FLAG_IN_CALLBACK)) {
         ve_request_release(req);
     } else {
         req->flags |= VE_REQ_FLAG_RELEASED;

@@ -115,7 +115,8 @@ enum {
     VE_REQ_FLAG_CALLBACK = 1u << 2,
     VE_REQ_FLAG_HEADER_ALLOC = 1u << 3,
     VE_REQ_FLAG_CLOSE = 1u << 4,     /* a flush request that closes */
-    VE_REQ_FLAG_BUFFER_ALLOC = 1u << 5 /* am.buffer is a bounce copy */
+    VE_REQ_FLAG_BUFFER_ALLOC = 1u << 5, /* am.buffer is a bounce copy */
+    VE_REQ_FLAG_IN_CALLBACK = 1u << 6  /* a free now only marks it */
 };
 
 /* Retries a queued send: VERVE_OK when done, VERVE_INPROGRESS when sent

@@ -738,6 +738,49 @@ static void test_random_bytes(void **state)
     region_destroy(p, &r);
 }
 
+static void free_in_cb(verve_request_h request, verve_status_t status,
+                       void *user_data)
+{
+    *(verve_status_t *)user_data = status;
+    verve_request_free(request);
+}
+
+/* A callback may free its own request (regression: the request was used
+ * after the free, caught by ASan). */
+static void test_free_in_callback(void **state)
+{
+    pair_t *p = *state;
+    recv_state_t st = {0};
+    verve_status_t done = VERVE_INPROGRESS;
+    verve_request_param_t param = {
+        .op_attr_mask = VERVE_OP_ATTR_FIELD_CALLBACK |
+                        VERVE_OP_ATTR_FIELD_USER_DATA,
+        .cb = free_in_cb, .user_data = &done};
+    size_t size = 100000, i;
+    uint8_t *buffer = malloc(size);
+    verve_request_h req;
+    uint64_t seq = 0;
+
+    st.worker = p->b;
+    st.rndv_capacity = size;
+    st.rndv_buffer = malloc(size);
+    set_handler(p->b, 15, &st);
+    for (i = 0; i < size; ++i) {
+        buffer[i] = pattern(seq, i);
+    }
+    assert_int_equal(verve_am_send_nbx(p->ab, 15, &seq, sizeof(seq), buffer,
+                                       size, &param, &req),
+                     VERVE_INPROGRESS);
+    while (done == VERVE_INPROGRESS) {
+        pair_progress(p);
+    }
+    assert_int_equal(done, VERVE_OK);
+    assert_int_equal(st.count, 1);
+    assert_false(st.bad_data);
+    free(buffer);
+    free(st.rndv_buffer);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -758,6 +801,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_invalid_args, pair_setup,
                                         pair_teardown),
         cmocka_unit_test_setup_teardown(test_random_bytes, pair_setup,
+                                        pair_teardown),
+        cmocka_unit_test_setup_teardown(test_free_in_callback, pair_setup,
                                         pair_teardown),
         cmocka_unit_test(test_struct_sizes),
     };
