@@ -167,14 +167,21 @@ err_free:
 
 ve_ep_t *ve_ep_for_uid(ve_worker_t *worker, uint64_t uid)
 {
-    ve_peer_t *peer = vs_hash_get(&worker->peers, uid);
+    ve_peer_t *peer = worker->last_peer;
     ve_ep_t *ep;
 
-    if (peer == NULL) {
-        return NULL;
+    if (peer == NULL || peer->uid != uid) {
+        peer = vs_hash_get(&worker->peers, uid);
+        if (peer == NULL) {
+            return NULL;
+        }
+        /* peers live as long as the worker: the pointer stays valid */
+        worker->last_peer = peer;
     }
-    if (peer->ep == NULL &&
-        ve_ep_create_internal(worker, peer->address, peer->address_length,
+    if (vs_likely(peer->ep != NULL)) {
+        return peer->ep;
+    }
+    if (ve_ep_create_internal(worker, peer->address, peer->address_length,
                               &ep) != VERVE_OK) {
         return NULL;
     }

@@ -75,6 +75,8 @@ struct verve_worker {
     ve_am_handler_t am_handlers[VERVE_AM_ID_MAX];
     vs_mpool_t req_mp;
     vs_hash_t peers;          /* uid -> ve_peer_t */
+    ve_peer_t *last_peer;     /* the last one looked up: messages come in
+                                 runs from one peer */
     vs_hash_t reqs_by_id;     /* id -> ve_request_t waiting for a reply */
     uint64_t next_req_id;
     vs_list_link_t eps;       /* every endpoint, for flush and checks */
