@@ -255,6 +255,7 @@ int main(int argc, char **argv)
         return 2;
     }
     perf_check("bootstrap init", status);
+    perf_time_init();
     ctx.rank = verve_boot_rank(ctx.boot);
     size = verve_boot_size(ctx.boot);
     if (size != 2) {

@@ -98,6 +98,8 @@ size_t perf_options_warmup(const perf_options_t *opts, size_t iters);
 /* verve_perf_comm.c: progress, requests and AM handlers. */
 void perf_fatal(const char *op, verve_status_t status)
     __attribute__((noreturn));
+/* Calibrates the clock perf_time_ns reads; call once before measuring. */
+void perf_time_init(void);
 uint64_t perf_time_ns(void);
 void perf_progress(perf_ctx_t *ctx);
 /* Completes a call's outcome: returns when done, exits on error. */

@@ -28,13 +28,77 @@ void perf_fatal(const char *op, verve_status_t status)
     exit(1);
 }
 
-uint64_t perf_time_ns(void)
+static uint64_t perf_clock_ns(void)
 {
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+/* Per-iteration latencies are a few tens of nanoseconds: clock_gettime
+ * costs about that and ticks in 10 ns steps here, so on x86 with an
+ * invariant TSC the cycle counter is read instead, scaled once against the
+ * monotonic clock (ucx_perftest does the same). */
+#if defined(__x86_64__)
+static double perf_tsc_ns_per_tick;
+
+static int perf_tsc_invariant(void)
+{
+    FILE *cpuinfo = fopen("/proc/cpuinfo", "r");
+    char line[4096];
+    int constant = 0, nonstop = 0;
+
+    if (cpuinfo == NULL) {
+        return 0;
+    }
+    while (fgets(line, sizeof(line), cpuinfo) != NULL) {
+        if (strncmp(line, "flags", 5) == 0) {
+            constant = strstr(line, " constant_tsc") != NULL;
+            nonstop = strstr(line, " nonstop_tsc") != NULL;
+            break;
+        }
+    }
+    fclose(cpuinfo);
+    return constant && nonstop;
+}
+
+void perf_time_init(void)
+{
+    uint64_t t0, t1, c0, c1;
+
+    if (!perf_tsc_invariant()) {
+        return;
+    }
+    t0 = perf_clock_ns();
+    c0 = __builtin_ia32_rdtsc();
+    do {
+        t1 = perf_clock_ns();
+    } while (t1 - t0 < 20000000ull);
+    c1 = __builtin_ia32_rdtsc();
+    if (c1 > c0) {
+        perf_tsc_ns_per_tick = (double)(t1 - t0) / (double)(c1 - c0);
+    }
+}
+
+uint64_t perf_time_ns(void)
+{
+    if (perf_tsc_ns_per_tick > 0) {
+        return (uint64_t)((double)__builtin_ia32_rdtsc() *
+                          perf_tsc_ns_per_tick);
+    }
+    return perf_clock_ns();
+}
+#else
+void perf_time_init(void)
+{
+}
+
+uint64_t perf_time_ns(void)
+{
+    return perf_clock_ns();
+}
+#endif
 
 static void perf_recv_pending_reap(perf_ctx_t *ctx)
 {
