@@ -133,7 +133,13 @@ static uint64_t perf_put_lat(perf_ctx_t *ctx, size_t size, size_t iters,
     return perf_time_ns() - start;
 }
 
-static uint64_t perf_put_bw(perf_ctx_t *ctx, size_t size, size_t iters)
+typedef verve_status_t (*perf_rma_start_t)(perf_ctx_t *ctx, size_t size,
+                                           verve_request_h *request_p);
+
+/* put_bw and get_bw: a window of operations, then a flush, so that the
+ * bandwidth counts data that reached its destination, not data queued. */
+static uint64_t perf_rma_bw(perf_ctx_t *ctx, size_t size, size_t iters,
+                            perf_rma_start_t start_op, const char *op)
 {
     verve_request_param_t param = {.op_attr_mask = 0};
     uint64_t ctl_base = ctx->ctl_count;
@@ -148,11 +154,10 @@ static uint64_t perf_put_bw(perf_ctx_t *ctx, size_t size, size_t iters)
     }
     start = perf_time_ns();
     for (i = 0; i < iters; ++i) {
-        status = perf_put_start(ctx, size, &request);
-        perf_window_add(ctx, "put", status, request);
+        status = start_op(ctx, size, &request);
+        perf_window_add(ctx, op, status, request);
     }
     perf_window_drain(ctx);
-    /* Bandwidth counts data that reached the peer, not data queued. */
     request = NULL;
     status = verve_ep_flush_nbx(ctx->ep, &param, &request);
     perf_request_finish(ctx, "endpoint flush", status, request);
@@ -188,28 +193,6 @@ static uint64_t perf_get_lat(perf_ctx_t *ctx, size_t size, size_t iters,
     return total;
 }
 
-static uint64_t perf_get_bw(perf_ctx_t *ctx, size_t size, size_t iters)
-{
-    uint64_t ctl_base = ctx->ctl_count;
-    verve_request_h request;
-    verve_status_t status;
-    uint64_t start, total;
-    size_t i;
-
-    if (ctx->rank != 0) {
-        perf_ctl_wait(ctx, ctl_base + 1);
-        return 0;
-    }
-    start = perf_time_ns();
-    for (i = 0; i < iters; ++i) {
-        status = perf_get_start(ctx, size, &request);
-        perf_window_add(ctx, "get", status, request);
-    }
-    perf_window_drain(ctx);
-    total = perf_time_ns() - start;
-    perf_ctl_send(ctx);
-    return total;
-}
 
 static uint64_t perf_atomic_lat(perf_ctx_t *ctx, verve_atomic_op_t op,
                                 size_t iters, double *samples)
@@ -275,11 +258,11 @@ static uint64_t perf_phase_run(perf_ctx_t *ctx, perf_test_id_t test,
     case PERF_TEST_PUT_LAT:
         return perf_put_lat(ctx, size, iters, samples);
     case PERF_TEST_PUT_BW:
-        return perf_put_bw(ctx, size, iters);
+        return perf_rma_bw(ctx, size, iters, perf_put_start, "put");
     case PERF_TEST_GET_LAT:
         return perf_get_lat(ctx, size, iters, samples);
     case PERF_TEST_GET_BW:
-        return perf_get_bw(ctx, size, iters);
+        return perf_rma_bw(ctx, size, iters, perf_get_start, "get");
     case PERF_TEST_FADD_LAT:
         return perf_atomic_lat(ctx, VERVE_ATOMIC_FADD, iters, samples);
     case PERF_TEST_SWAP_LAT:
