@@ -6,7 +6,7 @@
 set -eu
 
 packages="build-essential autoconf automake libtool pkg-config \
-libcmocka-dev libhwloc-dev"
+libcmocka-dev libhwloc-dev valgrind"
 
 for arg in "$@"; do
     case "$arg" in
