@@ -19,6 +19,10 @@ static inline void va_send_reply(ve_ep_t *ep, uint8_t am_id,
  * to; NULL (and a warning) otherwise. */
 ve_request_t *va_reply_request(ve_worker_t *worker, uint64_t req_id,
                                uint64_t src_uid);
+/* Checks a received va_reply_t and finds its request (NULL: dropped). */
+ve_request_t *va_reply_parse(ve_worker_t *worker, const void *data,
+                             size_t length, uint64_t src_uid,
+                             va_reply_t *reply);
 void va_request_finish(ve_request_t *req, int32_t reply_status);
 
 void va_eager_handler(void *arg, void *data, size_t length, uint64_t src_uid);

@@ -87,6 +87,20 @@ void va_send_control(ve_ep_t *ep, uint8_t am_id, const void *data,
     ve_ep_start_internal(req);
 }
 
+ve_request_t *va_reply_parse(ve_worker_t *worker, const void *data,
+                             size_t length, uint64_t src_uid,
+                             va_reply_t *reply)
+{
+    if (length != sizeof(*reply)) {
+        vs_warn("worker %016llx: dropped a malformed reply of %zu bytes "
+                "from %016llx", (unsigned long long)worker->uid, length,
+                (unsigned long long)src_uid);
+        return NULL;
+    }
+    memcpy(reply, data, sizeof(*reply));
+    return va_reply_request(worker, reply->req_id, src_uid);
+}
+
 ve_request_t *va_reply_request(ve_worker_t *worker, uint64_t req_id,
                                uint64_t src_uid)
 {
@@ -384,15 +398,9 @@ void va_rtr_handler(void *arg, void *data, size_t length, uint64_t src_uid)
 void va_put_done_handler(void *arg, void *data, size_t length,
                          uint64_t src_uid)
 {
-    ve_worker_t *worker = arg;
-    ve_request_t *req;
     va_reply_t reply;
+    ve_request_t *req = va_reply_parse(arg, data, length, src_uid, &reply);
 
-    if (length != sizeof(reply)) {
-        return;
-    }
-    memcpy(&reply, data, sizeof(reply));
-    req = va_reply_request(worker, reply.req_id, src_uid);
     if (req != NULL) {
         va_request_finish(req, reply.status);
     }
@@ -400,18 +408,9 @@ void va_put_done_handler(void *arg, void *data, size_t length,
 
 void va_ats_handler(void *arg, void *data, size_t length, uint64_t src_uid)
 {
-    ve_worker_t *worker = arg;
-    ve_request_t *req;
     va_reply_t reply;
+    ve_request_t *req = va_reply_parse(arg, data, length, src_uid, &reply);
 
-    if (length != sizeof(reply)) {
-        vs_warn("worker %016llx: dropped a malformed ATS from %016llx",
-                (unsigned long long)worker->uid,
-                (unsigned long long)src_uid);
-        return;
-    }
-    memcpy(&reply, data, sizeof(reply));
-    req = va_reply_request(worker, reply.req_id, src_uid);
     if (req != NULL) {
         va_request_finish(req, reply.status);
     }

@@ -285,15 +285,9 @@ void va_amo_req_handler(void *arg, void *data, size_t length,
 void va_rma_reply_handler(void *arg, void *data, size_t length,
                           uint64_t src_uid)
 {
-    ve_worker_t *worker = arg;
-    ve_request_t *req;
     va_reply_t reply;
+    ve_request_t *req = va_reply_parse(arg, data, length, src_uid, &reply);
 
-    if (length != sizeof(reply)) {
-        return;
-    }
-    memcpy(&reply, data, sizeof(reply));
-    req = va_reply_request(worker, reply.req_id, src_uid);
     if (req == NULL) {
         return;
     }
