@@ -5,6 +5,18 @@
 #include "core/ve_types.h"
 #include "va_wire.h"
 
+/* Sends header then data (either may be empty) as one copy-send AM:
+ * the transport's packed length, or a negative verve_status_t. */
+ssize_t va_send_chunk(ve_ep_t *ep, uint8_t am_id, const void *header,
+                      size_t header_length, const void *data,
+                      size_t length);
+
+/* A status as it came from the wire: positive values are not statuses. */
+static inline verve_status_t va_wire_status(int32_t status)
+{
+    return (status > 0) ? VERVE_ERR_IO : (verve_status_t)status;
+}
+
 /* Sends a small control message (at most VE_REQ_HEADER_INLINE bytes) on
  * ep, queueing it when the transport is full. */
 void va_send_control(ve_ep_t *ep, uint8_t am_id, const void *data,
@@ -27,10 +39,10 @@ void va_request_finish(ve_request_t *req, int32_t reply_status);
 
 void va_eager_handler(void *arg, void *data, size_t length, uint64_t src_uid);
 void va_rts_handler(void *arg, void *data, size_t length, uint64_t src_uid);
-void va_ats_handler(void *arg, void *data, size_t length, uint64_t src_uid);
+/* ATS and PUT_DONE: the reply completes its request. */
+void va_reply_handler(void *arg, void *data, size_t length,
+                      uint64_t src_uid);
 void va_rtr_handler(void *arg, void *data, size_t length, uint64_t src_uid);
-void va_put_done_handler(void *arg, void *data, size_t length,
-                         uint64_t src_uid);
 void va_put_handler(void *arg, void *data, size_t length, uint64_t src_uid);
 void va_get_req_handler(void *arg, void *data, size_t length,
                         uint64_t src_uid);

@@ -19,59 +19,34 @@ typedef struct va_rndv_desc {
     int taken;              /* verve_am_recv_data_nbx was called */
 } va_rndv_desc_t;
 
-typedef struct va_reply_args {
-    va_reply_t reply;
-    uint8_t am_id;
-} va_reply_args_t;
-
-static size_t va_control_pack(void *dest, void *arg)
+/* Inline in one slot when it fits, else a copy send. */
+static verve_status_t va_control_post(ve_ep_t *ep, uint8_t am_id,
+                                      const void *data, size_t length)
 {
-    ve_request_t *req = arg;
-    memcpy(dest, req->am.header_inline, req->am.header_length);
-    return req->am.header_length;
+    ssize_t packed;
+
+    if (length <= ep->lane->caps.am_short_max) {
+        return ep->vt_ep->iface->ops->ep_am_short(ep->vt_ep, am_id, data,
+                                                  length, NULL, 0);
+    }
+    packed = va_send_chunk(ep, am_id, data, length, NULL, 0);
+    return (packed < 0) ? (verve_status_t)packed : VERVE_OK;
 }
 
 static verve_status_t va_control_send(ve_request_t *req)
 {
-    vt_ep_t *vt_ep = req->ep->vt_ep;
-    ssize_t packed = vt_ep->iface->ops->ep_am_bcopy(
-            vt_ep, (uint8_t)req->am.id, va_control_pack, req);
-    return (packed < 0) ? (verve_status_t)packed : VERVE_OK;
-}
-
-typedef struct va_control_args {
-    const void *data;
-    size_t length;
-} va_control_args_t;
-
-static size_t va_control_args_pack(void *dest, void *arg)
-{
-    va_control_args_t *args = arg;
-    memcpy(dest, args->data, args->length);
-    return args->length;
+    return va_control_post(req->ep, (uint8_t)req->am.id,
+                           req->am.header_inline, req->am.header_length);
 }
 
 void va_send_control(ve_ep_t *ep, uint8_t am_id, const void *data,
                      size_t length)
 {
-    const vt_iface_caps_t *caps = &ep->lane->caps;
-    verve_status_t status;
     ve_request_t *req;
 
-    if (!ve_ep_has_pending(ep) && !(ep->flags & VE_EP_FLAG_FAILED)) {
-        if (length <= caps->am_short_max) {
-            status = ep->vt_ep->iface->ops->ep_am_short(ep->vt_ep, am_id,
-                                                        data, length, NULL,
-                                                        0);
-        } else {
-            va_control_args_t args = {data, length};
-            ssize_t packed = ep->vt_ep->iface->ops->ep_am_bcopy(
-                    ep->vt_ep, am_id, va_control_args_pack, &args);
-            status = (packed < 0) ? (verve_status_t)packed : VERVE_OK;
-        }
-        if (status != VERVE_ERR_NO_RESOURCE) {
-            return;
-        }
+    if (!ve_ep_has_pending(ep) && !(ep->flags & VE_EP_FLAG_FAILED) &&
+        va_control_post(ep, am_id, data, length) != VERVE_ERR_NO_RESOURCE) {
+        return;
     }
     req = ve_request_get(ep->worker, ep, NULL);
     if (req == NULL) {
@@ -118,12 +93,10 @@ ve_request_t *va_reply_request(ve_worker_t *worker, uint64_t req_id,
  * recorded on the way. */
 void va_request_finish(ve_request_t *req, int32_t reply_status)
 {
-    if (reply_status != VERVE_OK && req->comp.status == VERVE_OK) {
-        req->comp.status = reply_status > 0 ? VERVE_ERR_IO
-                                            : (verve_status_t)reply_status;
+    if (reply_status != VERVE_OK && req->first_error == VERVE_OK) {
+        req->first_error = va_wire_status(reply_status);
     }
-    ve_request_take_id(req->worker, req->id);
-    ve_ep_request_done(req, req->comp.status);
+    ve_ep_request_done(req, req->first_error);
 }
 
 static ve_am_handler_t *va_handler_get(ve_worker_t *worker, unsigned id,
@@ -285,16 +258,19 @@ static verve_status_t va_rndv_recv_split(va_rndv_desc_t *desc, void *buffer,
                                          verve_request_h *request_p)
 {
     ve_ep_t *ep = desc->ep;
-    size_t head = vs_align_up(desc->length / 2, 4096);
+    /* page-aligned halves; a threshold set below a page splits nothing */
+    size_t head = vs_min(vs_align_up(desc->length / 2, 4096), desc->length);
     ve_request_t *req = ve_request_get(desc->worker, ep, param);
     verve_status_t status;
     va_rtr_t rtr;
 
-    if (req == NULL) {
-        return VERVE_ERR_NO_MEMORY;
-    }
-    if (ve_request_add_id(req) != VERVE_OK) {
+    if (req != NULL && ve_request_add_id(req) != VERVE_OK) {
         vs_mpool_put(req);
+        req = NULL;
+    }
+    if (req == NULL) {
+        /* The sender waits for an ATS whatever happens here. */
+        va_rndv_finish(desc, VERVE_ERR_NO_MEMORY);
         return VERVE_ERR_NO_MEMORY;
     }
     rtr.send_req_id = desc->req_id;
@@ -306,7 +282,7 @@ static verve_status_t va_rndv_recv_split(va_rndv_desc_t *desc, void *buffer,
     ve_ep_track(req);
     status = va_rndv_read(ep, desc, buffer, head);
     if (status != VERVE_OK) {
-        req->comp.status = status;
+        req->first_error = status;
     }
     /* ATS after RTR on the same lane: the sender has written its part by
      * the time it learns that ours is read. */
@@ -373,14 +349,17 @@ void va_rtr_handler(void *arg, void *data, size_t length, uint64_t src_uid)
         return;
     }
     memcpy(&rtr, data, sizeof(rtr));
-    req = ve_request_find_id(worker, rtr.send_req_id);
-    if (req == NULL || req->ep->peer->uid != src_uid ||
-        rtr.offset > req->am.length ||
+    req = va_reply_request(worker, rtr.send_req_id, src_uid);
+    if (req == NULL) {
+        return;
+    }
+    if (rtr.offset > req->am.length ||
         rtr.length > req->am.length - rtr.offset) {
-        vs_warn("worker %016llx: RTR from %016llx for unknown request %llu "
-                "or range dropped", (unsigned long long)worker->uid,
+        vs_warn("worker %016llx: RTR from %016llx for [%llu, +%llu) of a "
+                "%zu-byte message dropped", (unsigned long long)worker->uid,
                 (unsigned long long)src_uid,
-                (unsigned long long)rtr.send_req_id);
+                (unsigned long long)rtr.offset,
+                (unsigned long long)rtr.length, req->am.length);
         return;
     }
     remote.address = rtr.address;
@@ -390,23 +369,13 @@ void va_rtr_handler(void *arg, void *data, size_t length, uint64_t src_uid)
             req->ep->vt_ep, (const uint8_t *)req->am.buffer + rtr.offset,
             rtr.length, &remote, NULL);
     if (done.status != VERVE_OK) {
-        req->comp.status = done.status;
+        req->first_error = done.status;
     }
     va_send_reply(req->ep, VE_AM_PUT_DONE, &done);
 }
 
-void va_put_done_handler(void *arg, void *data, size_t length,
-                         uint64_t src_uid)
-{
-    va_reply_t reply;
-    ve_request_t *req = va_reply_parse(arg, data, length, src_uid, &reply);
-
-    if (req != NULL) {
-        va_request_finish(req, reply.status);
-    }
-}
-
-void va_ats_handler(void *arg, void *data, size_t length, uint64_t src_uid)
+void va_reply_handler(void *arg, void *data, size_t length,
+                      uint64_t src_uid)
 {
     va_reply_t reply;
     ve_request_t *req = va_reply_parse(arg, data, length, src_uid, &reply);

@@ -74,59 +74,71 @@ static size_t va_eager_pack(void *dest, void *arg)
     return sizeof(args->am) + args->header_length + args->length;
 }
 
-static void va_pack_args_from_req(va_pack_args_t *args, ve_request_t *req)
+/* Eager copy of a user AM, from the call or from a queued request. */
+static verve_status_t va_eager_bcopy(ve_ep_t *ep, unsigned id,
+                                     const void *header, size_t header_length,
+                                     const void *buffer, size_t count,
+                                     verve_datatype_t datatype, size_t length)
 {
-    args->am.id = (uint8_t)req->am.id;
-    args->am.flags = 0;
-    args->am.header_length = (uint16_t)req->am.header_length;
-    args->header = req->am.header;
-    args->header_length = req->am.header_length;
-    args->buffer = req->am.buffer;
-    args->count = req->am.count;
-    args->datatype = req->am.datatype;
-    args->length = req->am.length;
+    va_pack_args_t args = {{(uint8_t)id, 0, (uint16_t)header_length},
+                           header, header_length, buffer, count, datatype,
+                           length};
+    ssize_t packed = ep->vt_ep->iface->ops->ep_am_bcopy(
+            ep->vt_ep, VE_AM_EAGER, va_eager_pack, &args);
+    return (packed < 0) ? (verve_status_t)packed : VERVE_OK;
 }
 
 static verve_status_t va_eager_send(ve_request_t *req)
 {
-    vt_ep_t *vt_ep = req->ep->vt_ep;
-    va_pack_args_t args;
-    ssize_t packed;
-
-    va_pack_args_from_req(&args, req);
-    packed = vt_ep->iface->ops->ep_am_bcopy(vt_ep, VE_AM_EAGER,
-                                            va_eager_pack, &args);
-    return (packed < 0) ? (verve_status_t)packed : VERVE_OK;
+    return va_eager_bcopy(req->ep, req->am.id, req->am.header,
+                          req->am.header_length, req->am.buffer,
+                          req->am.count, req->am.datatype, req->am.length);
 }
 
-static size_t va_rts_pack(void *dest, void *arg)
-{
-    ve_request_t *req = arg;
-    va_rts_t rts;
+typedef struct va_chunk_args {
+    const void *header;
+    size_t header_length;
+    const void *data;
+    size_t length;
+} va_chunk_args_t;
 
+static size_t va_chunk_pack(void *dest, void *arg)
+{
+    va_chunk_args_t *args = arg;
+    memcpy(dest, args->header, args->header_length);
+    if (args->length > 0) {
+        memcpy((uint8_t *)dest + args->header_length, args->data,
+               args->length);
+    }
+    return args->header_length + args->length;
+}
+
+ssize_t va_send_chunk(ve_ep_t *ep, uint8_t am_id, const void *header,
+                      size_t header_length, const void *data,
+                      size_t length)
+{
+    va_chunk_args_t args = {header, header_length, data, length};
+    return ep->vt_ep->iface->ops->ep_am_bcopy(ep->vt_ep, am_id,
+                                              va_chunk_pack, &args);
+}
+
+/* The RTS goes out; the request then waits for the receiver's ATS. */
+static verve_status_t va_rts_send(ve_request_t *req)
+{
+    va_rts_t rts;
+    ssize_t packed;
+
+    if (ve_request_add_id(req) != VERVE_OK) {
+        return VERVE_ERR_NO_MEMORY;
+    }
     memset(&rts, 0, sizeof(rts));
     rts.am.id = (uint8_t)req->am.id;
     rts.am.header_length = (uint16_t)req->am.header_length;
     rts.req_id = req->id;
     rts.address = (uint64_t)(uintptr_t)req->am.buffer;
     rts.length = req->am.length;
-    memcpy(dest, &rts, sizeof(rts));
-    memcpy((uint8_t *)dest + sizeof(rts), req->am.header,
-           req->am.header_length);
-    return sizeof(rts) + req->am.header_length;
-}
-
-/* The RTS goes out; the request then waits for the receiver's ATS. */
-static verve_status_t va_rts_send(ve_request_t *req)
-{
-    vt_ep_t *vt_ep = req->ep->vt_ep;
-    ssize_t packed;
-
-    if (req->id == 0 && ve_request_add_id(req) != VERVE_OK) {
-        return VERVE_ERR_NO_MEMORY;
-    }
-    packed = vt_ep->iface->ops->ep_am_bcopy(vt_ep, VE_AM_RTS, va_rts_pack,
-                                            req);
+    packed = va_send_chunk(req->ep, VE_AM_RTS, &rts, sizeof(rts),
+                           req->am.header, req->am.header_length);
     return (packed < 0) ? (verve_status_t)packed : VERVE_INPROGRESS;
 }
 
@@ -244,13 +256,9 @@ VERVE_API verve_status_t verve_am_send_nbx(verve_ep_h ep, unsigned id,
         goto out;
     }
     if (!rndv && !ve_ep_has_pending(ep)) {
-        va_pack_args_t args = {{(uint8_t)id, 0, (uint16_t)header_length},
-                               header, header_length, buffer, count,
-                               datatype, length};
-        ssize_t packed = ep->vt_ep->iface->ops->ep_am_bcopy(
-                ep->vt_ep, VE_AM_EAGER, va_eager_pack, &args);
-        if (packed >= 0 || packed != VERVE_ERR_NO_RESOURCE) {
-            status = (packed >= 0) ? VERVE_OK : (verve_status_t)packed;
+        status = va_eager_bcopy(ep, id, header, header_length, buffer, count,
+                                datatype, length);
+        if (status != VERVE_ERR_NO_RESOURCE) {
             goto out;
         }
     }

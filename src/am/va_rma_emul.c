@@ -14,33 +14,6 @@
 #include "core/ve_worker.h"
 #include "core/base/log.h"
 
-typedef struct va_chunk_args {
-    const void *header;
-    size_t header_length;
-    const void *data;
-    size_t length;
-} va_chunk_args_t;
-
-static size_t va_chunk_pack(void *dest, void *arg)
-{
-    va_chunk_args_t *args = arg;
-    memcpy(dest, args->header, args->header_length);
-    if (args->length > 0) {
-        memcpy((uint8_t *)dest + args->header_length, args->data,
-               args->length);
-    }
-    return args->header_length + args->length;
-}
-
-static ssize_t va_send_chunk(ve_ep_t *ep, uint8_t am_id, const void *header,
-                             size_t header_length, const void *data,
-                             size_t length)
-{
-    va_chunk_args_t args = {header, header_length, data, length};
-    return ep->vt_ep->iface->ops->ep_am_bcopy(ep->vt_ep, am_id,
-                                              va_chunk_pack, &args);
-}
-
 static size_t va_chunk_max(ve_ep_t *ep, size_t header_length)
 {
     return ep->lane->caps.am_bcopy_max - header_length;
@@ -51,7 +24,7 @@ verve_status_t va_put_emulated_send(ve_request_t *req)
     size_t max = va_chunk_max(req->ep, sizeof(va_rma_header_t));
     va_rma_header_t header;
 
-    if (req->id == 0 && ve_request_add_id(req) != VERVE_OK) {
+    if (ve_request_add_id(req) != VERVE_OK) {
         return VERVE_ERR_NO_MEMORY;
     }
     header.key_id = req->rma.rkey->key_id;
@@ -77,7 +50,7 @@ verve_status_t va_get_emulated_send(ve_request_t *req)
     va_rma_header_t header;
     ssize_t packed;
 
-    if (req->id == 0 && ve_request_add_id(req) != VERVE_OK) {
+    if (ve_request_add_id(req) != VERVE_OK) {
         return VERVE_ERR_NO_MEMORY;
     }
     header.key_id = req->rma.rkey->key_id;
@@ -94,7 +67,7 @@ verve_status_t va_amo_emulated_send(ve_request_t *req)
     va_amo_header_t header;
     ssize_t packed;
 
-    if (req->id == 0 && ve_request_add_id(req) != VERVE_OK) {
+    if (ve_request_add_id(req) != VERVE_OK) {
         return VERVE_ERR_NO_MEMORY;
     }
     memset(&header, 0, sizeof(header));
@@ -198,13 +171,14 @@ void va_get_req_handler(void *arg, void *data, size_t length,
     }
     status = ve_mem_lookup(worker->context, header.key_id, header.address,
                            header.length, &mem);
-    if (status != VERVE_OK) {
-        va_get_reply_t reply = {header.req_id, 0, status, 0};
-        va_send_chunk(ep, VE_AM_GET_REPLY, &reply, sizeof(reply), NULL, 0);
-        return;
-    }
-    req = ve_request_get(worker, ep, NULL);
+    req = (status == VERVE_OK) ? ve_request_get(worker, ep, NULL) : NULL;
     if (req == NULL) {
+        /* The initiator waits for an answer: give it the error. */
+        va_get_reply_t reply = {header.req_id, 0,
+                                (status != VERVE_OK) ? status
+                                                     : VERVE_ERR_NO_MEMORY,
+                                0};
+        va_send_chunk(ep, VE_AM_GET_REPLY, &reply, sizeof(reply), NULL, 0);
         return;
     }
     req->rma.buffer = (void *)(uintptr_t)header.address;
@@ -305,9 +279,8 @@ void va_rma_reply_handler(void *arg, void *data, size_t length,
     }
     /* A put is answered chunk by chunk: it completes with the first error
      * once every chunk it sent is accounted for. */
-    if (reply.status != VERVE_OK && req->comp.status == VERVE_OK) {
-        req->comp.status = reply.status > 0 ? VERVE_ERR_IO
-                                            : (verve_status_t)reply.status;
+    if (reply.status != VERVE_OK && req->first_error == VERVE_OK) {
+        req->first_error = va_wire_status(reply.status);
     }
     req->rma.acked += reply.length;
     if (req->rma.acked >= req->rma.length) {

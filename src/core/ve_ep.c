@@ -246,8 +246,8 @@ static void ve_ep_check_flushes(ve_ep_t *ep)
 {
     int close = 0;
 
-    if (vs_list_is_empty(&ep->flushes) || ep->num_outstanding != 0 ||
-        ve_ep_has_pending(ep)) {
+    if (vs_list_is_empty(&ep->flushes) ||
+        !vs_list_is_empty(&ep->outstanding) || ve_ep_has_pending(ep)) {
         return;
     }
     while (!vs_list_is_empty(&ep->flushes)) {
@@ -272,6 +272,22 @@ void ve_ep_queue(ve_request_t *req)
     }
 }
 
+/* One send attempt. Leaves the request on the outstanding list when it
+ * waits for a reply (VERVE_INPROGRESS), on no list otherwise. */
+static verve_status_t ve_ep_try_send(ve_request_t *req)
+{
+    verve_status_t status;
+
+    /* On the outstanding list before sending: a reply may be handled by a
+     * nested progress call before send returns. */
+    vs_list_add_tail(&req->ep->outstanding, &req->list);
+    status = req->send(req);
+    if (status != VERVE_INPROGRESS) {
+        vs_list_del(&req->list);
+    }
+    return status;
+}
+
 verve_status_t ve_ep_start(ve_request_t *req)
 {
     ve_ep_t *ep = req->ep;
@@ -284,16 +300,7 @@ verve_status_t ve_ep_start(ve_request_t *req)
         ve_ep_queue(req);
         return VERVE_INPROGRESS;
     }
-    /* On the outstanding list before sending: a reply may be handled by a
-     * nested progress call before send returns. */
-    vs_list_add_tail(&ep->outstanding, &req->list);
-    ++ep->num_outstanding;
-    status = req->send(req);
-    if (status == VERVE_INPROGRESS) {
-        return status;
-    }
-    vs_list_del(&req->list);
-    --ep->num_outstanding;
+    status = ve_ep_try_send(req);
     if (status == VERVE_ERR_NO_RESOURCE) {
         ve_ep_queue(req);
         return VERVE_INPROGRESS;
@@ -316,7 +323,6 @@ void ve_ep_request_done(ve_request_t *req, verve_status_t status)
 {
     ve_ep_t *ep = req->ep;
     vs_list_del(&req->list);
-    --ep->num_outstanding;
     ve_request_complete(req, status);
     ve_ep_check_flushes(ep);
 }
@@ -330,15 +336,11 @@ static unsigned ve_ep_send_pending(ve_ep_t *ep)
                                           list);
         verve_status_t status;
         vs_list_del(&req->list);
-        vs_list_add_tail(&ep->outstanding, &req->list);
-        ++ep->num_outstanding;
-        status = req->send(req);
+        status = ve_ep_try_send(req);
         if (status == VERVE_INPROGRESS) {
             ++count;
             continue;
         }
-        vs_list_del(&req->list);
-        --ep->num_outstanding;
         if (status == VERVE_ERR_NO_RESOURCE) {
             vs_list_add_head(&ep->pending, &req->list);
             break;
@@ -381,7 +383,6 @@ void ve_ep_fail(ve_ep_t *ep, verve_status_t status)
     ve_ep_remove_pending(ep);
     ve_ep_complete_list(&ep->pending, status);
     ve_ep_complete_list(&ep->outstanding, status);
-    ep->num_outstanding = 0;
     if ((ep->flags & VE_EP_FLAG_USER) && ep->err_cb != NULL) {
         ep->err_cb(ep->err_arg, ep, status);
     }
@@ -410,7 +411,7 @@ verve_status_t ve_ep_flush(ve_ep_t *ep, ve_request_t *req)
 {
     verve_status_t status;
 
-    if (ep->num_outstanding == 0 && !ve_ep_has_pending(ep)) {
+    if (vs_list_is_empty(&ep->outstanding) && !ve_ep_has_pending(ep)) {
         status = ep->vt_ep->iface->ops->ep_flush(ep->vt_ep, NULL);
         if (status != VERVE_INPROGRESS) {
             return (ep->flags & VE_EP_FLAG_FAILED) ? ep->error : status;

@@ -33,7 +33,6 @@ static inline int ve_ep_has_pending(const ve_ep_t *ep)
 static inline void ve_ep_track(ve_request_t *req)
 {
     vs_list_add_tail(&req->ep->outstanding, &req->list);
-    ++req->ep->num_outstanding;
 }
 
 unsigned ve_ep_progress_pending(ve_worker_t *worker);

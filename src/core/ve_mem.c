@@ -6,7 +6,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include "ve_mem.h"
 #include "ve_worker.h"
 #include "core/base/log.h"
@@ -126,12 +125,7 @@ VERVE_API verve_status_t verve_mem_map(verve_context_h context,
             mem->memh[i] = NULL;
         }
     }
-    do {
-        if (getrandom(&mem->key_id, sizeof(mem->key_id), 0) !=
-            sizeof(mem->key_id)) {
-            mem->key_id = (uint64_t)(uintptr_t)mem ^ 0x9e3779b97f4a7c15ull;
-        }
-    } while (mem->key_id == 0);
+    mem->key_id = ve_random_id();
     pthread_mutex_lock(&context->lock);
     status = vs_hash_put(&context->mem_by_key, mem->key_id, mem);
     pthread_mutex_unlock(&context->lock);

@@ -21,9 +21,7 @@ ve_request_t *ve_request_get(ve_worker_t *worker, ve_ep_t *ep,
     req->ep = ep;
     req->id = 0;
     req->send = NULL;
-    req->comp.status = VERVE_OK;
-    req->comp.count = 0;
-    req->comp.func = NULL;
+    req->first_error = VERVE_OK;
     vs_list_init(&req->list);
     if (param != NULL) {
         if (param->op_attr_mask & VERVE_OP_ATTR_FIELD_CALLBACK) {
@@ -93,25 +91,16 @@ void ve_request_set_internal(ve_request_t *req)
 verve_status_t ve_request_add_id(ve_request_t *req)
 {
     ve_worker_t *worker = req->worker;
+
+    if (req->id != 0) {
+        return VERVE_OK;
+    }
     req->id = ++worker->next_req_id;
     if (vs_hash_put(&worker->reqs_by_id, req->id, req) != VERVE_OK) {
         req->id = 0;
         return VERVE_ERR_NO_MEMORY;
     }
     return VERVE_OK;
-}
-
-ve_request_t *ve_request_take_id(ve_worker_t *worker, uint64_t id)
-{
-    ve_request_t *req;
-    if (id == 0) {
-        return NULL;
-    }
-    req = vs_hash_del(&worker->reqs_by_id, id);
-    if (req != NULL) {
-        req->id = 0;
-    }
-    return req;
 }
 
 ve_request_t *ve_request_find_id(ve_worker_t *worker, uint64_t id)

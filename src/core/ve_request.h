@@ -18,10 +18,9 @@ verve_status_t ve_request_return(ve_request_t *req, verve_status_t status,
 void ve_request_set_internal(ve_request_t *req);
 
 /* Reply matching: an id a peer echoes back, checked on arrival so a
- * stale or forged id from the wire finds nothing. */
+ * stale or forged id from the wire finds nothing. Adding is idempotent
+ * (a queued send retried keeps its id); completion removes it. */
 verve_status_t ve_request_add_id(ve_request_t *req);
-ve_request_t *ve_request_take_id(ve_worker_t *worker, uint64_t id);
-/* The same without removing it: for replies that come in parts. */
 ve_request_t *ve_request_find_id(ve_worker_t *worker, uint64_t id);
 
 #endif

@@ -108,7 +108,6 @@ struct verve_ep {
     vs_list_link_t pending;       /* requests not yet sent, in order */
     vs_list_link_t outstanding;   /* requests sent, waiting for a reply */
     vs_list_link_t flushes;       /* flush/close requests */
-    unsigned num_outstanding;
 };
 
 enum {
@@ -135,7 +134,7 @@ struct verve_request {
     vs_list_link_t list;
     uint64_t id;              /* key in worker->reqs_by_id, 0 if none */
     ve_request_send_t send;
-    vt_completion_t comp;     /* for transport operations in flight */
+    verve_status_t first_error; /* of a request answered in parts */
     union {
         struct {
             unsigned id;

@@ -13,15 +13,15 @@
 #include "core/base/log.h"
 #include "core/base/time.h"
 
-static uint64_t ve_worker_new_uid(void)
+uint64_t ve_random_id(void)
 {
-    uint64_t uid = 0;
-    while (uid == 0) {
-        if (getrandom(&uid, sizeof(uid), 0) != sizeof(uid)) {
-            uid = vs_time_ns() ^ ((uint64_t)getpid() << 32);
+    uint64_t id = 0;
+    while (id == 0) {
+        if (getrandom(&id, sizeof(id), 0) != sizeof(id)) {
+            id = vs_time_ns() ^ ((uint64_t)getpid() << 32);
         }
     }
-    return uid;
+    return id;
 }
 
 static verve_status_t ve_worker_open_ifaces(ve_worker_t *worker)
@@ -73,7 +73,7 @@ VERVE_API verve_status_t verve_worker_create(verve_context_h context,
         return VERVE_ERR_NO_MEMORY;
     }
     worker->context = context;
-    worker->uid = ve_worker_new_uid();
+    worker->uid = ve_random_id();
     if (params != NULL &&
         (params->field_mask & VERVE_WORKER_PARAM_FIELD_THREAD_MODE)) {
         if (params->thread_mode != VERVE_THREAD_MODE_SINGLE &&

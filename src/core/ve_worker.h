@@ -22,6 +22,10 @@ static inline void ve_worker_unlock(ve_worker_t *worker)
 
 unsigned ve_worker_progress(ve_worker_t *worker);
 
+/* A random non-zero 64-bit id: worker uids and memory key ids, which must
+ * not repeat across processes and runs. */
+uint64_t ve_random_id(void);
+
 /* Worker address: magic, version, uid, then one entry per interface. */
 verve_status_t ve_address_pack(ve_worker_t *worker, void **address_p,
                                size_t *length_p);

@@ -28,6 +28,11 @@ for n in 1 2 3; do
 done
 run "am, 2 ranks, shm only" env VERVE_TLS=shm \
     "$RUN" -n 2 --timeout 120 "$IT/it_am"
+# every rendezvous split, down to messages smaller than a page
+# (regression: the split point passed the end of short messages)
+run "am, 2 ranks, rendezvous from 100 B, all split" \
+    env VERVE_RNDV_THRESH=100 VERVE_RNDV_SPLIT=1 \
+    "$RUN" -n 2 --timeout 120 "$IT/it_am"
 for n in 1 2 4; do
     run "rma, $n ranks" "$RUN" -n "$n" --timeout 120 "$IT/it_rma"
 done
