@@ -5,8 +5,14 @@
 #   --with-ucx  also install ucx-utils (ucx_perftest, for bench/vs-ucx.sh)
 set -eu
 
+# Build and unit tests; PMIx and Open MPI (tests under mpirun); rdma-core
+# (verbs transports); what the SoftRoCE guest needs (QEMU, busybox, kmod,
+# cpio, iproute2 for namespaces and netem).
 packages="build-essential autoconf automake libtool pkg-config \
-libcmocka-dev libhwloc-dev valgrind"
+libcmocka-dev libhwloc-dev valgrind \
+libpmix-dev openmpi-bin libopenmpi-dev \
+libibverbs-dev librdmacm-dev ibverbs-providers ibverbs-utils rdma-core \
+perftest qemu-system-x86 busybox-static kmod cpio xz-utils iproute2"
 
 for arg in "$@"; do
     case "$arg" in

@@ -1,0 +1,1 @@
+# The SoftRoCE guest that runs the verbs suite (make check-verbs).
