@@ -1,0 +1,1 @@
+# The verbs suite, run inside the SoftRoCE guest (make check-verbs).
