@@ -5,5 +5,6 @@ libverve_core_la_SOURCES += \
     src/am/va_handlers.c \
     src/am/va_am_send.c \
     src/am/va_am_recv.c \
+    src/am/va_am_frag.c \
     src/am/va_rma.c \
     src/am/va_rma_emul.c

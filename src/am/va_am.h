@@ -37,6 +37,15 @@ ve_request_t *va_reply_parse(ve_worker_t *worker, const void *data,
                              va_reply_t *reply);
 void va_request_finish(ve_request_t *req, int32_t reply_status);
 
+/* Fragmented eager (va_am_frag.c): whether a lane can carry a header of
+ * this length that way, the request's send step, and the receive side. */
+enum {
+    VA_PROTO_FLAG_FRAG_STARTED = 1u << 0   /* the first part went out */
+};
+int va_frag_fits(const ve_lane_t *lane, size_t header_length);
+verve_status_t va_frag_send(ve_request_t *req);
+void va_frag_handler(void *arg, void *data, size_t length, uint64_t src_uid);
+
 void va_eager_handler(void *arg, void *data, size_t length, uint64_t src_uid);
 void va_rts_handler(void *arg, void *data, size_t length, uint64_t src_uid);
 /* ATS and PUT_DONE: the reply completes its request. */

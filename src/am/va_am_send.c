@@ -1,8 +1,9 @@
 /*
- * AM send. Three protocols, chosen by size and the lane's capabilities:
+ * AM send. Four protocols, chosen by size and the lane's capabilities:
  * eager short (header and payload inline in one transport message, no
  * request), eager copy (packed into the transport's buffer), rendezvous
- * (the receiver reads the payload from the sender's memory).
+ * (the receiver reads the payload from the sender's memory) and, where the
+ * lane cannot do that, fragmented eager (va_am_frag.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +159,8 @@ static verve_status_t va_request_prepare(ve_request_t *req, unsigned id,
     req->am.count = count;
     req->am.datatype = datatype;
     req->am.length = length;
+    req->am.offset = 0;
+    req->am.proto_flags = 0;
     if (header_length <= sizeof(req->am.header_inline)) {
         req->am.header = req->am.header_inline;
     } else {
@@ -185,7 +188,7 @@ VERVE_API verve_status_t verve_am_send_nbx(verve_ep_h ep, unsigned id,
     size_t length, eager_length, rndv_thresh;
     verve_status_t status;
     ve_request_t *req;
-    int rndv;
+    int rndv, frag;
 
     if (param != NULL) {
         if (param->op_attr_mask & VERVE_OP_ATTR_FIELD_DATATYPE) {
@@ -246,9 +249,12 @@ VERVE_API verve_status_t verve_am_send_nbx(verve_ep_h ep, unsigned id,
         status = VERVE_ERR_INVALID_PARAM;
         goto out;
     }
-    if (rndv && (!(caps->flags & VT_CAP_GET_ZCOPY) ||
-                 length > caps->zcopy_max ||
-                 sizeof(va_rts_t) + header_length > caps->am_bcopy_max)) {
+    frag = rndv && (!(caps->flags & VT_CAP_GET_ZCOPY) ||
+                    length > caps->zcopy_max ||
+                    !worker->context->config.am_zcopy);
+    if (frag ? !va_frag_fits(ep->lane, header_length)
+             : (rndv && sizeof(va_rts_t) + header_length >
+                                caps->am_bcopy_max)) {
         vs_error("verve_am_send_nbx: %s cannot carry a rendezvous of %zu "
                  "bytes with a %zu-byte header", ep->lane->component->name,
                  length, header_length);
@@ -288,7 +294,7 @@ VERVE_API verve_status_t verve_am_send_nbx(verve_ep_h ep, unsigned id,
         ve_request_complete(req, status);
         goto out;
     }
-    req->send = rndv ? va_rts_send : va_eager_send;
+    req->send = frag ? va_frag_send : rndv ? va_rts_send : va_eager_send;
     status = ve_request_return(req, ve_ep_start(req), request_p);
 out:
     ve_worker_unlock(worker);

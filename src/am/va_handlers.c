@@ -14,4 +14,5 @@ const vt_am_handler_t ve_proto_handlers[VE_AM_LAST] = {
     [VE_AM_GET_REPLY] = va_get_reply_handler,
     [VE_AM_AMO_REQ] = va_amo_req_handler,
     [VE_AM_RMA_REPLY] = va_rma_reply_handler,
+    [VE_AM_FRAG] = va_frag_handler,
 };

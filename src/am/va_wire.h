@@ -26,6 +26,21 @@ typedef struct va_rts {
     uint64_t length;
 } va_rts_t;
 
+/* VE_AM_FRAG: a part of a message too large for one copy send; this,
+ * then payload bytes [offset, +n). The first part (offset 0) is a
+ * va_frag_first_t followed by the user header, then payload. */
+typedef struct va_frag {
+    uint64_t msg_id;
+    uint64_t offset;
+} va_frag_t;
+
+typedef struct va_frag_first {
+    va_frag_t frag;
+    va_am_header_t am;
+    uint32_t reserved;
+    uint64_t length;     /* total payload bytes */
+} va_frag_first_t;
+
 /* VE_AM_RTR: the receiver asks the sender to write [offset, +length) of
  * its payload to address, then to answer with VE_AM_PUT_DONE. */
 typedef struct va_rtr {

@@ -23,6 +23,10 @@ static const vs_config_field_t ve_config_fields[] = {
      "use the transports' own RMA and atomics where a key allows; n: "
      "emulate every one over AM (for testing)",
      VS_CONFIG_TYPE_BOOL, offsetof(ve_config_t, rma_native)},
+    {"AM_ZCOPY", "y",
+     "let receivers read large AM payloads from the sender's memory where "
+     "the lane can; n: send them as fragments everywhere (for testing)",
+     VS_CONFIG_TYPE_BOOL, offsetof(ve_config_t, am_zcopy)},
     {"SPIN_COUNT", "1000",
      "idle progress calls before verve_request_wait sleeps",
      VS_CONFIG_TYPE_UINT, offsetof(ve_config_t, spin_count)},

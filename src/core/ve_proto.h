@@ -21,11 +21,17 @@ enum {
     VE_AM_GET_REPLY,        /* emulated get data */
     VE_AM_AMO_REQ,          /* emulated atomic */
     VE_AM_RMA_REPLY,        /* status (and atomic result) of the above */
+    VE_AM_FRAG,             /* a part of a message too large for one send */
     VE_AM_LAST
 };
 
 /* Handlers are called with the worker as arg. */
 extern const vt_am_handler_t ve_proto_handlers[VE_AM_LAST];
+
+/* Frees what the protocol layer keeps per worker (messages in assembly);
+ * called by worker destroy. */
+struct verve_worker;
+void ve_proto_worker_cleanup(struct verve_worker *worker);
 
 /* The engine's own handler for VE_AM_WIREUP. */
 void ve_wireup_handler(void *arg, void *data, size_t length,

@@ -30,6 +30,7 @@ typedef struct ve_config {
     size_t rndv_split;       /* rendezvous from which both sides copy */
     unsigned spin_count;     /* progress calls before a wait sleeps */
     int rma_native;          /* 0: every RMA and atomic goes over AM */
+    int am_zcopy;            /* 0: large AMs always go as fragments */
     double failure_check;    /* seconds between peer liveness checks */
 } ve_config_t;
 
@@ -78,6 +79,7 @@ struct verve_worker {
     ve_peer_t *last_peer;     /* the last one looked up: messages come in
                                  runs from one peer */
     vs_hash_t reqs_by_id;     /* id -> ve_request_t waiting for a reply */
+    vs_hash_t frags;          /* fragmented AMs in assembly (src/am) */
     uint64_t next_req_id;
     vs_list_link_t eps;       /* every endpoint, for flush and checks */
     vs_list_link_t pending_eps; /* endpoints with queued sends */
@@ -145,6 +147,7 @@ struct verve_request {
             size_t count;
             verve_datatype_t datatype;
             size_t length;
+            size_t offset;        /* payload bytes sent in fragments */
             uint8_t header_inline[VE_REQ_HEADER_INLINE];
         } am;
         struct {

@@ -110,13 +110,19 @@ VERVE_API verve_status_t verve_worker_create(verve_context_h context,
     if (status != VERVE_OK) {
         goto err_peers;
     }
-    status = ve_worker_open_ifaces(worker);
+    status = vs_hash_init(&worker->frags, 16);
     if (status != VERVE_OK) {
         goto err_reqs;
+    }
+    status = ve_worker_open_ifaces(worker);
+    if (status != VERVE_OK) {
+        goto err_frags;
     }
     *worker_p = worker;
     return VERVE_OK;
 
+err_frags:
+    vs_hash_cleanup(&worker->frags);
 err_reqs:
     vs_hash_cleanup(&worker->reqs_by_id);
 err_peers:
@@ -154,6 +160,8 @@ VERVE_API void verve_worker_destroy(verve_worker_h worker)
     for (i = 0; i < worker->num_ifaces; ++i) {
         worker->ifaces[i].iface->ops->iface_close(worker->ifaces[i].iface);
     }
+    ve_proto_worker_cleanup(worker);
+    vs_hash_cleanup(&worker->frags);
     vs_hash_cleanup(&worker->reqs_by_id);
     vs_hash_cleanup(&worker->peers);
     vs_mpool_cleanup(&worker->req_mp);

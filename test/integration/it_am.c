@@ -3,6 +3,11 @@
  * every size boundary of the eager short, eager copy and rendezvous
  * protocols with the data checked byte by byte, delivery in order, and
  * thousands of sends in flight at once.
+ *
+ * Usage: it_am [--eager-only]. By default large messages must arrive as
+ * rendezvous and some must take the split path; with --eager-only (lanes
+ * that cannot read the sender's memory, or VERVE_AM_ZCOPY=n) every message
+ * must arrive as eager data, assembled from fragments when large.
  */
 #include <string.h>
 #include "it_common.h"
@@ -27,6 +32,7 @@ typedef struct recv_state {
     uint32_t *next_seq;   /* by source rank */
     unsigned received;
     unsigned rndv_async;  /* rendezvous receives that completed later */
+    unsigned rndv;        /* rendezvous receives */
 } recv_state_t;
 
 /* A rendezvous receive in flight: checked when its request completes. */
@@ -97,6 +103,7 @@ static verve_status_t recv_cb(void *arg, const void *header,
     it_check(job, param->reply_ep != NULL, "no reply endpoint");
     ++st->next_seq[h.src];
     if (param->recv_attr & VERVE_AM_RECV_ATTR_FLAG_RNDV) {
+        ++st->rndv;
         /* asking for a request lets large messages complete later, with
          * both sides copying */
         verve_request_param_t rp = {
@@ -130,7 +137,7 @@ static verve_status_t recv_cb(void *arg, const void *header,
     return VERVE_OK;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     it_job_t job;
     recv_state_t st = {0};
@@ -140,11 +147,19 @@ int main(void)
                       VERVE_AM_HANDLER_PARAM_FIELD_ARG,
         .id = AM_DATA, .cb = recv_cb, .arg = &st};
     size_t max = sizes[NUM_SIZES - 1];
+    int eager_only = 0;
     uint8_t *buffer;
     verve_request_h *reqs;
     am_header_t *headers;
     unsigned total, expected;
 
+    if (argc > 1) {
+        if (argc > 2 || strcmp(argv[1], "--eager-only") != 0) {
+            fprintf(stderr, "usage: it_am [--eager-only]\n");
+            return 2;
+        }
+        eager_only = 1;
+    }
     it_job_init(&job);
     st.job = &job;
     st.next_seq = calloc((size_t)job.size, sizeof(uint32_t));
@@ -209,7 +224,13 @@ int main(void)
     printf("rank %d: %u messages from %d ranks checked, %u of them "
            "rendezvous completed later\n", job.rank, st.received, job.size,
            st.rndv_async);
-    it_check(&job, st.rndv_async > 0, "no rendezvous took the split path");
+    if (eager_only) {
+        it_check(&job, st.rndv == 0, "%u messages came as rendezvous",
+                 st.rndv);
+    } else {
+        it_check(&job, st.rndv_async > 0,
+                 "no rendezvous took the split path");
+    }
     it_job_finalize(&job);
     free(buffer);
     free(reqs);

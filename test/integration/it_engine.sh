@@ -33,6 +33,11 @@ run "am, 2 ranks, shm only" env VERVE_TLS=shm \
 run "am, 2 ranks, rendezvous from 100 B, all split" \
     env VERVE_RNDV_THRESH=100 VERVE_RNDV_SPLIT=1 \
     "$RUN" -n 2 --timeout 120 "$IT/it_am"
+# large messages as fragments of 300 bytes (the path of lanes that cannot
+# read the sender's memory), on shm and on self
+run "am, 2 ranks, fragmented eager" \
+    env VERVE_AM_ZCOPY=n VERVE_RNDV_THRESH=100 VERVE_SHM_BCOPY_MAX=300 \
+    "$RUN" -n 2 --timeout 120 "$IT/it_am" --eager-only
 for n in 1 2 4; do
     run "rma, $n ranks" "$RUN" -n "$n" --timeout 120 "$IT/it_rma"
 done
