@@ -1,8 +1,10 @@
 /*
  * Put, get and atomics. A key the lane reaches natively (mapped shared
- * memory, CMA, later RDMA) goes straight to the transport and completes in
- * place when it can; any other key is emulated over AM by the target's
- * progress. Both paths check the range against the key first.
+ * memory, CMA, RDMA) goes straight to the transport: in place, without a
+ * request, on lanes that complete in place; with a request whose
+ * completion the transport calls on lanes that complete later
+ * (VT_CAP_ASYNC). Any other key is emulated over AM by the target's
+ * progress. Every path checks the range against the key first.
  */
 #include <string.h>
 #include "va_am.h"
@@ -36,6 +38,60 @@ static verve_status_t va_rma_check(ve_ep_t *ep, ve_rkey_t *rkey,
     return status;
 }
 
+static void va_rma_transport_done(vt_completion_t *comp,
+                                  verve_status_t status)
+{
+    ve_request_t *req = vs_container_of(comp, ve_request_t, rma.comp);
+
+    req->flags &= ~VE_REQ_FLAG_TRANSPORT;
+    ve_ep_request_done(req, status);
+}
+
+/* Hands rma.comp to the transport for one native op. */
+static vt_completion_t *va_rma_comp_arm(ve_request_t *req)
+{
+    req->rma.comp.func = va_rma_transport_done;
+    req->rma.comp.count = 1;
+    req->rma.comp.status = VERVE_OK;
+    req->flags |= VE_REQ_FLAG_TRANSPORT;
+    return &req->rma.comp;
+}
+
+static verve_status_t va_rma_comp_result(ve_request_t *req,
+                                         verve_status_t status)
+{
+    if (status != VERVE_INPROGRESS) {
+        req->flags &= ~VE_REQ_FLAG_TRANSPORT;
+    }
+    return status;
+}
+
+static verve_status_t va_put_native_send(ve_request_t *req)
+{
+    ve_ep_t *ep = req->ep;
+    return va_rma_comp_result(req, ep->vt_ep->iface->ops->ep_put(
+            ep->vt_ep, req->rma.buffer, req->rma.length, req->rma.remote_addr,
+            req->rma.rkey->vt_rkey, va_rma_comp_arm(req)));
+}
+
+static verve_status_t va_get_native_send(ve_request_t *req)
+{
+    ve_ep_t *ep = req->ep;
+    return va_rma_comp_result(req, ep->vt_ep->iface->ops->ep_get(
+            ep->vt_ep, req->rma.buffer, req->rma.length, req->rma.remote_addr,
+            req->rma.rkey->vt_rkey, va_rma_comp_arm(req)));
+}
+
+static verve_status_t va_amo_native_send(ve_request_t *req)
+{
+    ve_ep_t *ep = req->ep;
+    return va_rma_comp_result(req, ep->vt_ep->iface->ops->ep_atomic(
+            ep->vt_ep, (vt_atomic_op_t)req->amo.op, req->amo.size,
+            req->amo.value, req->amo.compare, req->amo.result,
+            req->amo.remote_addr, req->amo.rkey->vt_rkey,
+            va_rma_comp_arm(req)));
+}
+
 static verve_status_t va_rma_start(ve_ep_t *ep,
                                    const verve_request_param_t *param,
                                    ve_request_send_t send,
@@ -61,6 +117,7 @@ static verve_status_t va_rma_nbx(ve_ep_t *ep, void *buffer, size_t length,
     const vt_iface_ops_t *ops = ep->vt_ep->iface->ops;
     verve_status_t status;
     ve_request_t *req;
+    int native;
 
     ve_worker_lock(worker);
     status = va_rma_check(ep, rkey, remote_addr, length,
@@ -68,7 +125,9 @@ static verve_status_t va_rma_nbx(ve_ep_t *ep, void *buffer, size_t length,
     if (status != VERVE_OK || length == 0) {
         goto out;
     }
-    if (vs_likely((rkey->caps & VT_CAP_RMA) && !ve_ep_has_pending(ep))) {
+    native = !!(rkey->caps & VT_CAP_RMA);
+    if (vs_likely(native && !(ep->lane->caps.flags & VT_CAP_ASYNC) &&
+                  !ve_ep_has_pending(ep))) {
         status = is_put ? ops->ep_put(ep->vt_ep, buffer, length, remote_addr,
                                       rkey->vt_rkey, NULL)
                         : ops->ep_get(ep->vt_ep, buffer, length, remote_addr,
@@ -78,8 +137,10 @@ static verve_status_t va_rma_nbx(ve_ep_t *ep, void *buffer, size_t length,
         }
     }
     status = va_rma_start(ep, param,
-                          is_put ? va_put_emulated_send
-                                 : va_get_emulated_send, &req);
+                          native ? (is_put ? va_put_native_send
+                                           : va_get_native_send)
+                                 : (is_put ? va_put_emulated_send
+                                           : va_get_emulated_send), &req);
     if (status != VERVE_OK) {
         goto out;
     }
@@ -143,7 +204,9 @@ VERVE_API verve_status_t verve_atomic_nbx(verve_ep_h ep, verve_atomic_op_t op,
         goto out;
     }
     cap = (op_size == 4) ? VT_CAP_AMO32 : VT_CAP_AMO64;
-    if (vs_likely((rkey->caps & cap) && !ve_ep_has_pending(ep))) {
+    if (vs_likely((rkey->caps & cap) &&
+                  !(ep->lane->caps.flags & VT_CAP_ASYNC) &&
+                  !ve_ep_has_pending(ep))) {
         status = ep->vt_ep->iface->ops->ep_atomic(
                 ep->vt_ep, vt_ops[op], op_size, value, compare, result,
                 remote_addr, rkey->vt_rkey, NULL);
@@ -151,7 +214,9 @@ VERVE_API verve_status_t verve_atomic_nbx(verve_ep_h ep, verve_atomic_op_t op,
             goto out;
         }
     }
-    status = va_rma_start(ep, param, va_amo_emulated_send, &req);
+    status = va_rma_start(ep, param,
+                          (rkey->caps & cap) ? va_amo_native_send
+                                             : va_amo_emulated_send, &req);
     if (status != VERVE_OK) {
         goto out;
     }

@@ -209,12 +209,21 @@ void ve_wireup_handler(void *arg, void *data, size_t length,
     }
 }
 
+/* Requests the transport holds stay: it completes them itself. */
 static void ve_ep_complete_list(vs_list_link_t *head, verve_status_t status)
 {
-    while (!vs_list_is_empty(head)) {
-        ve_request_t *req = vs_list_entry(head->next, ve_request_t, list);
+    vs_list_link_t *link = head->next;
+
+    while (link != head) {
+        ve_request_t *req = vs_list_entry(link, ve_request_t, list);
+        link = link->next;
+        if (req->flags & VE_REQ_FLAG_TRANSPORT) {
+            continue;
+        }
         vs_list_del(&req->list);
         ve_request_complete(req, status);
+        /* A callback may have completed others: start again. */
+        link = head->next;
     }
 }
 
@@ -236,26 +245,57 @@ void ve_ep_destroy(ve_ep_t *ep, verve_status_t status)
         ep->peer->ep = NULL;
     }
     vs_list_del(&ep->list);
+    /* Completes what the transport still held, through the requests'
+     * completions. */
     ep->vt_ep->iface->ops->ep_destroy(ep->vt_ep);
+    if (!vs_list_is_empty(&ep->outstanding)) {
+        vs_error("worker %016llx: %s left operations to %016llx "
+                 "uncompleted at close", (unsigned long long)ep->worker->uid,
+                 ep->lane->component->name,
+                 (unsigned long long)ep->peer->uid);
+        while (!vs_list_is_empty(&ep->outstanding)) {
+            ve_request_t *req = vs_list_entry(ep->outstanding.next,
+                                              ve_request_t, list);
+            vs_list_del(&req->list);
+            ve_request_complete(req, status);
+        }
+    }
     free(ep);
 }
 
-/* Flushes finish once nothing is queued or waiting for a reply; a close
- * request then destroys the endpoint. */
+static void ve_ep_add_pending(ve_ep_t *ep)
+{
+    if (!(ep->flags & VE_EP_FLAG_ON_PENDING)) {
+        vs_list_add_tail(&ep->worker->pending_eps, &ep->pending_list);
+        ep->flags |= VE_EP_FLAG_ON_PENDING;
+    }
+}
+
+/* Flushes finish once nothing is queued or waiting for a reply and the
+ * transport has finished what it was given (asked again from progress
+ * while it has not); a close request then destroys the endpoint. */
 static void ve_ep_check_flushes(ve_ep_t *ep)
 {
+    verve_status_t status = ep->error;
     int close = 0;
 
     if (vs_list_is_empty(&ep->flushes) ||
         !vs_list_is_empty(&ep->outstanding) || ve_ep_has_pending(ep)) {
         return;
     }
+    if (!(ep->flags & VE_EP_FLAG_FAILED)) {
+        status = ep->vt_ep->iface->ops->ep_flush(ep->vt_ep, NULL);
+        if (status == VERVE_INPROGRESS) {
+            ve_ep_add_pending(ep);
+            return;
+        }
+    }
     while (!vs_list_is_empty(&ep->flushes)) {
         ve_request_t *req = vs_list_entry(ep->flushes.next, ve_request_t,
                                           list);
         vs_list_del(&req->list);
         close |= !!(req->flags & VE_REQ_FLAG_CLOSE);
-        ve_request_complete(req, ep->error);
+        ve_request_complete(req, status);
     }
     if (close) {
         ve_ep_destroy(ep, VERVE_ERR_CANCELED);
@@ -266,10 +306,7 @@ void ve_ep_queue(ve_request_t *req)
 {
     ve_ep_t *ep = req->ep;
     vs_list_add_tail(&ep->pending, &req->list);
-    if (!(ep->flags & VE_EP_FLAG_ON_PENDING)) {
-        vs_list_add_tail(&ep->worker->pending_eps, &ep->pending_list);
-        ep->flags |= VE_EP_FLAG_ON_PENDING;
-    }
+    ve_ep_add_pending(ep);
 }
 
 /* One send attempt. Leaves the request on the outstanding list when it
@@ -353,17 +390,24 @@ static unsigned ve_ep_send_pending(ve_ep_t *ep)
 
 unsigned ve_ep_progress_pending(ve_worker_t *worker)
 {
-    vs_list_link_t *link, *next;
+    vs_list_link_t *link, *next, *last = worker->pending_eps.prev;
     unsigned count = 0;
+    int at_last;
 
+    /* An ep whose transport flush is not done goes back to the tail: one
+     * pass stops at the ep that was last when it began. */
     for (link = worker->pending_eps.next; link != &worker->pending_eps;
          link = next) {
         ve_ep_t *ep = vs_list_entry(link, ve_ep_t, pending_list);
         next = link->next;
+        at_last = (link == last);
         count += ve_ep_send_pending(ep);
         if (!ve_ep_has_pending(ep)) {
             ve_ep_remove_pending(ep);
             ve_ep_check_flushes(ep);
+        }
+        if (at_last) {
+            break;
         }
     }
     return count;
@@ -412,10 +456,14 @@ verve_status_t ve_ep_flush(ve_ep_t *ep, ve_request_t *req)
     verve_status_t status;
 
     if (vs_list_is_empty(&ep->outstanding) && !ve_ep_has_pending(ep)) {
+        if (ep->flags & VE_EP_FLAG_FAILED) {
+            return ep->error;
+        }
         status = ep->vt_ep->iface->ops->ep_flush(ep->vt_ep, NULL);
         if (status != VERVE_INPROGRESS) {
-            return (ep->flags & VE_EP_FLAG_FAILED) ? ep->error : status;
+            return status;
         }
+        ve_ep_add_pending(ep);
     }
     vs_list_add_tail(&ep->flushes, &req->list);
     return VERVE_INPROGRESS;

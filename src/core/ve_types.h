@@ -119,7 +119,10 @@ enum {
     VE_REQ_FLAG_HEADER_ALLOC = 1u << 3,
     VE_REQ_FLAG_CLOSE = 1u << 4,     /* a flush request that closes */
     VE_REQ_FLAG_BUFFER_ALLOC = 1u << 5, /* am.buffer is a bounce copy */
-    VE_REQ_FLAG_IN_CALLBACK = 1u << 6  /* a free now only marks it */
+    VE_REQ_FLAG_IN_CALLBACK = 1u << 6, /* a free now only marks it */
+    /* The transport holds rma.comp: only it completes the request (a
+     * failure of the ep included). */
+    VE_REQ_FLAG_TRANSPORT = 1u << 7
 };
 
 /* Retries a queued send: VERVE_OK when done, VERVE_INPROGRESS when sent
@@ -150,7 +153,9 @@ struct verve_request {
             size_t offset;        /* payload bytes sent in fragments */
             uint8_t header_inline[VE_REQ_HEADER_INLINE];
         } am;
+        /* rma and amo start alike: comp is reached through either. */
         struct {
+            vt_completion_t comp; /* native op of a VT_CAP_ASYNC lane */
             void *buffer;         /* local buffer */
             size_t length;
             size_t offset;        /* bytes sent or received so far */
@@ -159,6 +164,7 @@ struct verve_request {
             ve_rkey_t *rkey;
         } rma;
         struct {
+            vt_completion_t comp;
             int op;
             size_t size;
             uint64_t value;

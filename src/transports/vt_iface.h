@@ -60,7 +60,13 @@ enum {
     VT_CAP_RMA = 1u << 4,        /* put/get through rkeys */
     VT_CAP_AMO32 = 1u << 5,      /* atomics through rkeys */
     VT_CAP_AMO64 = 1u << 6,
-    VT_CAP_WAKEUP = 1u << 7      /* arm + event fd */
+    VT_CAP_WAKEUP = 1u << 7,     /* arm + event fd */
+    /* put, get, atomics and the zcopy ops may return VERVE_INPROGRESS and
+     * update comp later, from iface_progress: exactly once, with an error
+     * when the ep fails, and before ep_destroy returns at the latest.
+     * Without it the engine passes no comp and expects completion in
+     * place. ep_flush is polled with a NULL comp either way. */
+    VT_CAP_ASYNC = 1u << 8
 };
 
 typedef struct vt_iface_caps {
@@ -150,7 +156,9 @@ typedef struct vt_iface_ops {
                                 uint64_t compare, void *result,
                                 uint64_t remote_addr, vt_rkey_t *rkey,
                                 vt_completion_t *comp);
-    /* VERVE_OK when everything started on the ep is remotely complete. */
+    /* VERVE_OK when everything started on the ep is remotely complete;
+     * VERVE_INPROGRESS while not (the engine asks again from progress, so
+     * the transport may start what it needs to finish, once). */
     verve_status_t (*ep_flush)(vt_ep_t *ep, vt_completion_t *comp);
 } vt_iface_ops_t;
 

@@ -2,6 +2,10 @@
  * Loopback within a process. Messages are copied into a queue and
  * delivered by progress, never from inside the send: a handler that sends
  * would otherwise recurse without bound and see messages out of order.
+ *
+ * VERVE_SELF_ASYNC=y makes put, get and atomics happen in a later progress
+ * call and complete through their completion, as RDMA does: it exercises
+ * the engine's path for such transports on any machine.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,6 +15,7 @@
 #include <unistd.h>
 #include "transports/vt_iface.h"
 #include "core/base/compiler.h"
+#include "core/base/config.h"
 #include "core/base/list.h"
 #include "core/base/log.h"
 #include "core/base/mpool.h"
@@ -26,6 +31,46 @@ typedef struct vt_self_msg {
     uint8_t data[];
 } vt_self_msg_t;
 
+typedef struct vt_self_config {
+    int async;
+} vt_self_config_t;
+
+static const vs_config_field_t vt_self_config_fields[] = {
+    {"ASYNC", "n",
+     "y: carry out put, get and atomics from progress and complete them "
+     "later, as RDMA transports do (for testing the engine)",
+     VS_CONFIG_TYPE_BOOL, offsetof(vt_self_config_t, async)},
+};
+
+vs_config_table_t vt_self_config_table = {
+    .component = "self",
+    .prefix = "SELF_",
+    .fields = vt_self_config_fields,
+    .num_fields = vs_array_size(vt_self_config_fields),
+    .struct_size = sizeof(vt_self_config_t),
+};
+
+static vs_constructor void vt_self_config_init(void)
+{
+    vs_config_register(&vt_self_config_table);
+}
+
+/* An operation of the async variant, carried out by progress. */
+typedef struct vt_self_deferred {
+    vs_list_link_t list;
+    struct vt_self_ep *ep;
+    int is_atomic;
+    vt_atomic_op_t op;
+    size_t op_size;
+    uint64_t value;
+    uint64_t compare;
+    void *result;
+    void *dest;
+    const void *src;
+    size_t length;
+    vt_completion_t *comp;
+} vt_self_deferred_t;
+
 typedef struct vt_self_iface {
     vt_iface_t super;
     uint64_t uid;
@@ -37,6 +82,8 @@ typedef struct vt_self_iface {
     vs_mpool_t msg_mp;
     int event_fd;
     int armed;
+    int async;
+    vs_list_link_t deferred;   /* vt_self_deferred_t, in order */
 } vt_self_iface_t;
 
 typedef struct vt_self_address {
@@ -46,6 +93,7 @@ typedef struct vt_self_address {
 
 typedef struct vt_self_ep {
     vt_ep_t super;
+    unsigned deferred;         /* its operations not yet carried out */
 } vt_self_ep_t;
 
 static vt_self_iface_t *vt_self_iface(vt_iface_t *iface)
@@ -53,11 +101,40 @@ static vt_self_iface_t *vt_self_iface(vt_iface_t *iface)
     return vs_container_of(iface, vt_self_iface_t, super);
 }
 
+static unsigned vt_self_deferred_progress(vt_self_iface_t *self)
+{
+    unsigned count = 0;
+
+    while (!vs_list_is_empty(&self->deferred)) {
+        vt_self_deferred_t *d = vs_list_entry(self->deferred.next,
+                                              vt_self_deferred_t, list);
+        vs_list_del(&d->list);
+        if (d->is_atomic) {
+            vt_atomic_apply(d->op, d->op_size, d->dest, d->value, d->compare,
+                            d->result);
+        } else {
+            memmove(d->dest, d->src, d->length);
+        }
+        --d->ep->deferred;
+        vt_completion_update(d->comp, VERVE_OK);
+        free(d);
+        ++count;
+    }
+    return count;
+}
+
 static void vt_self_iface_close(vt_iface_t *iface)
 {
     vt_self_iface_t *self = vt_self_iface(iface);
     vs_queue_elem_t *elem;
 
+    /* Every ep was destroyed first, and took its operations along. */
+    while (!vs_list_is_empty(&self->deferred)) {
+        vt_self_deferred_t *d = vs_list_entry(self->deferred.next,
+                                              vt_self_deferred_t, list);
+        vs_list_del(&d->list);
+        free(d);
+    }
     while ((elem = vs_queue_pop(&self->queue)) != NULL) {
         vs_mpool_put(elem);
     }
@@ -68,11 +145,13 @@ static void vt_self_iface_close(vt_iface_t *iface)
 
 static void vt_self_iface_query(vt_iface_t *iface, vt_iface_caps_t *caps)
 {
-    (void)iface;
     memset(caps, 0, sizeof(*caps));
     caps->flags = VT_CAP_AM_SHORT | VT_CAP_AM_BCOPY | VT_CAP_GET_ZCOPY |
                   VT_CAP_PUT_ZCOPY | VT_CAP_RMA | VT_CAP_AMO32 |
                   VT_CAP_AMO64 | VT_CAP_WAKEUP;
+    if (vt_self_iface(iface)->async) {
+        caps->flags |= VT_CAP_ASYNC;
+    }
     caps->am_short_max = VT_SELF_SHORT_MAX;
     caps->am_bcopy_max = VT_SELF_BCOPY_MAX;
     caps->zcopy_max = SIZE_MAX;
@@ -107,6 +186,9 @@ static unsigned vt_self_iface_progress(vt_iface_t *iface)
     unsigned count = 0, limit = self->queued;
     vs_queue_elem_t *elem;
 
+    if (vs_unlikely(!vs_list_is_empty(&self->deferred))) {
+        count += vt_self_deferred_progress(self);
+    }
     while (count < limit && (elem = vs_queue_pop(&self->queue)) != NULL) {
         vt_self_msg_t *msg = vs_container_of(elem, vt_self_msg_t, link);
         --self->queued;
@@ -125,7 +207,7 @@ static verve_status_t vt_self_iface_arm(vt_iface_t *iface)
 
     while (read(self->event_fd, &value, sizeof(value)) > 0) {
     }
-    if (self->queued != 0) {
+    if (self->queued != 0 || !vs_list_is_empty(&self->deferred)) {
         return VERVE_ERR_BUSY;
     }
     self->armed = 1;
@@ -152,7 +234,25 @@ static verve_status_t vt_self_ep_create(vt_iface_t *iface,
 
 static void vt_self_ep_destroy(vt_ep_t *ep)
 {
-    free(ep);
+    vt_self_iface_t *self = vt_self_iface(ep->iface);
+    vt_self_ep_t *self_ep = vs_container_of(ep, vt_self_ep_t, super);
+    vs_list_link_t *link, *next;
+
+    /* What was never carried out completes as canceled, before return. */
+    for (link = self->deferred.next;
+         self_ep->deferred > 0 && link != &self->deferred; link = next) {
+        vt_self_deferred_t *d = vs_list_entry(link, vt_self_deferred_t,
+                                              list);
+        next = link->next;
+        if (d->ep == self_ep) {
+            vs_list_del(&d->list);
+            --self_ep->deferred;
+            vt_completion_update(d->comp, VERVE_ERR_CANCELED);
+            free(d);
+            next = self->deferred.next;
+        }
+    }
+    free(self_ep);
 }
 
 static vt_self_msg_t *vt_self_msg_get(vt_self_iface_t *self)
@@ -275,6 +375,88 @@ static verve_status_t vt_self_ep_flush(vt_ep_t *ep, vt_completion_t *comp)
     return VERVE_OK;
 }
 
+static vt_self_deferred_t *vt_self_defer(vt_ep_t *ep, vt_completion_t *comp)
+{
+    vt_self_iface_t *self = vt_self_iface(ep->iface);
+    vt_self_deferred_t *d = calloc(1, sizeof(*d));
+
+    if (d == NULL) {
+        return NULL;
+    }
+    d->ep = vs_container_of(ep, vt_self_ep_t, super);
+    d->comp = comp;
+    ++d->ep->deferred;
+    vs_list_add_tail(&self->deferred, &d->list);
+    return d;
+}
+
+static verve_status_t vt_self_ep_put_async(vt_ep_t *ep, const void *buffer,
+                                           size_t length,
+                                           uint64_t remote_addr,
+                                           vt_rkey_t *rkey,
+                                           vt_completion_t *comp)
+{
+    vt_self_deferred_t *d = vt_self_defer(ep, comp);
+
+    (void)rkey;
+    if (d == NULL) {
+        return VERVE_ERR_NO_RESOURCE;
+    }
+    d->dest = (void *)(uintptr_t)remote_addr;
+    d->src = buffer;
+    d->length = length;
+    return VERVE_INPROGRESS;
+}
+
+static verve_status_t vt_self_ep_get_async(vt_ep_t *ep, void *buffer,
+                                           size_t length,
+                                           uint64_t remote_addr,
+                                           vt_rkey_t *rkey,
+                                           vt_completion_t *comp)
+{
+    vt_self_deferred_t *d = vt_self_defer(ep, comp);
+
+    (void)rkey;
+    if (d == NULL) {
+        return VERVE_ERR_NO_RESOURCE;
+    }
+    d->dest = buffer;
+    d->src = (const void *)(uintptr_t)remote_addr;
+    d->length = length;
+    return VERVE_INPROGRESS;
+}
+
+static verve_status_t vt_self_ep_atomic_async(vt_ep_t *ep, vt_atomic_op_t op,
+                                              size_t op_size, uint64_t value,
+                                              uint64_t compare, void *result,
+                                              uint64_t remote_addr,
+                                              vt_rkey_t *rkey,
+                                              vt_completion_t *comp)
+{
+    vt_self_deferred_t *d = vt_self_defer(ep, comp);
+
+    (void)rkey;
+    if (d == NULL) {
+        return VERVE_ERR_NO_RESOURCE;
+    }
+    d->is_atomic = 1;
+    d->op = op;
+    d->op_size = op_size;
+    d->value = value;
+    d->compare = compare;
+    d->result = result;
+    d->dest = (void *)(uintptr_t)remote_addr;
+    return VERVE_INPROGRESS;
+}
+
+static verve_status_t vt_self_ep_flush_async(vt_ep_t *ep,
+                                             vt_completion_t *comp)
+{
+    (void)comp;
+    return (vs_container_of(ep, vt_self_ep_t, super)->deferred == 0)
+                   ? VERVE_OK : VERVE_INPROGRESS;
+}
+
 static const vt_iface_ops_t vt_self_iface_ops = {
     .iface_close = vt_self_iface_close,
     .iface_query = vt_self_iface_query,
@@ -295,19 +477,50 @@ static const vt_iface_ops_t vt_self_iface_ops = {
     .ep_flush = vt_self_ep_flush,
 };
 
+/* The same with put, get and atomics carried out by progress. */
+static const vt_iface_ops_t vt_self_async_iface_ops = {
+    .iface_close = vt_self_iface_close,
+    .iface_query = vt_self_iface_query,
+    .iface_address = vt_self_iface_address,
+    .iface_is_reachable = vt_self_iface_is_reachable,
+    .iface_progress = vt_self_iface_progress,
+    .iface_arm = vt_self_iface_arm,
+    .ep_create = vt_self_ep_create,
+    .ep_destroy = vt_self_ep_destroy,
+    .ep_check = vt_no_ep_check,
+    .ep_am_short = vt_self_ep_am_short,
+    .ep_am_bcopy = vt_self_ep_am_bcopy,
+    .ep_get_zcopy = vt_self_ep_get_zcopy,
+    .ep_put_zcopy = vt_self_ep_put_zcopy,
+    .ep_put = vt_self_ep_put_async,
+    .ep_get = vt_self_ep_get_async,
+    .ep_atomic = vt_self_ep_atomic_async,
+    .ep_flush = vt_self_ep_flush_async,
+};
+
 extern const vt_component_t vt_self_component;
 
 verve_status_t vt_self_iface_open(const vt_iface_params_t *params,
                                   vt_iface_t **iface_p)
 {
     struct epoll_event event = {.events = EPOLLIN};
-    vt_self_iface_t *self = calloc(1, sizeof(*self));
+    vt_self_config_t cfg;
+    vt_self_iface_t *self;
     verve_status_t status;
 
+    status = vs_config_read(&vt_self_config_table, &cfg);
+    if (status != VERVE_OK) {
+        return status;
+    }
+    vs_config_release(&vt_self_config_table, &cfg);
+    self = calloc(1, sizeof(*self));
     if (self == NULL) {
         return VERVE_ERR_NO_MEMORY;
     }
-    self->super.ops = &vt_self_iface_ops;
+    self->async = cfg.async;
+    self->super.ops = cfg.async ? &vt_self_async_iface_ops
+                                : &vt_self_iface_ops;
+    vs_list_init(&self->deferred);
     self->super.component = &vt_self_component;
     self->uid = params->uid;
     self->pid = getpid();

@@ -88,11 +88,12 @@ static void vt_self_rkey_release(vt_rkey_t *rkey)
 
 verve_status_t vt_self_iface_open(const vt_iface_params_t *params,
                                   vt_iface_t **iface_p);
+extern vs_config_table_t vt_self_config_table;
 
 const vt_component_t vt_self_component = {
     .name = "self",
     .id = 1,
-    .config = NULL,
+    .config = &vt_self_config_table,
     .iface_open = vt_self_iface_open,
     .mem_alloc = NULL,
     .mem_reg = vt_self_mem_reg,
