@@ -257,7 +257,9 @@ VERVE_API verve_status_t verve_am_send_nbx(verve_ep_h ep, unsigned id,
  * otherwise, and the message is dropped). Without request_p and callback
  * the data is in buffer when the call returns VERVE_OK; with either, a
  * large message may return VERVE_INPROGRESS and complete later, both
- * sides copying at once. */
+ * sides copying at once. Over RDMA the read always completes later: there
+ * a request pointer or a callback is required (VERVE_ERR_UNSUPPORTED
+ * otherwise, and the message is dropped). */
 VERVE_API verve_status_t verve_am_recv_data_nbx(verve_worker_h worker,
         void *data_desc, void *buffer, size_t length,
         const verve_request_param_t *param, verve_request_h *request_p);

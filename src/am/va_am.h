@@ -5,8 +5,20 @@
 #include "core/ve_types.h"
 #include "va_wire.h"
 
-/* Sends header then data (either may be empty) as one copy-send AM:
- * the transport's packed length, or a negative verve_status_t. */
+/* Largest packed transport key a rendezvous carries. */
+#define VA_RNDV_KEY_MAX 64
+
+/* A piece of a copy send. */
+typedef struct va_part {
+    const void *data;
+    size_t length;
+} va_part_t;
+
+/* Sends the parts (any may be empty) one after the other as one copy-send
+ * AM: the transport's packed length, or a negative verve_status_t. */
+ssize_t va_send_parts(ve_ep_t *ep, uint8_t am_id, const va_part_t *parts,
+                      unsigned count);
+/* The same for two parts, header then data. */
 ssize_t va_send_chunk(ve_ep_t *ep, uint8_t am_id, const void *header,
                       size_t header_length, const void *data,
                       size_t length);

@@ -15,9 +15,18 @@ typedef struct va_rndv_desc {
     uint64_t req_id;        /* the sender's request */
     uint64_t address;
     size_t length;
+    vt_rkey_t *rkey;        /* the sender's buffer, on ep's lane */
     int in_handler;
     int taken;              /* verve_am_recv_data_nbx was called */
 } va_rndv_desc_t;
+
+static void va_rndv_desc_free(va_rndv_desc_t *desc)
+{
+    if (desc->rkey != NULL) {
+        desc->ep->lane->component->rkey_release(desc->rkey);
+    }
+    free(desc);
+}
 
 /* Inline in one slot when it fits, else a copy send. */
 static verve_status_t va_control_post(ve_ep_t *ep, uint8_t am_id,
@@ -181,6 +190,42 @@ static void va_rndv_finish(va_rndv_desc_t *desc, verve_status_t status)
     }
 }
 
+/* The key of the sender's buffer, unpacked on the lane the read goes
+ * through, which must be the sender's kind. */
+static verve_status_t va_rts_unpack_key(va_rndv_desc_t *desc,
+                                        const va_rts_t *rts,
+                                        const void *key)
+{
+    const vt_component_t *component;
+    verve_status_t status;
+
+    if (rts->key_length == 0) {
+        return VERVE_OK;
+    }
+    if (desc->ep == NULL) {
+        return VERVE_ERR_UNREACHABLE;
+    }
+    component = desc->ep->lane->component;
+    if (component->id != rts->key_component) {
+        vs_error("worker %016llx: rendezvous from %016llx keyed for "
+                 "component %u arrived where replies go through %s",
+                 (unsigned long long)desc->worker->uid,
+                 (unsigned long long)desc->ep->peer->uid,
+                 rts->key_component, component->name);
+        return VERVE_ERR_UNSUPPORTED;
+    }
+    status = component->rkey_unpack(desc->ep->lane->iface, key,
+                                     rts->key_length, &desc->rkey);
+    if (status != VERVE_OK) {
+        vs_error("worker %016llx: rendezvous from %016llx: its %s key "
+                 "does not unpack: %s", (unsigned long long)desc->worker->uid,
+                 (unsigned long long)desc->ep->peer->uid, component->name,
+                 verve_status_string(status));
+        desc->rkey = NULL;
+    }
+    return status;
+}
+
 void va_rts_handler(void *arg, void *data, size_t length, uint64_t src_uid)
 {
     ve_worker_t *worker = arg;
@@ -194,7 +239,8 @@ void va_rts_handler(void *arg, void *data, size_t length, uint64_t src_uid)
         goto err_malformed;
     }
     memcpy(&rts, data, sizeof(rts));
-    if (rts.am.header_length != length - sizeof(rts)) {
+    if ((size_t)rts.am.header_length + rts.key_length !=
+        length - sizeof(rts)) {
         goto err_malformed;
     }
     desc = calloc(1, sizeof(*desc));
@@ -209,10 +255,17 @@ void va_rts_handler(void *arg, void *data, size_t length, uint64_t src_uid)
     desc->req_id = rts.req_id;
     desc->address = rts.address;
     desc->length = rts.length;
+    status = va_rts_unpack_key(desc, &rts, (uint8_t *)data + sizeof(rts) +
+                               rts.am.header_length);
+    if (status != VERVE_OK) {
+        va_rndv_finish(desc, status);
+        va_rndv_desc_free(desc);
+        return;
+    }
     handler = va_handler_get(worker, rts.am.id, src_uid);
     if (handler == NULL) {
         va_rndv_finish(desc, VERVE_ERR_CANCELED);
-        free(desc);
+        va_rndv_desc_free(desc);
         return;
     }
     param.recv_attr = VERVE_AM_RECV_ATTR_FLAG_RNDV;
@@ -222,11 +275,11 @@ void va_rts_handler(void *arg, void *data, size_t length, uint64_t src_uid)
                          rts.am.header_length, desc, desc->length, &param);
     desc->in_handler = 0;
     if (desc->taken) {
-        free(desc);
+        va_rndv_desc_free(desc);
     } else if (status != VERVE_INPROGRESS) {
         /* The handler let the data go: the sender completes anyway. */
         va_rndv_finish(desc, VERVE_OK);
-        free(desc);
+        va_rndv_desc_free(desc);
     }
     return;
 
@@ -240,7 +293,7 @@ err_malformed:
 static verve_status_t va_rndv_read(ve_ep_t *ep, va_rndv_desc_t *desc,
                                    void *buffer, size_t length)
 {
-    vt_remote_buffer_t remote = {desc->address, length};
+    vt_remote_buffer_t remote = {desc->address, length, desc->rkey};
     verve_status_t status;
 
     /* Transports here complete get_zcopy in place; one that cannot will
@@ -248,6 +301,68 @@ static verve_status_t va_rndv_read(ve_ep_t *ep, va_rndv_desc_t *desc,
     status = ep->vt_ep->iface->ops->ep_get_zcopy(ep->vt_ep, buffer, length,
                                                  &remote, NULL);
     return (status == VERVE_INPROGRESS) ? VERVE_ERR_UNSUPPORTED : status;
+}
+
+/* Lanes that complete later (verbs): the read completes the receive
+ * request from progress and sends the ATS then. */
+static void va_rndv_read_end(ve_request_t *req, verve_status_t status)
+{
+    va_reply_t reply = {req->rndv.send_req_id, status, 0, 0};
+    va_send_reply(req->ep, VE_AM_ATS, &reply);
+}
+
+static void va_rndv_read_done(vt_completion_t *comp, verve_status_t status)
+{
+    ve_request_t *req = vs_container_of(comp, ve_request_t, rndv.comp);
+
+    req->flags &= ~VE_REQ_FLAG_TRANSPORT;
+    va_rndv_read_end(req, status);
+    ve_ep_request_done(req, status);
+}
+
+static verve_status_t va_rndv_read_send(ve_request_t *req)
+{
+    ve_ep_t *ep = req->ep;
+    vt_remote_buffer_t remote = {req->rndv.address, req->rndv.length,
+                                 req->rndv.rkey};
+    verve_status_t status;
+
+    req->rndv.comp.func = va_rndv_read_done;
+    req->rndv.comp.count = 1;
+    req->rndv.comp.status = VERVE_OK;
+    req->flags |= VE_REQ_FLAG_TRANSPORT;
+    status = ep->vt_ep->iface->ops->ep_get_zcopy(ep->vt_ep,
+                                                 req->rndv.buffer,
+                                                 req->rndv.length, &remote,
+                                                 &req->rndv.comp);
+    if (status != VERVE_INPROGRESS) {
+        req->flags &= ~VE_REQ_FLAG_TRANSPORT;
+        if (status != VERVE_ERR_NO_RESOURCE) {
+            va_rndv_read_end(req, status);
+        }
+    }
+    return status;
+}
+
+static verve_status_t va_rndv_recv_async(va_rndv_desc_t *desc, void *buffer,
+                                         const verve_request_param_t *param,
+                                         verve_request_h *request_p)
+{
+    ve_request_t *req = ve_request_get(desc->worker, desc->ep, param);
+
+    if (req == NULL) {
+        va_rndv_finish(desc, VERVE_ERR_NO_MEMORY);
+        return VERVE_ERR_NO_MEMORY;
+    }
+    req->rndv.send_req_id = desc->req_id;
+    req->rndv.address = desc->address;
+    req->rndv.buffer = buffer;
+    req->rndv.length = desc->length;
+    req->rndv.rkey = desc->rkey;
+    desc->rkey = NULL;
+    req->flags |= VE_REQ_FLAG_RNDV_RKEY;
+    req->send = va_rndv_read_send;
+    return ve_request_return(req, ve_ep_start(req), request_p);
 }
 
 /* Both sides copy at once: the sender writes the tail (asked for with
@@ -318,6 +433,15 @@ VERVE_API verve_status_t verve_am_recv_data_nbx(verve_worker_h worker,
         status = ep->error;
     } else if (desc->length == 0) {
         status = VERVE_OK;
+    } else if (ep->lane->caps.flags & VT_CAP_ASYNC) {
+        if (async) {
+            status = va_rndv_recv_async(desc, buffer, param, request_p);
+            goto out_taken;
+        }
+        vs_error("verve_am_recv_data_nbx: a rendezvous over %s completes "
+                 "later: pass a request pointer or a callback",
+                 ep->lane->component->name);
+        status = VERVE_ERR_UNSUPPORTED;
     } else if (async &&
                desc->length >= worker->context->config.rndv_split &&
                (ep->lane->caps.flags & VT_CAP_PUT_ZCOPY)) {
@@ -330,7 +454,7 @@ VERVE_API verve_status_t verve_am_recv_data_nbx(verve_worker_h worker,
 out_taken:
     desc->taken = 1;
     if (!desc->in_handler) {
-        free(desc);
+        va_rndv_desc_free(desc);
     }
     ve_worker_unlock(worker);
     return status;
@@ -364,6 +488,7 @@ void va_rtr_handler(void *arg, void *data, size_t length, uint64_t src_uid)
     }
     remote.address = rtr.address;
     remote.length = rtr.length;
+    remote.rkey = NULL;   /* RTR is used only on lanes without keys */
     done.req_id = rtr.recv_req_id;
     done.status = req->ep->vt_ep->iface->ops->ep_put_zcopy(
             req->ep->vt_ep, (const uint8_t *)req->am.buffer + rtr.offset,

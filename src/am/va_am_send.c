@@ -96,50 +96,108 @@ static verve_status_t va_eager_send(ve_request_t *req)
                           req->am.count, req->am.datatype, req->am.length);
 }
 
-typedef struct va_chunk_args {
-    const void *header;
-    size_t header_length;
-    const void *data;
-    size_t length;
-} va_chunk_args_t;
+typedef struct va_parts_args {
+    const va_part_t *parts;
+    unsigned count;
+} va_parts_args_t;
 
-static size_t va_chunk_pack(void *dest, void *arg)
+static size_t va_parts_pack(void *dest, void *arg)
 {
-    va_chunk_args_t *args = arg;
-    memcpy(dest, args->header, args->header_length);
-    if (args->length > 0) {
-        memcpy((uint8_t *)dest + args->header_length, args->data,
-               args->length);
+    va_parts_args_t *args = arg;
+    uint8_t *p = dest;
+    unsigned i;
+
+    for (i = 0; i < args->count; ++i) {
+        if (args->parts[i].length > 0) {
+            memcpy(p, args->parts[i].data, args->parts[i].length);
+            p += args->parts[i].length;
+        }
     }
-    return args->header_length + args->length;
+    return (size_t)(p - (uint8_t *)dest);
+}
+
+ssize_t va_send_parts(ve_ep_t *ep, uint8_t am_id, const va_part_t *parts,
+                      unsigned count)
+{
+    va_parts_args_t args = {parts, count};
+    return ep->vt_ep->iface->ops->ep_am_bcopy(ep->vt_ep, am_id,
+                                              va_parts_pack, &args);
 }
 
 ssize_t va_send_chunk(ve_ep_t *ep, uint8_t am_id, const void *header,
                       size_t header_length, const void *data,
                       size_t length)
 {
-    va_chunk_args_t args = {header, header_length, data, length};
-    return ep->vt_ep->iface->ops->ep_am_bcopy(ep->vt_ep, am_id,
-                                              va_chunk_pack, &args);
+    va_part_t parts[] = {{header, header_length}, {data, length}};
+    return va_send_parts(ep, am_id, parts, 2);
+}
+
+/* On lanes that reach the peer's buffer through a key, the buffer is
+ * registered for the rendezvous (until the request completes) and its
+ * packed key travels after the user header. */
+static verve_status_t va_rts_key(ve_request_t *req, uint8_t *key,
+                                 size_t *key_length_p)
+{
+    const vt_component_t *component = req->ep->lane->component;
+    verve_status_t status;
+    size_t key_length;
+
+    if (!(req->ep->lane->caps.flags & VT_CAP_ZCOPY_KEY)) {
+        *key_length_p = 0;
+        return VERVE_OK;
+    }
+    if (!(req->flags & VE_REQ_FLAG_RNDV_MEMH)) {
+        status = component->mem_reg((void *)req->am.buffer,
+                                    req->am.length, &req->am.rndv_memh);
+        if (status != VERVE_OK) {
+            vs_error("rendezvous: registering %zu bytes at %p on %s "
+                     "failed: %s", req->am.length, req->am.buffer,
+                     component->name, verve_status_string(status));
+            return status;
+        }
+        req->flags |= VE_REQ_FLAG_RNDV_MEMH;
+    }
+    key_length = component->rkey_packed_size(req->am.rndv_memh);
+    if (key_length > VA_RNDV_KEY_MAX) {
+        vs_error("rendezvous: %s packs keys of %zu bytes, more than %d",
+                 component->name, key_length, VA_RNDV_KEY_MAX);
+        return VERVE_ERR_UNSUPPORTED;
+    }
+    component->rkey_pack(req->am.rndv_memh, key);
+    *key_length_p = key_length;
+    return VERVE_OK;
 }
 
 /* The RTS goes out; the request then waits for the receiver's ATS. */
 static verve_status_t va_rts_send(ve_request_t *req)
 {
+    uint8_t key[VA_RNDV_KEY_MAX];
+    verve_status_t status;
+    size_t key_length;
     va_rts_t rts;
     ssize_t packed;
 
     if (ve_request_add_id(req) != VERVE_OK) {
         return VERVE_ERR_NO_MEMORY;
     }
+    status = va_rts_key(req, key, &key_length);
+    if (status != VERVE_OK) {
+        return status;
+    }
     memset(&rts, 0, sizeof(rts));
     rts.am.id = (uint8_t)req->am.id;
     rts.am.header_length = (uint16_t)req->am.header_length;
+    rts.key_length = (uint16_t)key_length;
+    rts.key_component = req->ep->lane->component->id;
     rts.req_id = req->id;
     rts.address = (uint64_t)(uintptr_t)req->am.buffer;
     rts.length = req->am.length;
-    packed = va_send_chunk(req->ep, VE_AM_RTS, &rts, sizeof(rts),
-                           req->am.header, req->am.header_length);
+    {
+        va_part_t parts[] = {{&rts, sizeof(rts)},
+                             {req->am.header, req->am.header_length},
+                             {key, key_length}};
+        packed = va_send_parts(req->ep, VE_AM_RTS, parts, 3);
+    }
     return (packed < 0) ? (verve_status_t)packed : VERVE_INPROGRESS;
 }
 
@@ -253,8 +311,9 @@ VERVE_API verve_status_t verve_am_send_nbx(verve_ep_h ep, unsigned id,
                     length > caps->zcopy_max ||
                     !worker->context->config.am_zcopy);
     if (frag ? !va_frag_fits(ep->lane, header_length)
-             : (rndv && sizeof(va_rts_t) + header_length >
-                                caps->am_bcopy_max)) {
+             : (rndv && sizeof(va_rts_t) + header_length +
+                                ((caps->flags & VT_CAP_ZCOPY_KEY) ?
+                                 VA_RNDV_KEY_MAX : 0) > caps->am_bcopy_max)) {
         vs_error("verve_am_send_nbx: %s cannot carry a rendezvous of %zu "
                  "bytes with a %zu-byte header", ep->lane->component->name,
                  length, header_length);

@@ -16,11 +16,15 @@ typedef struct va_am_header {
     uint16_t header_length;
 } va_am_header_t;
 
-/* VE_AM_RTS: this, then the user header. The receiver reads
- * [address, +length) from the sender's memory and answers with ATS. */
+/* VE_AM_RTS: this, the user header, then key_length bytes of the key of
+ * the sender's buffer, packed by component key_component (lanes with
+ * VT_CAP_ZCOPY_KEY; none elsewhere). The receiver reads [address, +length)
+ * from the sender's memory and answers with ATS. */
 typedef struct va_rts {
     va_am_header_t am;
-    uint32_t reserved;
+    uint16_t key_length;
+    uint8_t key_component;
+    uint8_t reserved;
     uint64_t req_id;
     uint64_t address;
     uint64_t length;

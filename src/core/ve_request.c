@@ -45,8 +45,28 @@ static void ve_request_release(ve_request_t *req)
     vs_mpool_put(req);
 }
 
+/* A rendezvous's registration or the key it read through: the lane's
+ * component is reached while the ep still exists, which completion
+ * guarantees and a later release would not. */
+static void ve_request_release_rndv(ve_request_t *req)
+{
+    const vt_component_t *component = req->ep->lane->component;
+
+    if (req->flags & VE_REQ_FLAG_RNDV_MEMH) {
+        component->mem_dereg(req->am.rndv_memh);
+    }
+    if (req->flags & VE_REQ_FLAG_RNDV_RKEY) {
+        component->rkey_release(req->rndv.rkey);
+    }
+    req->flags &= ~(VE_REQ_FLAG_RNDV_MEMH | VE_REQ_FLAG_RNDV_RKEY);
+}
+
 void ve_request_complete(ve_request_t *req, verve_status_t status)
 {
+    if (vs_unlikely(req->flags & (VE_REQ_FLAG_RNDV_MEMH |
+                                  VE_REQ_FLAG_RNDV_RKEY))) {
+        ve_request_release_rndv(req);
+    }
     req->status = status;
     req->flags |= VE_REQ_FLAG_COMPLETED;
     if (req->id != 0) {

@@ -122,7 +122,10 @@ enum {
     VE_REQ_FLAG_IN_CALLBACK = 1u << 6, /* a free now only marks it */
     /* The transport holds rma.comp: only it completes the request (a
      * failure of the ep included). */
-    VE_REQ_FLAG_TRANSPORT = 1u << 7
+    VE_REQ_FLAG_TRANSPORT = 1u << 7,
+    /* Lane resources released at completion (ve_request_complete). */
+    VE_REQ_FLAG_RNDV_MEMH = 1u << 8,   /* am.rndv_memh: our buffer's */
+    VE_REQ_FLAG_RNDV_RKEY = 1u << 9    /* rndv.rkey: the sender's */
 };
 
 /* Retries a queued send: VERVE_OK when done, VERVE_INPROGRESS when sent
@@ -151,9 +154,10 @@ struct verve_request {
             verve_datatype_t datatype;
             size_t length;
             size_t offset;        /* payload bytes sent in fragments */
+            vt_memh_t *rndv_memh; /* registration for the peer's read */
             uint8_t header_inline[VE_REQ_HEADER_INLINE];
         } am;
-        /* rma and amo start alike: comp is reached through either. */
+        /* rma, rndv and amo start alike: comp is reached through any. */
         struct {
             vt_completion_t comp; /* native op of a VT_CAP_ASYNC lane */
             void *buffer;         /* local buffer */
@@ -163,6 +167,14 @@ struct verve_request {
             uint64_t remote_addr;
             ve_rkey_t *rkey;
         } rma;
+        struct {
+            vt_completion_t comp; /* the read of the sender's buffer */
+            uint64_t send_req_id; /* the sender's request, for ATS */
+            vt_rkey_t *rkey;      /* the sender's buffer */
+            uint64_t address;     /* in the sender's memory */
+            void *buffer;         /* ours */
+            size_t length;
+        } rndv;
         struct {
             vt_completion_t comp;
             int op;

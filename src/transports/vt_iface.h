@@ -66,7 +66,11 @@ enum {
      * when the ep fails, and before ep_destroy returns at the latest.
      * Without it the engine passes no comp and expects completion in
      * place. ep_flush is polled with a NULL comp either way. */
-    VT_CAP_ASYNC = 1u << 8
+    VT_CAP_ASYNC = 1u << 8,
+    /* get/put_zcopy reach the peer's buffer through a key: its owner
+     * registers it with the component's mem_reg, packs the key
+     * (rkey_pack), the other side unpacks it into remote.rkey. */
+    VT_CAP_ZCOPY_KEY = 1u << 9
 };
 
 typedef struct vt_iface_caps {
@@ -98,6 +102,7 @@ typedef enum vt_atomic_op {
 typedef struct vt_remote_buffer {
     uint64_t address;
     size_t length;
+    vt_rkey_t *rkey;         /* VT_CAP_ZCOPY_KEY lanes; NULL elsewhere */
 } vt_remote_buffer_t;
 
 /*

@@ -43,12 +43,15 @@ for n in 1 2 4; do
 done
 run "rma, 3 ranks, emulated over AM" env VERVE_RMA_NATIVE=n \
     "$RUN" -n 3 --timeout 120 "$IT/it_rma"
-# put, get and atomics completed later through their completions, as on
-# RDMA (self carries them out from progress)
+# put, get, atomics and rendezvous reads completed later through their
+# completions, reads through the sender's key, as on RDMA (self carries
+# them out from progress)
 for n in 1 2; do
     run "rma, $n ranks, self completes later" env VERVE_SELF_ASYNC=y \
         "$RUN" -n "$n" --timeout 120 "$IT/it_rma"
 done
+run "am, 1 rank, self completes later" env VERVE_SELF_ASYNC=y \
+    "$RUN" -n 1 --timeout 120 "$IT/it_am"
 run "peer failure" timeout 60 "$IT/it_peer_failure"
 
 echo "$failures failure(s)"

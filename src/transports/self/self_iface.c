@@ -3,8 +3,9 @@
  * delivered by progress, never from inside the send: a handler that sends
  * would otherwise recurse without bound and see messages out of order.
  *
- * VERVE_SELF_ASYNC=y makes put, get and atomics happen in a later progress
- * call and complete through their completion, as RDMA does: it exercises
+ * VERVE_SELF_ASYNC=y makes put, get, atomics and rendezvous reads happen in
+ * a later progress call and complete through their completion, and has
+ * rendezvous reads go through the sender's key, as RDMA does: it exercises
  * the engine's path for such transports on any machine.
  */
 #include <errno.h>
@@ -150,7 +151,7 @@ static void vt_self_iface_query(vt_iface_t *iface, vt_iface_caps_t *caps)
                   VT_CAP_PUT_ZCOPY | VT_CAP_RMA | VT_CAP_AMO32 |
                   VT_CAP_AMO64 | VT_CAP_WAKEUP;
     if (vt_self_iface(iface)->async) {
-        caps->flags |= VT_CAP_ASYNC;
+        caps->flags |= VT_CAP_ASYNC | VT_CAP_ZCOPY_KEY;
     }
     caps->am_short_max = VT_SELF_SHORT_MAX;
     caps->am_bcopy_max = VT_SELF_BCOPY_MAX;
@@ -449,6 +450,27 @@ static verve_status_t vt_self_ep_atomic_async(vt_ep_t *ep, vt_atomic_op_t op,
     return VERVE_INPROGRESS;
 }
 
+static verve_status_t vt_self_ep_get_zcopy_async(
+        vt_ep_t *ep, void *buffer, size_t length,
+        const vt_remote_buffer_t *remote, vt_completion_t *comp)
+{
+    vt_self_deferred_t *d;
+
+    if (remote->rkey == NULL) {
+        vs_error("self: rendezvous read of %zu bytes without the sender's "
+                 "key", length);
+        return VERVE_ERR_INVALID_RKEY;
+    }
+    d = vt_self_defer(ep, comp);
+    if (d == NULL) {
+        return VERVE_ERR_NO_RESOURCE;
+    }
+    d->dest = buffer;
+    d->src = (const void *)(uintptr_t)remote->address;
+    d->length = length;
+    return VERVE_INPROGRESS;
+}
+
 static verve_status_t vt_self_ep_flush_async(vt_ep_t *ep,
                                              vt_completion_t *comp)
 {
@@ -490,7 +512,7 @@ static const vt_iface_ops_t vt_self_async_iface_ops = {
     .ep_check = vt_no_ep_check,
     .ep_am_short = vt_self_ep_am_short,
     .ep_am_bcopy = vt_self_ep_am_bcopy,
-    .ep_get_zcopy = vt_self_ep_get_zcopy,
+    .ep_get_zcopy = vt_self_ep_get_zcopy_async,
     .ep_put_zcopy = vt_self_ep_put_zcopy,
     .ep_put = vt_self_ep_put_async,
     .ep_get = vt_self_ep_get_async,

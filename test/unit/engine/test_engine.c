@@ -514,11 +514,12 @@ static void test_invalid_args(void **state)
 
 
 /* Growth of the per-request and per-endpoint footprint is a decision:
- * change these bounds on purpose. */
+ * change these bounds on purpose. 216: the fragment offset and the
+ * rendezvous registration of lanes that read through keys (verbs). */
 static void test_struct_sizes(void **state)
 {
     (void)state;
-    assert_true(sizeof(ve_request_t) <= 208);
+    assert_true(sizeof(ve_request_t) <= 216);
     assert_true(sizeof(ve_ep_t) <= 152);
 }
 

@@ -124,7 +124,7 @@ int main(void)
         shm_read_u64(&peer);
         _exit(0);
     } else {
-        vt_remote_buffer_t remote = {shm_read_u64(&peer), GET_SIZE};
+        vt_remote_buffer_t remote = {shm_read_u64(&peer), GET_SIZE, NULL};
         char *buf = malloc(GET_SIZE);
         memset(buf, 0, GET_SIZE);
         t0 = bench_now();
