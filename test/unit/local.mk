@@ -5,4 +5,5 @@ include test/unit/engine/local.mk
 include test/unit/boot/local.mk
 include test/unit/transports/tcp/local.mk
 include test/unit/transports/verbs/local.mk
+include test/unit/coll/local.mk
 endif

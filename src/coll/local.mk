@@ -1,0 +1,1 @@
+# Collectives: teams, schedules, algorithms, selection.
