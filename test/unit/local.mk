@@ -6,4 +6,5 @@ include test/unit/boot/local.mk
 include test/unit/transports/tcp/local.mk
 include test/unit/transports/verbs/local.mk
 include test/unit/coll/local.mk
+include test/unit/mem/local.mk
 endif

@@ -1,0 +1,280 @@
+/*
+ * Memory events from the kernel (userfaultfd) driving the registration
+ * cache: a region must be dropped when the application gives its memory
+ * back (munmap, mremap, madvise, shmdt, brk), so that memory mapped again
+ * at the same address is registered afresh. Skipped as a whole (exit 77)
+ * where the kernel offers no events (valgrind does not know the system
+ * call); the cache then registers per use, which test_rcache.c checks.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <unistd.h>
+#include "core/mem/rcache.h"
+
+/* A fake registration: what was registered, and whether it still is. */
+typedef struct fake_memh {
+    uintptr_t start;
+    size_t length;
+    int live;
+} fake_memh_t;
+
+typedef struct fake_ops_state {
+    unsigned live;            /* registrations not yet deregistered */
+    unsigned total;
+} fake_ops_state_t;
+
+static verve_status_t fake_reg(void *arg, void *address, size_t length,
+                               void **memh_p)
+{
+    fake_ops_state_t *state = arg;
+    fake_memh_t *memh = malloc(sizeof(*memh));
+
+    assert_non_null(memh);
+    memh->start = (uintptr_t)address;
+    memh->length = length;
+    memh->live = 1;
+    ++state->live;
+    ++state->total;
+    *memh_p = memh;
+    return VERVE_OK;
+}
+
+static void fake_dereg(void *arg, void *memh)
+{
+    fake_ops_state_t *state = arg;
+    fake_memh_t *m = memh;
+
+    assert_int_equal(m->live, 1);
+    --state->live;
+    free(m);
+}
+
+static const vs_rcache_ops_t fake_ops = {fake_reg, fake_dereg};
+
+typedef struct fixture {
+    fake_ops_state_t ops;
+    vs_rcache_t *rcache;
+    size_t page;
+    uint8_t *arena;           /* 64 pages to carve buffers from */
+} fixture_t;
+
+static int fixture_make(void **state, size_t max_bytes, size_t max_regions,
+                        vs_rcache_events_t events)
+{
+    fixture_t *f = calloc(1, sizeof(*f));
+    vs_rcache_params_t params = {
+        .name = "test rcache", .max_bytes = max_bytes,
+        .max_regions = max_regions, .ops = &fake_ops, .events = events};
+
+    assert_non_null(f);
+    params.arg = &f->ops;
+    f->page = (size_t)sysconf(_SC_PAGESIZE);
+    f->arena = mmap(NULL, 64 * f->page, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(f->arena != MAP_FAILED);
+    assert_int_equal(vs_rcache_create(&params, &f->rcache), VERVE_OK);
+    *state = f;
+    return 0;
+}
+
+static int setup(void **state)
+{
+    return fixture_make(state, SIZE_MAX, SIZE_MAX, VS_RCACHE_EVENTS_KERNEL);
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+
+    vs_rcache_destroy(f->rcache);
+    assert_int_equal(f->ops.live, 0);
+    munmap(f->arena, 64 * f->page);
+    free(f);
+    return 0;
+}
+
+/* Maps 4 pages at a given address (or anywhere), filled with a byte. */
+static uint8_t *map_at(void *address, int fill, size_t page)
+{
+    uint8_t *p = mmap(address, 4 * page, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS |
+                      (address ? MAP_FIXED_NOREPLACE : 0), -1, 0);
+    assert_true(p != MAP_FAILED);
+    if (address != NULL) {
+        assert_ptr_equal(p, address);
+    }
+    memset(p, fill, 4 * page);
+    return p;
+}
+
+/* Registers [p, +4 pages), then checks the region is dropped after the
+ * memory is given back by `release`, and that the memory mapped again
+ * gets a new registration. */
+static void check_event(fixture_t *f, void (*release)(uint8_t *, size_t),
+                        const char *what)
+{
+    uint8_t *p = map_at(NULL, 1, f->page);
+    vs_rcache_region_t *a, *b;
+    vs_rcache_stats_t stats;
+    unsigned total;
+
+    assert_int_equal(vs_rcache_get(f->rcache, p, 4 * f->page, &a),
+                     VERVE_OK);
+    vs_rcache_put(f->rcache, a);
+    total = f->ops.total;
+    release(p, f->page);
+    p = map_at(p, 2, f->page);
+    assert_int_equal(vs_rcache_get(f->rcache, p, 4 * f->page, &b),
+                     VERVE_OK);
+    vs_rcache_stats(f->rcache, &stats);
+    if (f->ops.total != total + 1) {
+        fail_msg("%s: the memory mapped again reused the old registration",
+                 what);
+    }
+    assert_true(stats.invalidations >= 1);
+    vs_rcache_put(f->rcache, b);
+    munmap(p, 4 * f->page);
+}
+
+static void release_munmap(uint8_t *p, size_t page)
+{
+    assert_int_equal(munmap(p, 4 * page), 0);
+}
+
+static void release_munmap_part(uint8_t *p, size_t page)
+{
+    /* one page is enough to drop the region; then the rest */
+    assert_int_equal(munmap(p + page, page), 0);
+    assert_int_equal(munmap(p, 4 * page), 0);
+}
+
+static void release_mremap(uint8_t *p, size_t page)
+{
+    void *q = mremap(p, 4 * page, 8 * page, MREMAP_MAYMOVE);
+    assert_true(q != MAP_FAILED);
+    if (q == p) {
+        assert_int_equal(munmap(p, 8 * page), 0);
+    } else {
+        assert_int_equal(munmap(q, 8 * page), 0);
+    }
+}
+
+static void release_madvise(uint8_t *p, size_t page)
+{
+    /* the mapping stays; the pages are new: a registration of the old
+     * ones must not be used (map_at then fails on the still-mapped range,
+     * so unmap after the event) */
+    assert_int_equal(madvise(p, 4 * page, MADV_DONTNEED), 0);
+    assert_int_equal(munmap(p, 4 * page), 0);
+}
+
+static void test_memory_events(void **state)
+{
+    fixture_t *f = *state;
+
+    check_event(f, release_munmap, "munmap");
+    check_event(f, release_munmap_part, "munmap of one page");
+    check_event(f, release_mremap, "mremap");
+    check_event(f, release_madvise, "madvise(MADV_DONTNEED)");
+}
+
+static void test_madvise_keeps_mapping(void **state)
+{
+    fixture_t *f = *state;
+    uint8_t *p = map_at(NULL, 1, f->page);
+    vs_rcache_region_t *a, *b;
+
+    assert_int_equal(vs_rcache_get(f->rcache, p, 4 * f->page, &a),
+                     VERVE_OK);
+    vs_rcache_put(f->rcache, a);
+    assert_int_equal(madvise(p + f->page, f->page, MADV_DONTNEED), 0);
+    assert_int_equal(p[f->page], 0);         /* fresh zero page */
+    assert_int_equal(vs_rcache_get(f->rcache, p, 4 * f->page, &b),
+                     VERVE_OK);
+    assert_int_equal(f->ops.total, 2);
+    vs_rcache_put(f->rcache, b);
+    munmap(p, 4 * f->page);
+}
+
+static void test_shmdt(void **state)
+{
+    fixture_t *f = *state;
+    int id = shmget(IPC_PRIVATE, 4 * f->page, IPC_CREAT | 0600);
+    vs_rcache_region_t *a, *b;
+    uint8_t *p, *q;
+
+    assert_true(id >= 0);
+    p = shmat(id, NULL, 0);
+    assert_true(p != (void *)-1);
+    shmctl(id, IPC_RMID, NULL);
+    /* shared memory may not be watchable on older kernels: then it is
+     * registered but not cached, which is just as correct */
+    assert_int_equal(vs_rcache_get(f->rcache, p, 4 * f->page, &a),
+                     VERVE_OK);
+    vs_rcache_put(f->rcache, a);
+    assert_int_equal(shmdt(p), 0);
+    q = map_at(p, 3, f->page);
+    assert_int_equal(vs_rcache_get(f->rcache, q, 4 * f->page, &b),
+                     VERVE_OK);
+    assert_int_equal(f->ops.total, 2);
+    vs_rcache_put(f->rcache, b);
+    munmap(q, 4 * f->page);
+}
+
+static void test_brk(void **state)
+{
+    fixture_t *f = *state;
+    uint8_t *top = sbrk(0), *p;
+    vs_rcache_region_t *a, *b;
+    size_t length = 4 * f->page;
+
+    assert_true(top != (void *)-1);
+    /* grow the heap by whole pages past a page boundary, register, shrink
+     * it back, grow again: the new pages are not the old ones */
+    p = (uint8_t *)(((uintptr_t)top + f->page - 1) & ~(f->page - 1));
+    assert_true(sbrk((intptr_t)(p - top + (ptrdiff_t)length)) !=
+                (void *)-1);
+    memset(p, 1, length);
+    assert_int_equal(vs_rcache_get(f->rcache, p, length, &a), VERVE_OK);
+    vs_rcache_put(f->rcache, a);
+    assert_true(sbrk(-(intptr_t)(p - top + (ptrdiff_t)length)) !=
+                (void *)-1);
+    assert_true(sbrk((intptr_t)(p - top + (ptrdiff_t)length)) !=
+                (void *)-1);
+    memset(p, 2, length);
+    assert_int_equal(vs_rcache_get(f->rcache, p, length, &b), VERVE_OK);
+    assert_int_equal(f->ops.total, 2);
+    vs_rcache_put(f->rcache, b);
+    sbrk(-(intptr_t)(p - top + (ptrdiff_t)length));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_memory_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_madvise_keeps_mapping, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_shmdt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_brk, setup, teardown),
+    };
+    void *f;
+    int caching;
+
+    setup(&f);
+    caching = vs_rcache_is_caching(((fixture_t *)f)->rcache);
+    teardown(&f);
+    if (!caching) {
+        printf("SKIP: the kernel offers no memory events here "
+               "(userfaultfd)\n");
+        return 77;
+    }
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
