@@ -1,7 +1,7 @@
 /*
  * verve_perf: set-up and tear-down around the tests. Runs under
- * `verve_run -n 2`: worker addresses and remote keys travel through the
- * bootstrap allgather.
+ * `verve_run -n 2` or `mpirun -n 2`: worker addresses and remote keys
+ * travel through the bootstrap's put/fence/get.
  */
 #include <verve_config.h>
 #include <errno.h>
@@ -11,8 +11,10 @@
 #include <string.h>
 #include "verve_perf.h"
 
-/* What each rank publishes first, so the variable-length part can be sent
- * in slots of the largest length. */
+/* Each rank puts one bootstrap value under this key: the header below,
+ * its worker address, then the packed rkey of its region. */
+#define PERF_EXCHANGE_KEY "perf.peer"
+
 typedef struct perf_exchange_header {
     uint64_t address_length;
     uint64_t rkey_length;
@@ -74,6 +76,36 @@ static void perf_cpu_pin(const perf_ctx_t *ctx)
     }
 }
 
+/* Reads rank's value; returns it (malloc'ed) with its header checked. */
+static uint8_t *perf_exchange_get(perf_ctx_t *ctx, int rank,
+                                  perf_exchange_header_t *header)
+{
+    verve_status_t status;
+    size_t length = 0;
+    uint8_t *value;
+
+    status = verve_boot_get(ctx->boot, rank, PERF_EXCHANGE_KEY, NULL,
+                            &length);
+    if ((status != VERVE_ERR_MESSAGE_TRUNCATED) ||
+        (length < sizeof(*header))) {
+        perf_fatal("address exchange", (status == VERVE_OK) ?
+                   VERVE_ERR_IO : status);
+    }
+    value = malloc(length);
+    if (value == NULL) {
+        perf_fatal("address exchange allocation", VERVE_ERR_NO_MEMORY);
+    }
+    perf_check("address exchange", verve_boot_get(ctx->boot, rank,
+                                                  PERF_EXCHANGE_KEY, value,
+                                                  &length));
+    memcpy(header, value, sizeof(*header));
+    if (header->address_length + header->rkey_length !=
+        length - sizeof(*header)) {
+        perf_fatal("address exchange", VERVE_ERR_IO);
+    }
+    return value;
+}
+
 static void perf_setup(perf_ctx_t *ctx)
 {
     verve_context_params_t cparams = {
@@ -96,10 +128,10 @@ static void perf_setup(perf_ctx_t *ctx)
         .err_cb = perf_ep_error_cb,
         .err_arg = ctx
     };
-    perf_exchange_header_t mine, all[2];
+    perf_exchange_header_t header;
     void *address, *rkey_buffer;
-    size_t address_length, rkey_length, slot;
-    uint8_t *slots, *peer_slot;
+    size_t address_length, rkey_length, length;
+    uint8_t *mine, *theirs;
     int peer = 1 - ctx->rank;
 
     ctx->buffer_length = perf_max_size(ctx->opts);
@@ -127,38 +159,37 @@ static void perf_setup(perf_ctx_t *ctx)
     perf_check("rkey pack", verve_rkey_pack(ctx->context, ctx->memh,
                                             &rkey_buffer, &rkey_length));
 
-    mine.address_length = address_length;
-    mine.rkey_length = rkey_length;
-    mine.region_address = (uintptr_t)ctx->region;
-    perf_check("address exchange", verve_boot_allgather(ctx->boot, &mine,
-                                                        sizeof(mine), all));
-    slot = (size_t)((all[0].address_length > all[1].address_length) ?
-                    all[0].address_length : all[1].address_length) +
-           (size_t)((all[0].rkey_length > all[1].rkey_length) ?
-                    all[0].rkey_length : all[1].rkey_length);
-    slots = calloc(3, slot);
-    if (slots == NULL) {
+    /* One value per rank: the header, the address, the rkey. */
+    header.address_length = address_length;
+    header.rkey_length = rkey_length;
+    header.region_address = (uintptr_t)ctx->region;
+    length = sizeof(header) + address_length + rkey_length;
+    mine = malloc(length);
+    if (mine == NULL) {
         perf_fatal("address exchange allocation", VERVE_ERR_NO_MEMORY);
     }
-    /* Slot layout: address bytes, then rkey bytes right after them. */
-    memcpy(slots, address, address_length);
-    memcpy(slots + address_length, rkey_buffer, rkey_length);
+    memcpy(mine, &header, sizeof(header));
+    memcpy(mine + sizeof(header), address, address_length);
+    memcpy(mine + sizeof(header) + address_length, rkey_buffer, rkey_length);
     verve_worker_address_release(address);
     verve_rkey_buffer_release(rkey_buffer);
-    perf_check("address exchange", verve_boot_allgather(ctx->boot, slots,
-                                                        slot, slots + slot));
-    peer_slot = slots + slot + (size_t)peer * slot;
+    perf_check("address exchange", verve_boot_put(ctx->boot,
+                                                  PERF_EXCHANGE_KEY, mine,
+                                                  length));
+    free(mine);
+    perf_check("address exchange", verve_boot_fence(ctx->boot));
+    theirs = perf_exchange_get(ctx, peer, &header);
 
-    eparams.address = peer_slot;
-    eparams.address_length = all[peer].address_length;
+    eparams.address = theirs + sizeof(header);
+    eparams.address_length = header.address_length;
     perf_check("endpoint create", verve_ep_create(ctx->worker, &eparams,
                                                   &ctx->ep));
     perf_check("rkey unpack",
-               verve_rkey_unpack(ctx->ep,
-                                 peer_slot + all[peer].address_length,
-                                 all[peer].rkey_length, &ctx->rkey));
-    ctx->remote_addr = all[peer].region_address;
-    free(slots);
+               verve_rkey_unpack(ctx->ep, theirs + sizeof(header) +
+                                 header.address_length, header.rkey_length,
+                                 &ctx->rkey));
+    ctx->remote_addr = header.region_address;
+    free(theirs);
     if (ctx->remote_addr % 8 != 0) {
         /* The atomics need 8-byte alignment of the peer's region. */
         perf_fatal("alignment check of the peer's region",

@@ -1,12 +1,18 @@
 /*
- * Run under verve_run (or alone, as a job of one): checks what verve_boot
- * reports and that allgathers of several sizes deliver every rank's bytes.
+ * Run under verve_run, mpirun (or alone, as a job of one): checks what
+ * verve_boot reports, that put/fence/get deliver every rank's values (and
+ * refuse what they must), and that allgathers of several sizes deliver
+ * every rank's bytes.
  *
- *   it_boot              the full check, 100 rounds
+ *   it_boot              the full check, 100 rounds of allgathers
+ *   it_boot rounds N     the same with N rounds
  *   it_boot die R        rank R dies (SIGKILL) between two allgathers; the
  *                        others must see VERVE_ERR_PEER_FAILED, not hang
  *   it_boot leave R      rank R exits 0 without finalizing before a
  *                        barrier; the others' barrier must fail likewise
+ *   it_boot slow R       rank R is 3 s late to a fence; run with
+ *                        VERVE_RUN_TIMEOUT=1s, the others' fence must
+ *                        fail, not wait
  *
  * Every failed check prints "it_boot: rank N: FAILED: ..." and exits 1.
  */
@@ -20,6 +26,7 @@
 #include <unistd.h>
 
 #define IT_ROUNDS 100
+#define IT_VALUE_MAX 8192
 
 static int it_rank = -1;
 
@@ -72,14 +79,131 @@ static void it_allgather_check(verve_boot_h boot, size_t length, int round)
     free(in);
 }
 
-static int it_full(verve_boot_h boot)
+/* What rank puts under its i-th key: lengths differ between ranks, so a
+ * get that returned another rank's value, or a stale length, shows. */
+static size_t it_value(int rank, int i, uint8_t *value)
+{
+    static const size_t base[] = {1, 3000, 0, 24};
+    size_t length = base[i] + ((base[i] > 0) ? (size_t)rank * 13 : 0);
+    size_t j;
+
+    for (j = 0; j < length; ++j) {
+        value[j] = it_pattern(rank, j, i, length);
+    }
+    return length;
+}
+
+static const char *const it_keys[] = {"it.small", "it.big", "it.empty",
+                                      "it.second"};
+
+static void it_get_check(verve_boot_h boot, int rank, int i)
+{
+    uint8_t want[IT_VALUE_MAX], got[IT_VALUE_MAX];
+    size_t want_length = it_value(rank, i, want), length = sizeof(got);
+    verve_status_t status;
+
+    memset(got, 0xa5, sizeof(got));
+    status = verve_boot_get(boot, rank, it_keys[i], got, &length);
+    IT_CHECK(status == VERVE_OK, "get of %s from rank %d: %s", it_keys[i],
+             rank, verve_status_string(status));
+    IT_CHECK(length == want_length, "get of %s from rank %d: %zu bytes, "
+             "expected %zu", it_keys[i], rank, length, want_length);
+    IT_CHECK(memcmp(got, want, length) == 0, "get of %s from rank %d: "
+             "wrong bytes", it_keys[i], rank);
+    IT_CHECK(got[length] == 0xa5, "get of %s from rank %d wrote past the "
+             "value", it_keys[i], rank);
+}
+
+static void it_put(verve_boot_h boot, int i)
+{
+    uint8_t value[IT_VALUE_MAX];
+    size_t length = it_value(it_rank, i, value);
+    verve_status_t status;
+
+    status = verve_boot_put(boot, it_keys[i], value, length);
+    IT_CHECK(status == VERVE_OK, "put of %s (%zu bytes): %s", it_keys[i],
+             length, verve_status_string(status));
+}
+
+static void it_kv(verve_boot_h boot)
+{
+    char long_key[VERVE_BOOT_KEY_MAX + 1];
+    uint8_t small[IT_VALUE_MAX];
+    int size = verve_boot_size(boot);
+    verve_status_t status;
+    size_t length;
+    int r, i;
+
+    for (i = 0; i < 3; ++i) {
+        it_put(boot, i);
+    }
+    status = verve_boot_put(boot, it_keys[0], "x", 1);
+    IT_CHECK(status == VERVE_ERR_INVALID_PARAM, "second put of %s: %s",
+             it_keys[0], verve_status_string(status));
+    status = verve_boot_put(boot, "", "x", 1);
+    IT_CHECK(status == VERVE_ERR_INVALID_PARAM, "put with an empty key: %s",
+             verve_status_string(status));
+    memset(long_key, 'k', sizeof(long_key) - 1);
+    long_key[sizeof(long_key) - 1] = '\0';
+    status = verve_boot_put(boot, long_key, "x", 1);
+    IT_CHECK(status == VERVE_ERR_INVALID_PARAM, "put with a %zu-character "
+             "key: %s", strlen(long_key), verve_status_string(status));
+    /* A rank sees its own values at once. */
+    it_get_check(boot, it_rank, 1);
+
+    status = verve_boot_fence(boot);
+    IT_CHECK(status == VERVE_OK, "fence: %s", verve_status_string(status));
+    for (r = 0; r < size; ++r) {
+        for (i = 0; i < 3; ++i) {
+            it_get_check(boot, r, i);
+        }
+        /* Too small a buffer: nothing copied, the length needed told. */
+        length = it_value(r, 0, small) - 1;
+        memset(small, 0x5a, sizeof(small));
+        status = verve_boot_get(boot, r, it_keys[0], small, &length);
+        IT_CHECK(status == VERVE_ERR_MESSAGE_TRUNCATED, "get of %s from "
+                 "rank %d into a short buffer: %s", it_keys[0], r,
+                 verve_status_string(status));
+        IT_CHECK(length == it_value(r, 0, small + IT_VALUE_MAX / 2),
+                 "truncated get of %s from rank %d: length %zu", it_keys[0],
+                 r, length);
+        IT_CHECK(small[0] == 0x5a, "truncated get of %s from rank %d "
+                 "copied bytes", it_keys[0], r);
+        length = 0;
+        status = verve_boot_get(boot, r, "it.none", NULL, &length);
+        IT_CHECK(status == VERVE_ERR_NO_ELEM, "get of a key rank %d never "
+                 "put: %s", r, verve_status_string(status));
+    }
+    length = sizeof(small);
+    status = verve_boot_get(boot, size, it_keys[0], small, &length);
+    IT_CHECK(status == VERVE_ERR_INVALID_PARAM, "get from rank %d of %d: "
+             "%s", size, size, verve_status_string(status));
+    status = verve_boot_get(boot, -1, it_keys[0], small, &length);
+    IT_CHECK(status == VERVE_ERR_INVALID_PARAM, "get from rank -1: %s",
+             verve_status_string(status));
+
+    /* Values of an earlier fence stay; a later fence adds its own. */
+    it_put(boot, 3);
+    status = verve_boot_fence(boot);
+    IT_CHECK(status == VERVE_OK, "second fence: %s",
+             verve_status_string(status));
+    for (r = size - 1; r >= 0; --r) {
+        it_get_check(boot, r, 3);
+        it_get_check(boot, r, 0);
+    }
+    printf("it_boot: rank %d of %d (%s): put/fence/get passed\n", it_rank,
+           size, verve_boot_backend(boot));
+}
+
+static int it_full(verve_boot_h boot, int rounds)
 {
     static const size_t lengths[] = {0, 1, 7, 4096, 65536};
     verve_status_t status;
     size_t l;
     int round;
 
-    for (round = 0; round < IT_ROUNDS; ++round) {
+    it_kv(boot);
+    for (round = 0; round < rounds; ++round) {
         for (l = 0; l < sizeof(lengths) / sizeof(lengths[0]); ++l) {
             it_allgather_check(boot, lengths[l], round);
         }
@@ -88,7 +212,7 @@ static int it_full(verve_boot_h boot)
                  verve_status_string(status));
     }
     printf("it_boot: rank %d of %d (%s): %d rounds passed\n", it_rank,
-           verve_boot_size(boot), verve_boot_backend(boot), IT_ROUNDS);
+           verve_boot_size(boot), verve_boot_backend(boot), rounds);
     return 0;
 }
 
@@ -137,6 +261,35 @@ static int it_leave(verve_boot_h boot, int victim, int die)
     return 0;
 }
 
+/* Rank `victim` comes to the fence 3 s late: under VERVE_RUN_TIMEOUT=1s
+ * the others' fence must end with VERVE_ERR_TIMED_OUT (or PEER_FAILED,
+ * once another rank gave up) instead of waiting; the late one's fence
+ * then fails too, as it has no one to meet. */
+static int it_slow(verve_boot_h boot, int victim)
+{
+    verve_status_t status;
+
+    IT_CHECK((victim >= 0) && (victim < verve_boot_size(boot)),
+             "late rank %d is not a rank", victim);
+    if (it_rank == victim) {
+        sleep(3);
+        status = verve_boot_fence(boot);
+        IT_CHECK(status != VERVE_OK, "a fence that nobody else waits for "
+                 "succeeded");
+        return 0;
+    }
+    /* verve_run's server may fail the job first, when another rank that
+     * timed out already left. */
+    status = verve_boot_fence(boot);
+    IT_CHECK((status == VERVE_ERR_TIMED_OUT) ||
+             (status == VERVE_ERR_PEER_FAILED), "fence with rank %d late: "
+             "%s", victim, verve_status_string(status));
+    printf("it_boot: rank %d: late rank seen: %s\n", it_rank,
+           verve_status_string(status));
+    fflush(stdout);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     verve_status_t status;
@@ -158,7 +311,8 @@ int main(int argc, char **argv)
              verve_boot_size(boot));
     if (verve_boot_size(boot) == 1) {
         IT_CHECK(!strcmp(verve_boot_backend(boot), "single") ||
-                 !strcmp(verve_boot_backend(boot), "builtin"),
+                 !strcmp(verve_boot_backend(boot), "builtin") ||
+                 !strcmp(verve_boot_backend(boot), "pmix"),
                  "backend %s", verve_boot_backend(boot));
     } else {
         IT_CHECK(strcmp(verve_boot_backend(boot), "single") != 0,
@@ -170,9 +324,14 @@ int main(int argc, char **argv)
         ret = it_leave(boot, atoi(argv[2]), 1);
     } else if ((argc == 3) && !strcmp(argv[1], "leave")) {
         ret = it_leave(boot, atoi(argv[2]), 0);
+    } else if ((argc == 3) && !strcmp(argv[1], "slow")) {
+        ret = it_slow(boot, atoi(argv[2]));
+    } else if ((argc == 3) && !strcmp(argv[1], "rounds")) {
+        ret = it_full(boot, atoi(argv[2]));
     } else {
-        IT_CHECK(argc == 1, "usage: it_boot [die RANK | leave RANK]");
-        ret = it_full(boot);
+        IT_CHECK(argc == 1, "usage: it_boot [rounds N | die RANK | leave "
+                 "RANK | slow RANK]");
+        ret = it_full(boot, IT_ROUNDS);
     }
 
     verve_boot_finalize(boot);

@@ -45,6 +45,28 @@ void it_allgather(it_job_t *job, const void *in, size_t length, size_t max,
     free(padded);
 }
 
+/* Worker addresses travel through put/fence/get, the exchange that serves
+ * every launcher (verve_run, mpirun) and both VERVE_BOOT_EXCHANGE modes:
+ * under lazy PMIx each get below fetches that rank's address on demand. */
+static uint8_t *it_address_get(it_job_t *job, int rank, size_t *length_p)
+{
+    verve_status_t status;
+    uint8_t *address;
+    size_t length = 0;
+
+    status = verve_boot_get(job->boot, rank, IT_ADDRESS_KEY, NULL, &length);
+    it_check(job, status == VERVE_ERR_MESSAGE_TRUNCATED, "address length "
+             "of rank %d: %s", rank, verve_status_string(status));
+    address = malloc(length);
+    it_check(job, address != NULL, "address of %zu bytes", length);
+    status = verve_boot_get(job->boot, rank, IT_ADDRESS_KEY, address,
+                            &length);
+    it_check(job, status == VERVE_OK, "address of rank %d: %s", rank,
+             verve_status_string(status));
+    *length_p = length;
+    return address;
+}
+
 void it_job_init(it_job_t *job)
 {
     verve_am_handler_params_t hp = {
@@ -52,10 +74,8 @@ void it_job_init(it_job_t *job)
                       VERVE_AM_HANDLER_PARAM_FIELD_CB |
                       VERVE_AM_HANDLER_PARAM_FIELD_ARG,
         .id = IT_AM_BARRIER, .cb = it_barrier_cb, .arg = job};
-    enum { MAX_ADDRESS = 1024 };
     verve_status_t status;
-    uint8_t *addresses;
-    size_t *lengths;
+    uint8_t *remote;
     void *address;
     size_t length;
 
@@ -77,22 +97,24 @@ void it_job_init(it_job_t *job)
     it_check(job, status == VERVE_OK, "am handler");
     status = verve_worker_address_pack(job->worker, &address, &length);
     it_check(job, status == VERVE_OK, "address pack");
-    addresses = malloc((size_t)job->size * (MAX_ADDRESS + 8));
-    lengths = calloc((size_t)job->size, sizeof(*lengths));
-    it_allgather(job, address, length, MAX_ADDRESS, addresses, lengths);
+    status = verve_boot_put(job->boot, IT_ADDRESS_KEY, address, length);
+    it_check(job, status == VERVE_OK, "address put: %s",
+             verve_status_string(status));
     verve_worker_address_release(address);
+    status = verve_boot_fence(job->boot);
+    it_check(job, status == VERVE_OK, "fence: %s",
+             verve_status_string(status));
     job->eps = calloc((size_t)job->size, sizeof(*job->eps));
     for (int r = 0; r < job->size; ++r) {
         verve_ep_params_t ep_params = {
-            .field_mask = VERVE_EP_PARAM_FIELD_REMOTE_ADDRESS,
-            .address = addresses + (size_t)r * MAX_ADDRESS,
-            .address_length = lengths[r]};
+            .field_mask = VERVE_EP_PARAM_FIELD_REMOTE_ADDRESS};
+        remote = it_address_get(job, r, &ep_params.address_length);
+        ep_params.address = remote;
         status = verve_ep_create(job->worker, &ep_params, &job->eps[r]);
         it_check(job, status == VERVE_OK, "ep to rank %d: %s", r,
                  verve_status_string(status));
+        free(remote);
     }
-    free(addresses);
-    free(lengths);
     it_barrier(job);
 }
 

@@ -1,6 +1,7 @@
 /*
- * Shared setup for the multi-process tests: bootstrap, one worker, an
- * endpoint to every rank (itself included), and a barrier that keeps
+ * Shared setup for the multi-process tests, under verve_run or mpirun:
+ * bootstrap, one worker, an endpoint to every rank (itself included;
+ * addresses through verve_boot_put/fence/get), and a barrier that keeps
  * progressing so that emulated operations of slower ranks still finish.
  */
 #ifndef IT_COMMON_H
@@ -23,6 +24,8 @@ typedef struct it_job {
 } it_job_t;
 
 #define IT_AM_BARRIER 255
+/* Bootstrap key of each rank's worker address. */
+#define IT_ADDRESS_KEY "it.address"
 
 #define it_check(job, cond, ...) \
     do { \

@@ -97,6 +97,9 @@ n=$(grep -c 'rounds passed' "$tmp/out")
 [ "$n" -eq 4 ] && ok "it_boot -n 4: 4 ranks passed" ||
     fail "it_boot -n 4: $n ranks of 4 passed"
 check_grep "it_boot -n 4" "$tmp/out" '^it_boot: rank 3 of 4 \(builtin\)'
+n=$(grep -c '(builtin): put/fence/get passed$' "$tmp/out")
+[ "$n" -eq 4 ] && ok "it_boot -n 4: put/fence/get on 4 ranks" ||
+    fail "it_boot -n 4: put/fence/get passed on $n ranks of 4"
 
 run -n 1 "$IT"; check_rc "it_boot -n 1" 0 $?
 check_grep "it_boot -n 1" "$tmp/out" 'rank 0 of 1 \(builtin\)'
@@ -119,6 +122,19 @@ n=$(grep -c -E '^\[[02]\] it_boot: rank [02]: peer failure seen$' \
     "$tmp/out")
 [ "$n" -eq 2 ] && ok "rank leaves before barrier: 2 survivors saw it" ||
     { fail "rank leaves before barrier: $n of 2 saw it"; cat "$tmp/out"; }
+
+# A rank 3 s late to a fence under VERVE_RUN_TIMEOUT=1s: the others'
+# fence must fail (time out, or see the job failed by one that timed
+# out first) rather than wait.
+VERVE_RUN_TIMEOUT=1s
+export VERVE_RUN_TIMEOUT
+run -n 3 -l "$IT" slow 2
+rc=$?
+unset VERVE_RUN_TIMEOUT
+check_rc "rank late to a fence" 0 $rc
+n=$(grep -c -E '^\[[01]\] it_boot: rank [01]: late rank seen: ' "$tmp/out")
+[ "$n" -eq 2 ] && ok "rank late to a fence: 2 ranks stopped waiting" ||
+    { fail "rank late to a fence: $n of 2 stopped waiting"; cat "$tmp/out"; }
 
 # -- exit status and cleanup -------------------------------------------------
 id=$((marker + 1))

@@ -42,8 +42,9 @@ void vs_config_env_name(const vs_config_table_t *table,
                         const vs_config_field_t *field, char *buffer,
                         size_t max)
 {
-    snprintf(buffer, max, "%s%s%s", VS_CONFIG_ENV_PREFIX, table->prefix,
-             field->name);
+    snprintf(buffer, max, "%s%s%s",
+             (table->env_prefix != NULL) ? table->env_prefix :
+             VS_CONFIG_ENV_PREFIX, table->prefix, field->name);
 }
 
 static void *vs_config_field_ptr(const vs_config_field_t *field, void *opts)

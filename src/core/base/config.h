@@ -39,6 +39,9 @@ typedef struct vs_config_field {
 typedef struct vs_config_table vs_config_table_t;
 struct vs_config_table {
     const char *component;       /* "shm", "log", ... */
+    /* NULL: VS_CONFIG_ENV_PREFIX. A launcher's own prefix ("PMIX_") for
+     * the few variables verve reads but does not define. */
+    const char *env_prefix;
     const char *prefix;          /* "SHM_": variables are VERVE_SHM_* */
     const vs_config_field_t *fields;
     size_t num_fields;

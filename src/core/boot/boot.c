@@ -1,6 +1,11 @@
 /*
  * Public bootstrap API: picks the first backend that recognises how the
- * process was launched and forwards to it.
+ * process was launched (pmix when built, then builtin, then single) and
+ * forwards to it, after checking the arguments once for every backend.
+ *
+ * Variables: VERVE_RUN_* (set by verve_run, see boot_wire.h), of which
+ * VERVE_RUN_TIMEOUT also bounds PMIx fences and gets, and
+ * VERVE_BOOT_EXCHANGE=full|lazy (see verve_boot.h).
  */
 #include "verve_config.h"
 #include "boot.h"
@@ -34,14 +39,42 @@ static vs_config_table_t vs_boot_config_table = {
     .struct_size = sizeof(vs_boot_config_t),
 };
 
+typedef struct vs_boot_options {
+    unsigned exchange;      /* vs_boot_exchange_t */
+} vs_boot_options_t;
+
+static const char *const vs_boot_exchange_names[] = {"full", "lazy", NULL};
+
+static const vs_config_field_t vs_boot_options_fields[] = {
+    {"EXCHANGE", "full", "How a bootstrap fence moves put values under "
+     "PMIx: full sends every value to every rank, lazy fetches a peer's "
+     "values on its first get (builtin and single always work as full)",
+     VS_CONFIG_TYPE_ENUM(vs_boot_exchange_names, "full, lazy"),
+     offsetof(vs_boot_options_t, exchange)},
+};
+
+static vs_config_table_t vs_boot_options_table = {
+    .component = "boot",
+    .prefix = "BOOT_",
+    .fields = vs_boot_options_fields,
+    .num_fields = vs_array_size(vs_boot_options_fields),
+    .struct_size = sizeof(vs_boot_options_t),
+};
+
 static vs_constructor void vs_boot_config_register(void)
 {
     vs_config_register(&vs_boot_config_table);
+    vs_config_register(&vs_boot_options_table);
 }
 
-/* In order of preference; the PMIx backend goes before builtin when it is
- * built, single stays last because it accepts every process. */
+/* In order of preference: a process that PMIx launched may still have
+ * inherited VERVE_RUN_* from a verve_run further up, while verve_run
+ * always sets them for its own ranks; single stays last because it
+ * accepts every process. */
 static const vs_boot_backend_ops_t *const vs_boot_backends[] = {
+#ifdef HAVE_PMIX
+    &vs_boot_pmix_ops,
+#endif
     &vs_boot_builtin_ops,
     &vs_boot_single_ops,
     NULL
@@ -50,6 +83,7 @@ static const vs_boot_backend_ops_t *const vs_boot_backends[] = {
 VERVE_API verve_status_t verve_boot_init(verve_boot_h *boot_p)
 {
     const vs_boot_backend_ops_t *const *ops;
+    vs_boot_options_t options;
     vs_boot_config_t config;
     verve_status_t status;
     verve_boot_h boot;
@@ -58,10 +92,15 @@ VERVE_API verve_status_t verve_boot_init(verve_boot_h *boot_p)
         return VERVE_ERR_INVALID_PARAM;
     }
 
+    status = vs_config_read(&vs_boot_options_table, &options);
+    if (status != VERVE_OK) {
+        return status;
+    }
     status = vs_config_read(&vs_boot_config_table, &config);
     if (status != VERVE_OK) {
         return status;
     }
+    config.exchange = options.exchange;
 
     boot = calloc(1, sizeof(*boot));
     if (boot == NULL) {
@@ -71,6 +110,7 @@ VERVE_API verve_status_t verve_boot_init(verve_boot_h *boot_p)
         goto err_release_config;
     }
     boot->fd = -1;
+    boot->exchange = (vs_boot_exchange_t)config.exchange;
 
     for (ops = vs_boot_backends; *ops != NULL; ++ops) {
         status = (*ops)->init(boot, &config);
@@ -88,12 +128,22 @@ VERVE_API verve_status_t verve_boot_init(verve_boot_h *boot_p)
         goto err_free_boot;
     }
 
+    boot->kvs = calloc((size_t)boot->size, sizeof(*boot->kvs));
+    if (boot->kvs == NULL) {
+        vs_error("boot: allocating key tables for %d ranks failed",
+                 boot->size);
+        status = VERVE_ERR_NO_MEMORY;
+        goto err_finalize;
+    }
+
     vs_debug("boot: rank %d of %d (local %d of %d) through %s", boot->rank,
              boot->size, boot->local_rank, boot->local_size, boot->ops->name);
     vs_config_release(&vs_boot_config_table, &config);
     *boot_p = boot;
     return VERVE_OK;
 
+err_finalize:
+    boot->ops->finalize(boot);
 err_free_boot:
     free(boot);
 err_release_config:
@@ -107,6 +157,10 @@ VERVE_API void verve_boot_finalize(verve_boot_h boot)
         return;
     }
     boot->ops->finalize(boot);
+    for (int r = 0; r < boot->size; ++r) {
+        vs_boot_kvs_cleanup(&boot->kvs[r]);
+    }
+    free(boot->kvs);
     free(boot);
 }
 
@@ -151,4 +205,43 @@ VERVE_API verve_status_t verve_boot_barrier(verve_boot_h boot)
         return VERVE_ERR_INVALID_PARAM;
     }
     return boot->ops->allgather(boot, NULL, 0, NULL);
+}
+
+VERVE_API verve_status_t verve_boot_put(verve_boot_h boot, const char *key,
+                                        const void *value, size_t length)
+{
+    if ((boot == NULL) || !vs_boot_kvs_key_valid(key) ||
+        ((length > 0) && (value == NULL))) {
+        return VERVE_ERR_INVALID_PARAM;
+    }
+    if (vs_boot_kvs_find(&boot->kvs[boot->rank], key) != NULL) {
+        vs_error("boot: rank %d: put of key '%s' refused: it was put "
+                 "already, and keys are written once", boot->rank, key);
+        return VERVE_ERR_INVALID_PARAM;
+    }
+    return boot->ops->put(boot, key, value, length);
+}
+
+VERVE_API verve_status_t verve_boot_fence(verve_boot_h boot)
+{
+    if (boot == NULL) {
+        return VERVE_ERR_INVALID_PARAM;
+    }
+    return boot->ops->fence(boot);
+}
+
+VERVE_API verve_status_t verve_boot_get(verve_boot_h boot, int rank,
+                                        const char *key, void *value,
+                                        size_t *length_p)
+{
+    if ((boot == NULL) || !vs_boot_kvs_key_valid(key) ||
+        (length_p == NULL) || ((*length_p > 0) && (value == NULL))) {
+        return VERVE_ERR_INVALID_PARAM;
+    }
+    if ((rank < 0) || (rank >= boot->size)) {
+        vs_error("boot: rank %d: get of key '%s' from rank %d: no such "
+                 "rank in a job of %d", boot->rank, key, rank, boot->size);
+        return VERVE_ERR_INVALID_PARAM;
+    }
+    return boot->ops->get(boot, rank, key, value, length_p);
 }

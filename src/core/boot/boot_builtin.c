@@ -210,4 +210,7 @@ const vs_boot_backend_ops_t vs_boot_builtin_ops = {
     .init = vs_boot_builtin_init,
     .finalize = vs_boot_builtin_finalize,
     .allgather = vs_boot_builtin_allgather,
+    .put = vs_boot_kvs_op_put,
+    .fence = vs_boot_kvs_op_fence,
+    .get = vs_boot_kvs_op_get,
 };

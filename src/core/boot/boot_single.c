@@ -1,4 +1,5 @@
-/* A job of one: the process was not started by a launcher. */
+/* A job of one: the process was not started by a launcher. Its fence
+ * is an allgather with itself, so put/get behave as in a larger job. */
 #include "verve_config.h"
 #include "boot.h"
 
@@ -36,4 +37,7 @@ const vs_boot_backend_ops_t vs_boot_single_ops = {
     .init = vs_boot_single_init,
     .finalize = vs_boot_single_finalize,
     .allgather = vs_boot_single_allgather,
+    .put = vs_boot_kvs_op_put,
+    .fence = vs_boot_kvs_op_fence,
+    .get = vs_boot_kvs_op_get,
 };

@@ -1,7 +1,8 @@
 /*
  * Unit tests of the bootstrap: the server driven over raw sockets (well
  * formed and malformed requests, failures), the builtin client against a
- * server run by a thread, and the single backend.
+ * server run by a thread (allgather, and put/fence/get between ranks run
+ * by threads), and the single backend.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -370,10 +371,136 @@ static void test_builtin_client(void **state)
     vs_boot_server_destroy(thread.server);
 }
 
+#define TEST_KV_RANKS 3
+
+typedef struct test_kv_rank {
+    verve_boot_h boot;
+    int rank;
+    int errors;
+} test_kv_rank_t;
+
+#define TEST_KV_CHECK(r, cond) \
+    do { \
+        if (!(cond)) { \
+            fprintf(stderr, "rank %d: %s:%d: %s\n", (r)->rank, __FILE__, \
+                    __LINE__, #cond); \
+            ++(r)->errors; \
+        } \
+    } while (0)
+
+/* One rank of a job run by threads: cmocka's asserts are not for threads,
+ * so failures are counted and checked by the main thread. */
+static void *test_kv_rank_run(void *arg)
+{
+    test_kv_rank_t *r = arg;
+    char value[64], got[64];
+    size_t length;
+    int peer;
+
+    snprintf(value, sizeof(value), "address of rank %d", r->rank);
+    TEST_KV_CHECK(r, verve_boot_put(r->boot, "addr", value,
+                                    strlen(value)) == VERVE_OK);
+    TEST_KV_CHECK(r, verve_boot_put(r->boot, "addr", "x", 1) ==
+                     VERVE_ERR_INVALID_PARAM);
+    /* Only rank 1 puts this one: the others send nothing at all. */
+    if (r->rank == 1) {
+        TEST_KV_CHECK(r, verve_boot_put(r->boot, "only1", NULL, 0) ==
+                         VERVE_OK);
+    }
+    TEST_KV_CHECK(r, verve_boot_fence(r->boot) == VERVE_OK);
+
+    for (peer = 0; peer < TEST_KV_RANKS; ++peer) {
+        snprintf(value, sizeof(value), "address of rank %d", peer);
+        length = sizeof(got);
+        TEST_KV_CHECK(r, verve_boot_get(r->boot, peer, "addr", got,
+                                        &length) == VERVE_OK);
+        TEST_KV_CHECK(r, (length == strlen(value)) &&
+                         (memcmp(got, value, length) == 0));
+        length = 2;
+        TEST_KV_CHECK(r, verve_boot_get(r->boot, peer, "addr", got,
+                                        &length) ==
+                         VERVE_ERR_MESSAGE_TRUNCATED);
+        TEST_KV_CHECK(r, length == strlen(value));
+        length = 0;
+        TEST_KV_CHECK(r, verve_boot_get(r->boot, peer, "only1", NULL,
+                                        &length) ==
+                         ((peer == 1) ? VERVE_OK : VERVE_ERR_NO_ELEM));
+    }
+    length = sizeof(got);
+    TEST_KV_CHECK(r, verve_boot_get(r->boot, TEST_KV_RANKS, "addr", got,
+                                    &length) == VERVE_ERR_INVALID_PARAM);
+
+    /* A fence where nobody put anything, then one where only rank 0 did:
+     * earlier values stay. */
+    TEST_KV_CHECK(r, verve_boot_fence(r->boot) == VERVE_OK);
+    if (r->rank == 0) {
+        TEST_KV_CHECK(r, verve_boot_put(r->boot, "late", "L", 1) ==
+                         VERVE_OK);
+    }
+    TEST_KV_CHECK(r, verve_boot_fence(r->boot) == VERVE_OK);
+    length = sizeof(got);
+    TEST_KV_CHECK(r, (verve_boot_get(r->boot, 0, "late", got, &length) ==
+                      VERVE_OK) && (length == 1) && (got[0] == 'L'));
+    length = sizeof(got);
+    TEST_KV_CHECK(r, verve_boot_get(r->boot, TEST_KV_RANKS - 1, "addr",
+                                    got, &length) == VERVE_OK);
+    /* allgather still works between fences. */
+    TEST_KV_CHECK(r, verve_boot_barrier(r->boot) == VERVE_OK);
+    return NULL;
+}
+
+static void test_builtin_kv(void **state)
+{
+    test_kv_rank_t ranks[TEST_KV_RANKS];
+    test_server_thread_t thread = {0};
+    pthread_t tids[TEST_KV_RANKS], tid;
+    char number[16];
+    int r;
+
+    (void)state;
+    assert_int_equal(vs_boot_server_create(TEST_KV_RANKS, &thread.server),
+                     VERVE_OK);
+    assert_int_equal(pthread_create(&tid, NULL, test_server_loop, &thread),
+                     0);
+
+    /* The environment is the process's: ranks start one after another,
+     * and only their exchanges run side by side. */
+    setenv(VS_BOOT_ENV_ADDR, vs_boot_server_address(thread.server), 1);
+    snprintf(number, sizeof(number), "%d", TEST_KV_RANKS);
+    setenv(VS_BOOT_ENV_SIZE, number, 1);
+    for (r = 0; r < TEST_KV_RANKS; ++r) {
+        snprintf(number, sizeof(number), "%d", r);
+        setenv(VS_BOOT_ENV_RANK, number, 1);
+        ranks[r].rank = r;
+        ranks[r].errors = 0;
+        assert_int_equal(verve_boot_init(&ranks[r].boot), VERVE_OK);
+        assert_int_equal(verve_boot_rank(ranks[r].boot), r);
+    }
+    unsetenv(VS_BOOT_ENV_ADDR);
+    unsetenv(VS_BOOT_ENV_RANK);
+    unsetenv(VS_BOOT_ENV_SIZE);
+
+    for (r = 0; r < TEST_KV_RANKS; ++r) {
+        assert_int_equal(pthread_create(&tids[r], NULL, test_kv_rank_run,
+                                        &ranks[r]), 0);
+    }
+    for (r = 0; r < TEST_KV_RANKS; ++r) {
+        pthread_join(tids[r], NULL);
+        assert_int_equal(ranks[r].errors, 0);
+    }
+    for (r = 0; r < TEST_KV_RANKS; ++r) {
+        verve_boot_finalize(ranks[r].boot);
+    }
+    thread.stop = 1;
+    pthread_join(tid, NULL);
+    vs_boot_server_destroy(thread.server);
+}
+
 static void test_single(void **state)
 {
     char in[16] = "single backend", out[16] = {0};
     verve_boot_h boot;
+    size_t length;
 
     (void)state;
     unsetenv(VS_BOOT_ENV_ADDR);
@@ -389,6 +516,31 @@ static void test_single(void **state)
     assert_int_equal(verve_boot_barrier(boot), VERVE_OK);
     assert_int_equal(verve_boot_allgather(boot, NULL, 8, out),
                      VERVE_ERR_INVALID_PARAM);
+
+    /* put/fence/get in a job of one. */
+    assert_int_equal(verve_boot_put(boot, "k", in, sizeof(in)), VERVE_OK);
+    assert_int_equal(verve_boot_put(boot, "k", in, sizeof(in)),
+                     VERVE_ERR_INVALID_PARAM);
+    assert_int_equal(verve_boot_put(boot, "", in, sizeof(in)),
+                     VERVE_ERR_INVALID_PARAM);
+    assert_int_equal(verve_boot_put(boot, "n", NULL, 1),
+                     VERVE_ERR_INVALID_PARAM);
+    assert_int_equal(verve_boot_fence(boot), VERVE_OK);
+    length = sizeof(out);
+    memset(out, 0, sizeof(out));
+    assert_int_equal(verve_boot_get(boot, 0, "k", out, &length), VERVE_OK);
+    assert_int_equal(length, sizeof(in));
+    assert_memory_equal(in, out, sizeof(in));
+    assert_int_equal(verve_boot_get(boot, 1, "k", out, &length),
+                     VERVE_ERR_INVALID_PARAM);
+    assert_int_equal(verve_boot_get(boot, 0, "k", out, NULL),
+                     VERVE_ERR_INVALID_PARAM);
+    length = 1;
+    assert_int_equal(verve_boot_get(boot, 0, "k", NULL, &length),
+                     VERVE_ERR_INVALID_PARAM);
+    length = 0;
+    assert_int_equal(verve_boot_get(boot, 0, "none", NULL, &length),
+                     VERVE_ERR_NO_ELEM);
     verve_boot_finalize(boot);
 }
 
@@ -402,6 +554,7 @@ int main(void)
         cmocka_unit_test(test_server_length_mismatch),
         cmocka_unit_test(test_server_rank_gone),
         cmocka_unit_test(test_builtin_client),
+        cmocka_unit_test(test_builtin_kv),
         cmocka_unit_test(test_single),
     };
 
