@@ -1,8 +1,9 @@
 #!/bin/bash
 # Side-by-side figures of verve_perf (under verve_run -n 2) and UCX's
-# ucx_perftest over shared memory (UCX_TLS=sm,self), run interleaved so
-# that both see the same machine noise. Prints each run's value, the
-# medians, the ratio verve/UCX and whether it meets the target.
+# ucx_perftest over shared memory (UCX_TLS=sm,self) and over TCP on the
+# loopback (VERVE_TLS=tcp vs UCX_TLS=tcp,self UCX_NET_DEVICES=lo), run
+# interleaved so that both see the same machine noise. Prints each run's
+# value, the medians, the ratio verve/UCX and whether it meets the target.
 set -u
 
 usage() {
@@ -28,18 +29,23 @@ usage: bench/vs-ucx.sh [-r PAIRS] [-b BUILD_DIR] [-c CPU0,CPU1]
                            (ucp_put_lat p50 vs put_lat lat_us_median)
                   get_bw   64 KiB get bandwidth
                            (ucp_get bw_overall vs get_bw bw_MBps)
+                  tcp_am_lat  8 B AM latency over TCP on the loopback
+                           (ucp_am_lat p50 vs am_lat lat_us_median)
+                  tcp_am_bw   1 MiB AM bandwidth over TCP on the loopback
+                           (ucp_am_bw bw_overall vs am_bw bw_MBps)
   -h, --help    this help
 
 Both tools count MB as 2^20 bytes. Targets (ratio = verve / UCX):
 latency <= 0.8, message rate >= 1.2, AM bandwidth >= 1.2, put latency
-<= 1.0, get bandwidth >= 1.0. Needs ucx_perftest (Debian: ucx-utils),
-python3 (free ports) and awk.
+<= 1.0, get bandwidth >= 1.0; over TCP latency <= 0.9, bandwidth
+>= 1.0. Needs ucx_perftest (Debian: ucx-utils), python3 (free ports)
+and awk.
 EOF
 }
 
 pairs=5
 build_dir=${VERVE_BUILD_DIR:-build}
-figures=am_lat,am_mr,am_bw,put_lat,get_bw
+figures=am_lat,am_mr,am_bw,put_lat,get_bw,tcp_am_lat,tcp_am_bw
 run_timeout=300
 if [ "$(nproc)" -ge 2 ]; then cpus=0,1; else cpus=none; fi
 
@@ -84,17 +90,36 @@ if ! command -v ucx_perftest >/dev/null 2>&1; then
 fi
 
 # figure -> "ucx_test size iters ucx_field verve_test verve_field
-#            direction target unit"; ucx_field is a column of the
-# client's "Final:" line: 3 p50, 5 latency overall, 7 bw overall,
-# 9 rate overall. direction: le (smaller is better) or ge.
+#            direction target unit transport"; ucx_field is a column of
+# the client's "Final:" line: 3 p50, 5 latency overall, 7 bw overall,
+# 9 rate overall. direction: le (smaller is better) or ge. transport:
+# sm (shared memory) or tcp.
 figure_spec() {
     case "$1" in
-    am_lat)  echo "ucp_am_lat 8 100000 3 am_lat lat_us_median le 0.8 us" ;;
-    am_mr)   echo "ucp_am_bw 8 1000000 9 am_mr msg_rate ge 1.2 msg/s" ;;
-    am_bw)   echo "ucp_am_bw 1048576 2000 7 am_bw bw_MBps ge 1.2 MB/s" ;;
-    put_lat) echo "ucp_put_lat 8 100000 3 put_lat lat_us_median le 1.0 us" ;;
-    get_bw)  echo "ucp_get 65536 20000 7 get_bw bw_MBps ge 1.0 MB/s" ;;
+    am_lat)  echo "ucp_am_lat 8 100000 3 am_lat lat_us_median le 0.8 us sm" ;;
+    am_mr)   echo "ucp_am_bw 8 1000000 9 am_mr msg_rate ge 1.2 msg/s sm" ;;
+    am_bw)   echo "ucp_am_bw 1048576 2000 7 am_bw bw_MBps ge 1.2 MB/s sm" ;;
+    put_lat) echo "ucp_put_lat 8 100000 3 put_lat lat_us_median le 1.0 us sm" ;;
+    get_bw)  echo "ucp_get 65536 20000 7 get_bw bw_MBps ge 1.0 MB/s sm" ;;
+    tcp_am_lat)
+        echo "ucp_am_lat 8 50000 3 am_lat lat_us_median le 0.9 us tcp" ;;
+    tcp_am_bw)
+        echo "ucp_am_bw 1048576 1000 7 am_bw bw_MBps ge 1.0 MB/s tcp" ;;
     *) return 1 ;;
+    esac
+}
+
+# The environment each tool runs a transport with.
+ucx_env() {
+    case "$1" in
+    tcp) echo "UCX_TLS=tcp,self UCX_NET_DEVICES=lo" ;;
+    *) echo "UCX_TLS=sm,self" ;;
+    esac
+}
+verve_env() {
+    case "$1" in
+    tcp) echo "VERVE_TLS=tcp VERVE_TCP_IF=lo" ;;
+    *) echo "VERVE_TLS=all" ;;
     esac
 }
 
@@ -109,14 +134,17 @@ print(s.getsockname()[1])'
 # A client that found no server yet (slow start on a loaded machine) is
 # tried again on a new port.
 run_ucx() {
-    local test=$1 size=$2 iters=$3 field=$4 port server out value try
+    local test=$1 size=$2 iters=$3 field=$4 transport=$5 port server out
+    local value try
+    local -a envs
+    read -r -a envs <<<"$(ucx_env "$transport")"
     for try in 1 2 3; do
         port=$(free_port)
-        UCX_TLS=sm,self timeout "$run_timeout" ucx_perftest -p "$port" \
+        env "${envs[@]}" timeout "$run_timeout" ucx_perftest -p "$port" \
             "${ucx_server_pin[@]}" >/dev/null 2>&1 &
         server=$!
         sleep "$try"
-        out=$(UCX_TLS=sm,self timeout "$run_timeout" ucx_perftest \
+        out=$(env "${envs[@]}" timeout "$run_timeout" ucx_perftest \
               127.0.0.1 -p "$port" "${ucx_client_pin[@]}" -t "$test" \
               -s "$size" -n "$iters" 2>&1)
         value=$(printf '%s\n' "$out" | awk -v f="$field" '
@@ -133,8 +161,11 @@ run_ucx() {
 
 # Prints the figure's value from one verve_perf run, or nothing.
 run_verve() {
-    local test=$1 size=$2 iters=$3 field=$4 out
-    out=$(timeout "$run_timeout" "$verve_run" -n 2 "$verve_perf" \
+    local test=$1 size=$2 iters=$3 field=$4 transport=$5 out
+    local -a envs
+    read -r -a envs <<<"$(verve_env "$transport")"
+    out=$(env "${envs[@]}" timeout "$run_timeout" "$verve_run" -n 2 \
+          "$verve_perf" \
           "${verve_pin[@]}" -t "$test" -s "$size" -n "$iters" --json \
           2>/dev/null)
     printf '%s\n' "$out" | sed -n "s/.*\"$field\":\([-0-9.eE+]*\).*/\1/p" |
@@ -157,19 +188,24 @@ for figure in "${figure_list[@]}"; do
         exit 2
     fi
     read -r ucx_test size iters ucx_field verve_test verve_field \
-        direction target unit <<<"$spec"
+        direction target unit transport <<<"$spec"
     ucx_values=()
     verve_values=()
-    echo "== $figure: $verve_test vs $ucx_test, size $size, $iters iters"
+    echo "== $figure: $verve_test vs $ucx_test over $transport, size $size," \
+        "$iters iters"
     for ((pair = 1; pair <= pairs; ++pair)); do
         # Alternate which tool goes first, so neither always runs on a
         # machine the other just warmed or heated.
         if ((pair % 2)); then
-            u=$(run_ucx "$ucx_test" "$size" "$iters" "$ucx_field")
-            v=$(run_verve "$verve_test" "$size" "$iters" "$verve_field")
+            u=$(run_ucx "$ucx_test" "$size" "$iters" "$ucx_field" \
+                "$transport")
+            v=$(run_verve "$verve_test" "$size" "$iters" "$verve_field" \
+                "$transport")
         else
-            v=$(run_verve "$verve_test" "$size" "$iters" "$verve_field")
-            u=$(run_ucx "$ucx_test" "$size" "$iters" "$ucx_field")
+            v=$(run_verve "$verve_test" "$size" "$iters" "$verve_field" \
+                "$transport")
+            u=$(run_ucx "$ucx_test" "$size" "$iters" "$ucx_field" \
+                "$transport")
         fi
         ucx_values+=("${u:-NA}")
         verve_values+=("${v:-NA}")

@@ -6,6 +6,11 @@
  * The ranks share one process group of their own, so that a signal meant
  * for the job also reaches what the ranks started (a shell's children),
  * and the terminal's Ctrl-C reaches only verve_run, which forwards it once.
+ *
+ * With --netns each rank runs in a network namespace, which stands for a
+ * host. The bootstrap server's abstract socket exists only in verve_run's
+ * namespace, so the ranks then reach it through a filesystem socket in a
+ * private directory, relayed by the same poll loop.
  */
 #include "verve_config.h"
 #include "core/boot/boot_server.h"
@@ -13,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
@@ -22,6 +28,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,6 +40,10 @@
 #define RUN_GRACE_SEC 2.0
 /* A line longer than this is relayed in pieces. */
 #define RUN_LINE_MAX (64 * 1024)
+#define RUN_NETNS_MAX 64
+#define RUN_NETNS_DIR "/run/netns/"
+/* Bootstrap bytes in flight per direction of a relayed connection. */
+#define RUN_PROXY_BUFFER (64 * 1024)
 
 enum { RUN_EXIT_USAGE = 2, RUN_EXIT_EXEC = 127, RUN_EXIT_TIMEOUT = 124 };
 
@@ -48,9 +61,26 @@ typedef struct run_rank {
     run_relay_t relay[2];
 } run_rank_t;
 
+/* One direction of a relayed bootstrap connection. */
+typedef struct run_proxy_dir {
+    char *buffer;
+    size_t length;
+    int eof;                /* the reading side ended */
+} run_proxy_dir_t;
+
+/* A rank's bootstrap connection, relayed to the server: fds[0] the rank,
+ * fds[1] the server; dir[i] holds what fds[i] sent. */
+typedef struct run_proxy {
+    int fds[2];
+    run_proxy_dir_t dir[2];
+} run_proxy_t;
+
 typedef struct run_options {
     unsigned np;
     int tag_output;
+    char *netns_list;       /* a copy of --netns's argument, split */
+    char *netns[RUN_NETNS_MAX];
+    unsigned num_netns;
     double timeout;         /* seconds; 0: none */
     char **env;             /* -x VAR=VALUE */
     size_t num_env;
@@ -63,6 +93,12 @@ typedef struct run_job {
     unsigned num_running;
     pid_t pgid;
     vs_boot_server_t *server;
+    int netns_fds[RUN_NETNS_MAX];
+    char relay_dir[64];     /* "" without --netns */
+    char relay_path[96];
+    int relay_fd;           /* listening; -1 without --netns */
+    run_proxy_t *proxies;
+    size_t max_proxies;
     int signal_fd;
     int exit_code;          /* of the first rank that failed; -1: none */
     int timed_out;
@@ -92,6 +128,14 @@ static void run_usage(FILE *stream)
             "      --timeout SEC   kill the job after SEC seconds "
             "(exit 124)\n"
             "  -x VAR=VALUE        set VAR in the ranks' environment\n"
+            "      --netns NS[,NS...]\n"
+            "                      run rank r in network namespace "
+            "NS[r %% count]\n"
+            "                      (/run/netns/NS, as made by 'ip netns "
+            "add'; needs\n"
+            "                      CAP_SYS_ADMIN); each namespace is a "
+            "host: local\n"
+            "                      rank and size count the ranks in it\n"
             "  -h, --help          show this help\n"
             "      --version       show the version\n"
             "\n"
@@ -109,14 +153,43 @@ static int run_usage_error(const char *fmt, const char *arg)
     return RUN_EXIT_USAGE;
 }
 
+/* Splits a copy of NAME[,NAME...] (ps keeps showing the original); -1
+ * when malformed. */
+static int run_netns_parse(const char *arg, run_options_t *opts)
+{
+    char *list, *name, *save = NULL;
+
+    opts->num_netns = 0;
+    if (arg[0] == '\0' || arg[strlen(arg) - 1] == ',' ||
+        strstr(arg, ",,") != NULL || arg[0] == ',') {
+        return -1;
+    }
+    free(opts->netns_list);
+    list = opts->netns_list = strdup(arg);
+    if (list == NULL) {
+        return -1;
+    }
+    for (name = strtok_r(list, ",", &save); name != NULL;
+         name = strtok_r(NULL, ",", &save)) {
+        if (opts->num_netns == RUN_NETNS_MAX || strchr(name, '/') ||
+            strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+            strlen(name) > NAME_MAX) {
+            return -1;
+        }
+        opts->netns[opts->num_netns++] = name;
+    }
+    return 0;
+}
+
 /* Returns -1 to go on, else the exit code. */
 static int run_options_parse(int argc, char **argv, run_options_t *opts)
 {
-    enum { OPT_TIMEOUT = 256, OPT_VERSION };
+    enum { OPT_TIMEOUT = 256, OPT_VERSION, OPT_NETNS };
     static const struct option long_options[] = {
         {"np", required_argument, NULL, 'n'},
         {"tag-output", no_argument, NULL, 'l'},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"netns", required_argument, NULL, OPT_NETNS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0}
@@ -165,6 +238,13 @@ static int run_options_parse(int argc, char **argv, run_options_t *opts)
                                        optarg);
             }
             opts->env[opts->num_env++] = optarg;
+            break;
+        case OPT_NETNS:
+            if (run_netns_parse(optarg, opts) < 0) {
+                return run_usage_error("--netns needs namespace names "
+                                       "separated by commas (at most 64, "
+                                       "no '/'), not '%s'", optarg);
+            }
             break;
         case 'h':
             run_usage(stdout);
@@ -408,9 +488,19 @@ static void run_child_exec(run_job_t *job, unsigned rank, pid_t launcher,
 {
     const char *program = job->opts.argv[0];
     char value[32];
+    unsigned hosts;
     size_t i;
 
     (void)setpgid(0, job->pgid);
+    if (job->opts.num_netns > 0 &&
+        setns(job->netns_fds[rank % job->opts.num_netns], CLONE_NEWNET) <
+                0) {
+        fprintf(stderr, "verve_run: rank %u: entering network namespace "
+                "'%s' failed: %s\n", rank,
+                job->opts.netns[rank % job->opts.num_netns],
+                strerror(errno));
+        _exit(RUN_EXIT_EXEC);
+    }
     /* The ranks die with verve_run, even from SIGKILL. */
     (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != launcher) {
@@ -431,12 +521,20 @@ static void run_child_exec(run_job_t *job, unsigned rank, pid_t launcher,
         dup2(pipes[1][1], STDERR_FILENO);
     }
 
-    setenv(VS_BOOT_ENV_ADDR, vs_boot_server_address(job->server), 1);
+    setenv(VS_BOOT_ENV_ADDR, (job->relay_fd >= 0)
+                                      ? job->relay_path
+                                      : vs_boot_server_address(job->server),
+           1);
     snprintf(value, sizeof(value), "%u", rank);
     setenv(VS_BOOT_ENV_RANK, value, 1);
-    setenv(VS_BOOT_ENV_LOCAL_RANK, value, 1);
     snprintf(value, sizeof(value), "%u", job->opts.np);
     setenv(VS_BOOT_ENV_SIZE, value, 1);
+    /* Each namespace is a host holding ranks ns, ns + count, ... */
+    hosts = (job->opts.num_netns > 0) ? job->opts.num_netns : 1;
+    snprintf(value, sizeof(value), "%u", rank / hosts);
+    setenv(VS_BOOT_ENV_LOCAL_RANK, value, 1);
+    snprintf(value, sizeof(value), "%u",
+             job->opts.np / hosts + (rank % hosts < job->opts.np % hosts));
     setenv(VS_BOOT_ENV_LOCAL_SIZE, value, 1);
     for (i = 0; i < job->opts.num_env; ++i) {
         putenv(job->opts.env[i]);
@@ -514,12 +612,222 @@ err:
     return -1;
 }
 
+/* --netns: opens the namespaces, so that a missing one is reported before
+ * any rank starts, and the socket through which the ranks reach the
+ * bootstrap server from there. */
+static int run_netns_setup(run_job_t *job)
+{
+    struct sockaddr_un sa;
+    char path[sizeof(RUN_NETNS_DIR) + NAME_MAX];
+    unsigned i;
+
+    for (i = 0; i < job->opts.num_netns; ++i) {
+        snprintf(path, sizeof(path), RUN_NETNS_DIR "%s", job->opts.netns[i]);
+        job->netns_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+        if (job->netns_fds[i] < 0) {
+            fprintf(stderr, "verve_run: --netns: cannot open %s: %s (make "
+                    "it with 'ip netns add %s')\n", path, strerror(errno),
+                    job->opts.netns[i]);
+            return -1;
+        }
+    }
+    /* A private directory (0700): only this user reaches the socket. */
+    snprintf(job->relay_dir, sizeof(job->relay_dir), "/tmp/verve_run.XXXXXX");
+    if (mkdtemp(job->relay_dir) == NULL) {
+        fprintf(stderr, "verve_run: mkdtemp(%s) failed: %s\n",
+                job->relay_dir, strerror(errno));
+        job->relay_dir[0] = '\0';
+        return -1;
+    }
+    snprintf(job->relay_path, sizeof(job->relay_path), "%s/boot",
+             job->relay_dir);
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    /* relay_dir is 20 bytes: the path fits sun_path */
+    memcpy(sa.sun_path, job->relay_path,
+           strnlen(job->relay_path, sizeof(sa.sun_path) - 1));
+    job->relay_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+                           SOCK_CLOEXEC, 0);
+    if (job->relay_fd < 0 ||
+        bind(job->relay_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        listen(job->relay_fd, SOMAXCONN) < 0) {
+        fprintf(stderr, "verve_run: listening on %s failed: %s\n",
+                job->relay_path, strerror(errno));
+        return -1;
+    }
+    job->max_proxies = (size_t)job->opts.np + 8;
+    job->proxies = calloc(job->max_proxies, sizeof(*job->proxies));
+    if (job->proxies == NULL) {
+        fprintf(stderr, "verve_run: out of memory\n");
+        return -1;
+    }
+    for (i = 0; i < job->max_proxies; ++i) {
+        job->proxies[i].fds[0] = job->proxies[i].fds[1] = -1;
+    }
+    return 0;
+}
+
+static void run_proxy_close(run_proxy_t *proxy)
+{
+    int i;
+
+    for (i = 0; i < 2; ++i) {
+        if (proxy->fds[i] >= 0) {
+            close(proxy->fds[i]);
+        }
+        proxy->fds[i] = -1;
+        free(proxy->dir[i].buffer);
+        memset(&proxy->dir[i], 0, sizeof(proxy->dir[i]));
+    }
+}
+
+/* A rank connected: open its twin connection to the server. */
+static void run_proxy_accept(run_job_t *job)
+{
+    struct sockaddr_un sa;
+    run_proxy_t *proxy;
+    socklen_t len;
+    size_t i;
+    int fd, server;
+
+    while ((fd = accept4(job->relay_fd, NULL, NULL,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+        for (i = 0; i < job->max_proxies && job->proxies[i].fds[0] >= 0;
+             ++i) {
+        }
+        server = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (i == job->max_proxies || server < 0 ||
+            vs_boot_wire_sockaddr(vs_boot_server_address(job->server), &sa,
+                                  &len) != VERVE_OK ||
+            connect(server, (struct sockaddr *)&sa, len) < 0) {
+            fprintf(stderr, "verve_run: relaying a bootstrap connection "
+                    "failed: %s\n", (i == job->max_proxies)
+                                            ? "too many connections"
+                                            : strerror(errno));
+            close(fd);
+            if (server >= 0) {
+                close(server);
+            }
+            continue;
+        }
+        fcntl(server, F_SETFL, O_NONBLOCK);
+        proxy = &job->proxies[i];
+        proxy->fds[0] = fd;
+        proxy->fds[1] = server;
+        proxy->dir[0].buffer = malloc(RUN_PROXY_BUFFER);
+        proxy->dir[1].buffer = malloc(RUN_PROXY_BUFFER);
+        if (proxy->dir[0].buffer == NULL || proxy->dir[1].buffer == NULL) {
+            fprintf(stderr, "verve_run: out of memory\n");
+            run_proxy_close(proxy);
+        }
+    }
+}
+
+static short run_proxy_events(const run_proxy_t *proxy, int side)
+{
+    const run_proxy_dir_t *in = &proxy->dir[side];
+
+    return (short)(((!in->eof && in->length < RUN_PROXY_BUFFER) ? POLLIN
+                                                                 : 0) |
+                   (proxy->dir[!side].length > 0 ? POLLOUT : 0));
+}
+
+/* Moves bytes both ways, and an end of stream from one side to the
+ * other once what came before it has been written. */
+static void run_proxy_progress(run_proxy_t *proxy, const short revents[2])
+{
+    run_proxy_dir_t *in, *out;
+    ssize_t n;
+    int side;
+
+    for (side = 0; side < 2; ++side) {
+        in = &proxy->dir[side];
+        out = &proxy->dir[!side];
+        if ((revents[side] & (POLLIN | POLLHUP | POLLERR)) && !in->eof &&
+            in->length < RUN_PROXY_BUFFER) {
+            n = read(proxy->fds[side], in->buffer + in->length,
+                     RUN_PROXY_BUFFER - in->length);
+            if (n > 0) {
+                in->length += (size_t)n;
+            } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+                in->eof = 1;
+            }
+        }
+        if ((revents[side] & (POLLOUT | POLLERR)) && out->length > 0) {
+            n = send(proxy->fds[side], out->buffer, out->length,
+                     MSG_NOSIGNAL);
+            if (n > 0) {
+                memmove(out->buffer, out->buffer + n, out->length - (size_t)n);
+                out->length -= (size_t)n;
+            } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                out->length = 0;   /* nobody left to read it */
+                out->eof = 1;
+            }
+        }
+    }
+    for (side = 0; side < 2; ++side) {
+        in = &proxy->dir[side];
+        if (in->eof == 1 && in->length == 0) {
+            shutdown(proxy->fds[!side], SHUT_WR);
+            in->eof = 2;
+        }
+    }
+    if (proxy->dir[0].eof == 2 && proxy->dir[1].eof == 2) {
+        run_proxy_close(proxy);
+    }
+}
+
+static size_t run_proxy_pollfds(run_job_t *job, struct pollfd *fds)
+{
+    size_t n = 0, i;
+    int side;
+
+    if (job->relay_fd < 0) {
+        return 0;
+    }
+    fds[n].fd = job->relay_fd;
+    fds[n].events = POLLIN;
+    fds[n++].revents = 0;
+    for (i = 0; i < job->max_proxies; ++i) {
+        for (side = 0; side < 2 && job->proxies[i].fds[0] >= 0; ++side) {
+            fds[n].fd = job->proxies[i].fds[side];
+            fds[n].events = run_proxy_events(&job->proxies[i], side);
+            fds[n++].revents = 0;
+        }
+    }
+    return n;
+}
+
+/* The same walk as run_proxy_pollfds, before anything changed. */
+static void run_proxy_handle(run_job_t *job, const struct pollfd *fds)
+{
+    size_t n = 1, i;
+    short revents[2];
+
+    if (job->relay_fd < 0) {
+        return;
+    }
+    for (i = 0; i < job->max_proxies; ++i) {
+        if (job->proxies[i].fds[0] < 0) {
+            continue;
+        }
+        revents[0] = fds[n++].revents;
+        revents[1] = fds[n++].revents;
+        if (revents[0] || revents[1]) {
+            run_proxy_progress(&job->proxies[i], revents);
+        }
+    }
+    if (fds[0].revents & POLLIN) {
+        run_proxy_accept(job);
+    }
+}
+
 static int run_job_loop(run_job_t *job)
 {
     size_t max_fds = 1 + vs_boot_server_pollfd_count(job->server) +
-                     2 * (size_t)job->opts.np;
+                     2 * (size_t)job->opts.np + 1 + 2 * job->max_proxies;
     struct pollfd *fds = calloc(max_fds, sizeof(*fds));
-    size_t num_fds, num_server, i;
+    size_t num_fds, num_server, num_relay, i;
     unsigned rank;
     int ret;
 
@@ -544,6 +852,8 @@ static int run_job_loop(run_job_t *job)
                 }
             }
         }
+        num_relay = run_proxy_pollfds(job, &fds[num_fds]);
+        num_fds += num_relay;
 
         ret = poll(fds, num_fds, run_job_poll_timeout(job));
         if ((ret < 0) && (errno != EINTR)) {
@@ -567,6 +877,9 @@ static int run_job_loop(run_job_t *job)
             }
         }
         if (ret > 0) {
+            if (num_relay > 0) {
+                run_proxy_handle(job, &fds[num_fds]);
+            }
             vs_boot_server_progress(job->server, &fds[1], num_server);
         }
         if ((ret > 0) && (fds[0].revents & POLLIN)) {
@@ -639,7 +952,7 @@ static int run_job_setup(run_job_t *job, sigset_t *orig_mask)
         fprintf(stderr, "verve_run: cannot start the bootstrap server\n");
         return -1;
     }
-    return 0;
+    return (job->opts.num_netns > 0) ? run_netns_setup(job) : 0;
 }
 
 static void run_job_cleanup(run_job_t *job)
@@ -653,6 +966,24 @@ static void run_job_cleanup(run_job_t *job)
     if (job->signal_fd >= 0) {
         close(job->signal_fd);
     }
+    for (i = 0; i < (int)job->opts.num_netns; ++i) {
+        if (job->netns_fds[i] >= 0) {
+            close(job->netns_fds[i]);
+        }
+    }
+    for (rank = 0; rank < job->max_proxies; ++rank) {
+        run_proxy_close(&job->proxies[rank]);
+    }
+    free(job->proxies);
+    if (job->relay_fd >= 0) {
+        close(job->relay_fd);
+    }
+    if (job->relay_path[0] != '\0') {
+        unlink(job->relay_path);
+    }
+    if (job->relay_dir[0] != '\0') {
+        rmdir(job->relay_dir);
+    }
     for (rank = 0; (job->ranks != NULL) && (rank < job->opts.np); ++rank) {
         for (i = 0; i < 2; ++i) {
             free(job->ranks[rank].relay[i].line);
@@ -660,6 +991,7 @@ static void run_job_cleanup(run_job_t *job)
     }
     free(job->ranks);
     free(job->opts.env);
+    free(job->opts.netns_list);
 }
 
 int main(int argc, char **argv)
@@ -670,11 +1002,14 @@ int main(int argc, char **argv)
 
     memset(&job, 0, sizeof(job));
     job.signal_fd = -1;
+    job.relay_fd = -1;
+    memset(job.netns_fds, -1, sizeof(job.netns_fds));
     job.exit_code = -1;
 
     ret = run_options_parse(argc, argv, &job.opts);
     if (ret >= 0) {
         free(job.opts.env);
+        free(job.opts.netns_list);
         return ret;
     }
 

@@ -1,0 +1,63 @@
+/* The TCP component: its options and its entry points. It has no memory
+ * registration: the engine emulates RMA and atomics over AM. */
+#include "tcp.h"
+
+#include <stddef.h>
+
+static const vs_config_field_t vt_tcp_config_fields[] = {
+    {"IF", "",
+     "Network interfaces to listen on and advertise, comma separated; the "
+     "first that is up with an IPv4 address is used. Empty: the first "
+     "non-loopback interface that is up, else the loopback",
+     VS_CONFIG_TYPE_STRING, offsetof(vt_tcp_config_t, ifname)},
+    {"PORT_RANGE", "0",
+     "Ports to listen on: 0 for any free port, or LOW-HIGH",
+     VS_CONFIG_TYPE_STRING, offsetof(vt_tcp_config_t, port_range)},
+    {"SNDBUF", "0",
+     "Socket send buffer size (SO_SNDBUF); 0: the system's default, which "
+     "the kernel grows by itself",
+     VS_CONFIG_TYPE_SIZE, offsetof(vt_tcp_config_t, sndbuf)},
+    {"RCVBUF", "0",
+     "Socket receive buffer size (SO_RCVBUF); 0: the system's default",
+     VS_CONFIG_TYPE_SIZE, offsetof(vt_tcp_config_t, rcvbuf)},
+    {"SHORT_MAX", "64k",
+     "Largest am_short message, sent from the caller's buffers without a "
+     "copy while the socket takes it",
+     VS_CONFIG_TYPE_SIZE, offsetof(vt_tcp_config_t, short_max)},
+    {"BCOPY_MAX", "4m",
+     "Largest am_bcopy payload: one frame, received in place; the engine "
+     "sends larger AMs as fragments of this size",
+     VS_CONFIG_TYPE_SIZE, offsetof(vt_tcp_config_t, bcopy_max)},
+    {"TX_QUEUE_MAX", "4m",
+     "Bytes queued behind a full socket before sends on the connection "
+     "return no-resource and the engine holds its requests",
+     VS_CONFIG_TYPE_SIZE, offsetof(vt_tcp_config_t, tx_queue_max)}
+};
+
+vs_config_table_t vt_tcp_config_table = {
+    .component = "tcp",
+    .prefix = "TCP_",
+    .fields = vt_tcp_config_fields,
+    .num_fields = vs_array_size(vt_tcp_config_fields),
+    .struct_size = sizeof(vt_tcp_config_t),
+    .next = NULL
+};
+
+static vs_constructor void vt_tcp_config_init(void)
+{
+    vs_config_register(&vt_tcp_config_table);
+}
+
+const vt_component_t vt_tcp_component = {
+    .name = "tcp",
+    .id = VT_TCP_COMPONENT_ID,
+    .config = &vt_tcp_config_table,
+    .iface_open = vt_tcp_iface_open,
+    .mem_alloc = NULL,
+    .mem_reg = NULL,
+    .mem_dereg = NULL,
+    .rkey_packed_size = NULL,
+    .rkey_pack = NULL,
+    .rkey_unpack = NULL,
+    .rkey_release = NULL
+};

@@ -1,0 +1,48 @@
+#!/bin/sh
+# The engine suite over tcp alone (VERVE_TLS=tcp: a rank reaches itself
+# over its own listener too), with the defaults and with buffers small
+# enough that sends queue behind full sockets and large messages go in
+# fragments. tcp cannot read the sender's memory, so it_am runs with
+# --eager-only. Prints "FAIL: ..." for each failure and exits 1.
+set -u
+top_builddir=${top_builddir:-.}
+RUN=$top_builddir/src/tools/verve_run
+IT=$top_builddir/test/integration
+failures=0
+
+run()
+{
+    name=$1
+    shift
+    if out=$("$@" 2>&1); then
+        echo "ok: $name"
+    else
+        rc=$?
+        echo "FAIL: $name (exit $rc)"
+        echo "$out" | tail -20
+        failures=$((failures + 1))
+    fi
+}
+
+small="VERVE_TCP_SNDBUF=4k VERVE_TCP_BCOPY_MAX=8k VERVE_TCP_SHORT_MAX=1k
+       VERVE_TCP_TX_QUEUE_MAX=16k"
+for n in 1 2 3; do
+    run "am over tcp, $n ranks" env VERVE_TLS=tcp \
+        "$RUN" -n "$n" --timeout 120 "$IT/it_am" --eager-only
+done
+# shellcheck disable=SC2086
+run "am over tcp, 3 ranks, small socket buffers and queues" \
+    env VERVE_TLS=tcp $small \
+    "$RUN" -n 3 --timeout 120 "$IT/it_am" --eager-only
+run "am over tcp and self, 2 ranks" env VERVE_TLS=tcp,self VERVE_AM_ZCOPY=n \
+    "$RUN" -n 2 --timeout 120 "$IT/it_am" --eager-only
+for n in 1 2 3; do
+    run "rma over tcp (emulated over AM), $n ranks" env VERVE_TLS=tcp \
+        "$RUN" -n "$n" --timeout 120 "$IT/it_rma"
+done
+# shellcheck disable=SC2086
+run "rma over tcp, 2 ranks, small socket buffers and queues" \
+    env VERVE_TLS=tcp $small "$RUN" -n 2 --timeout 120 "$IT/it_rma"
+
+echo "$failures failure(s)"
+[ "$failures" -eq 0 ]
