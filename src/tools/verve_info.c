@@ -14,21 +14,29 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <verve/verve.h>
+#include <verve/verve_coll.h>
 #include "core/base/config.h"
 #include "transports/vt_iface.h"
+#ifdef HAVE_VERBS
+#include "transports/verbs/verbs.h"
+#endif
 
 enum {
     INFO_VERSION = 1u << 0,
     INFO_TRANSPORTS = 1u << 1,
-    INFO_CONFIG = 1u << 2
+    INFO_CONFIG = 1u << 2,
+    INFO_DEVICES = 1u << 3,
+    INFO_COLL = 1u << 4
 };
 
 static void info_usage(FILE *stream)
 {
     fprintf(stream,
-        "usage: verve_info [-v] [-t] [-c] [-a] [-h]\n"
+        "usage: verve_info [-v] [-t] [-d] [-l] [-c] [-a] [-h]\n"
         "  -v  version and build configuration\n"
         "  -t  transports that open here, with their capabilities\n"
+        "  -d  RDMA devices: limits, ports and the GID used on each\n"
+        "  -l  collectives: algorithms and the selection table in force\n"
         "  -c  every VERVE_* configuration variable: value and doc\n"
         "  -a  all of the above\n"
         "  -h  this help\n"
@@ -183,7 +191,7 @@ int main(int argc, char **argv)
     int c;
 
     opterr = 0;
-    while ((c = getopt(argc, argv, "vtcah")) != -1) {
+    while ((c = getopt(argc, argv, "vtdlcah")) != -1) {
         switch (c) {
         case 'v':
             what |= INFO_VERSION;
@@ -191,11 +199,18 @@ int main(int argc, char **argv)
         case 't':
             what |= INFO_TRANSPORTS;
             break;
+        case 'd':
+            what |= INFO_DEVICES;
+            break;
+        case 'l':
+            what |= INFO_COLL;
+            break;
         case 'c':
             what |= INFO_CONFIG;
             break;
         case 'a':
-            what |= INFO_VERSION | INFO_TRANSPORTS | INFO_CONFIG;
+            what |= INFO_VERSION | INFO_TRANSPORTS | INFO_DEVICES |
+                    INFO_COLL | INFO_CONFIG;
             break;
         case 'h':
             info_usage(stdout);
@@ -220,6 +235,20 @@ int main(int argc, char **argv)
     }
     if ((what & INFO_TRANSPORTS) && (info_print_transports() != 0)) {
         rc = 1;
+    }
+    if (what & INFO_DEVICES) {
+#ifdef HAVE_VERBS
+        vt_verbs_devices_print(stdout);
+#else
+        printf("#\n# Verbs devices: not built (no libibverbs)\n");
+#endif
+    }
+    if (what & INFO_COLL) {
+        printf("#\n");
+        fflush(stdout);
+        if (verve_coll_print_info(stdout) != VERVE_OK) {
+            rc = 1;
+        }
     }
     if (what & INFO_CONFIG) {
         printf("#\n# Configuration (VERVE_* environment variables)\n");

@@ -1,0 +1,112 @@
+/*
+ * The ud transport: one UD QP per worker, an address handle per peer, and
+ * the reliability engine (ud_rel.h) for order, acks, retransmission,
+ * fragmentation and failure detection. Scales to many peers: a peer costs
+ * an engine peer, a vt_ud_peer_t and an AH, and no QP or receive buffers.
+ *
+ * Peers are keyed by the worker uid, which every datagram carries as its
+ * src_id, so there is no connection handshake: ep_create makes the AH from
+ * the address, and a datagram from a worker we have no endpoint to yet
+ * makes the peer from the work completion (ibv_create_ah_from_wc), so acks
+ * can flow back before the engine creates the reverse endpoint.
+ */
+#ifndef VT_UD_H
+#define VT_UD_H
+
+#include "verbs.h"
+#include "ud_rel.h"
+#include "core/base/mpool.h"
+
+#define VT_UD_COMPONENT_ID 5
+#define VT_UD_ADDR_MAGIC 0x31647576u     /* "vud1" */
+#define VT_UD_QKEY 0x7564767au           /* "zvdu" */
+#define VT_UD_GRH 40                     /* UD receives start with one */
+#define VT_UD_RX_QUEUE 512               /* receive buffers per iface */
+#define VT_UD_TX_QUEUE 256               /* send buffers per iface */
+
+/* Fixed-width, little-endian fields: addresses cross hosts. */
+typedef struct vt_ud_iface_addr {
+    uint32_t magic;
+    uint8_t link_layer;
+    uint8_t mtu;             /* enum ibv_mtu */
+    uint16_t lid;
+    uint32_t qpn;
+    uint32_t reserved;
+    uint8_t gid[16];
+    uint64_t uid;
+} vt_ud_iface_addr_t;
+
+typedef struct vt_ud_iface vt_ud_iface_t;
+
+/* What the iface keeps per peer besides the engine's state. */
+typedef struct vt_ud_peer {
+    vt_ud_iface_t *iface;
+    vt_ud_rel_peer_t *rel;
+    struct ibv_ah *ah;
+    uint64_t uid;
+    uint32_t qpn;
+    unsigned refcount;       /* endpoints on it */
+} vt_ud_peer_t;
+
+typedef struct vt_ud_ep {
+    vt_ep_t super;
+    vt_ud_peer_t *peer;
+} vt_ud_ep_t;
+
+struct vt_ud_iface {
+    vt_iface_t super;
+    vt_verbs_dev_t *dev;
+    vt_ud_config_t cfg;
+    uint64_t uid;
+    size_t mtu;              /* bytes of one datagram */
+    struct ibv_comp_channel *channel;
+    struct ibv_cq *send_cq;
+    struct ibv_cq *recv_cq;
+    struct ibv_qp *qp;
+    /* Receive slots (GRH + mtu) and send slots (mtu), one registration
+     * each; free send slots on a stack. */
+    uint8_t *rx_bufs;
+    struct ibv_mr *rx_mr;
+    uint8_t *tx_bufs;
+    struct ibv_mr *tx_mr;
+    unsigned *tx_free;
+    unsigned tx_num_free;
+    uint8_t *bcopy_buf;      /* am_bcopy packs here: max_msg bytes */
+    vt_ud_rel_t rel;
+    vs_mpool_t peer_mp;
+    /* Work completions taken by iface_arm, handled by the next
+     * progress. */
+    struct ibv_wc stash[16];
+    unsigned num_stash;
+    int timer_fd;            /* wakes a sleeping worker for retransmits */
+    int epoll_fd;
+    int armed;
+    vt_am_handler_t am_handlers[VT_AM_ID_MAX];
+    void *am_args[VT_AM_ID_MAX];
+};
+
+/* ud_iface.c */
+verve_status_t vt_ud_iface_open(const vt_iface_params_t *params,
+                                vt_iface_t **iface_p);
+int vt_ud_addr_parse(const void *address, size_t length,
+                     vt_ud_iface_addr_t *addr);
+/* The peer of uid, created (with an AH from ah_attr) if new. */
+verve_status_t vt_ud_peer_get(vt_ud_iface_t *iface, uint64_t uid,
+                              struct ibv_ah_attr *ah_attr, uint32_t qpn,
+                              vt_ud_peer_t **peer_p);
+
+/* ud_ep.c */
+verve_status_t vt_ud_ep_create(vt_iface_t *iface, const void *address,
+                               size_t length, vt_ep_t **ep_p);
+void vt_ud_ep_destroy(vt_ep_t *ep);
+verve_status_t vt_ud_ep_check(vt_ep_t *ep);
+verve_status_t vt_ud_ep_am_short(vt_ep_t *ep, uint8_t id, const void *header,
+                                 size_t header_length, const void *payload,
+                                 size_t length);
+ssize_t vt_ud_ep_am_bcopy(vt_ep_t *ep, uint8_t id, vt_pack_cb_t pack,
+                          void *arg);
+verve_status_t vt_ud_ep_flush(vt_ep_t *ep, vt_completion_t *comp);
+
+extern const vt_iface_ops_t vt_ud_iface_ops;
+
+#endif

@@ -1,0 +1,51 @@
+/* The "ud" configuration table: VERVE_UD_* variables. */
+#include "ud_rel.h"
+
+#include <stddef.h>
+#include "core/base/compiler.h"
+
+static const vs_config_field_t vt_ud_config_fields[] = {
+    {"TIMEOUT", "10s",
+     "A peer that acks nothing for this long is declared failed: its "
+     "pending operations fail with VERVE_ERR_PEER_FAILED",
+     VS_CONFIG_TYPE_TIME, offsetof(vt_ud_config_t, timeout)},
+    {"RTO_MIN", "2ms",
+     "First retransmission timeout; doubled on each expiry without an ack",
+     VS_CONFIG_TYPE_TIME, offsetof(vt_ud_config_t, rto_min)},
+    {"RTO_MAX", "500ms",
+     "Largest retransmission timeout the back-off reaches",
+     VS_CONFIG_TYPE_TIME, offsetof(vt_ud_config_t, rto_max)},
+    {"WINDOW", "64",
+     "Datagrams in flight per peer; sends beyond it return "
+     "VERVE_ERR_NO_RESOURCE",
+     VS_CONFIG_TYPE_UINT, offsetof(vt_ud_config_t, window)},
+    {"ACK_COUNT", "16",
+     "Send a standalone ack after this many datagrams with no data to "
+     "carry it...",
+     VS_CONFIG_TYPE_UINT, offsetof(vt_ud_config_t, ack_count)},
+    {"ACK_DELAY", "100us",
+     "...or this long after the first datagram not yet acked",
+     VS_CONFIG_TYPE_TIME, offsetof(vt_ud_config_t, ack_delay)},
+    {"MAX_MSG", "32k",
+     "Largest message (am_short and am_bcopy), sent in MTU-sized "
+     "fragments; must fit in the window",
+     VS_CONFIG_TYPE_SIZE, offsetof(vt_ud_config_t, max_msg)},
+    {"OOO_MAX", "1024",
+     "Datagrams held after a gap until it fills, for all peers together "
+     "(at most 64 per peer); 0 drops them and resends from the gap",
+     VS_CONFIG_TYPE_UINT, offsetof(vt_ud_config_t, ooo_max)}
+};
+
+vs_config_table_t vt_ud_config_table = {
+    .component = "ud",
+    .prefix = "UD_",
+    .fields = vt_ud_config_fields,
+    .num_fields = vs_array_size(vt_ud_config_fields),
+    .struct_size = sizeof(vt_ud_config_t),
+    .next = NULL
+};
+
+static vs_constructor void vt_ud_config_init(void)
+{
+    vs_config_register(&vt_ud_config_table);
+}

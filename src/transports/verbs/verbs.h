@@ -1,0 +1,123 @@
+/*
+ * The verbs common layer, shared by the rc and ud transports: device and
+ * port selection, the process-wide device context and protection domain,
+ * memory registration and remote keys.
+ *
+ * Registration has no interface argument (vt_component_t.mem_reg), so the
+ * device context and its protection domain are process-wide: opened on
+ * first use by an interface or a registration, closed when the last user
+ * releases it. Every QP and MR of the process lives in that one PD, so a key
+ * registered before an interface opened still works on its QPs.
+ */
+#ifndef VT_VERBS_H
+#define VT_VERBS_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <infiniband/verbs.h>
+#include "core/base/compiler.h"
+#include "transports/vt_iface.h"
+
+/* Memory the device wrote (receives, reads, atomic results) is unknown to
+ * valgrind: mark it, so that its reports stay meaningful. */
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define VT_VERBS_MARK_DEFINED(p, n) VALGRIND_MAKE_MEM_DEFINED(p, n)
+#endif
+#endif
+#ifndef VT_VERBS_MARK_DEFINED
+#define VT_VERBS_MARK_DEFINED(p, n) do { (void)(p); (void)(n); } while (0)
+#endif
+
+#define VT_VERBS_DEV_NAME_MAX 64
+#define VT_VERBS_MAX_PORTS 8
+#define VT_VERBS_GID_AUTO 255
+
+/* Link layers as carried in addresses (fixed values, not the ibv_ enum). */
+enum {
+    VT_VERBS_LL_IB = 1,
+    VT_VERBS_LL_ETH = 2
+};
+
+typedef struct vt_verbs_config {
+    char *net_devices;       /* "rxe0:1,mlx5_0:1", "all" or "auto" */
+    unsigned gid_index;      /* VT_VERBS_GID_AUTO: chosen here */
+    int any_netns;           /* also ports whose netdev is elsewhere */
+} vt_verbs_config_t;
+
+extern vs_config_table_t vt_verbs_config_table;
+
+/* One usable port: what an address needs to be reached. */
+typedef struct vt_verbs_port {
+    char dev_name[VT_VERBS_DEV_NAME_MAX];
+    uint8_t port_num;
+    uint8_t link_layer;      /* VT_VERBS_LL_* */
+    uint8_t gid_index;
+    uint8_t active_mtu;      /* enum ibv_mtu */
+    uint16_t lid;
+    uint32_t max_msg_sz;
+    union ibv_gid gid;
+    int numa_local;          /* 1: the device is local to our CPUs */
+} vt_verbs_port_t;
+
+/* The process-wide device context: the chosen port, its device, one PD. */
+typedef struct vt_verbs_dev {
+    struct ibv_context *context;
+    struct ibv_pd *pd;
+    struct ibv_device_attr attr;
+    vt_verbs_port_t port;
+    unsigned refcount;
+} vt_verbs_dev_t;
+
+/* verbs_device.c */
+
+/* Fills ports with up to max usable ports of the host, in the order of
+ * preference (local to our CPUs first), filtered by VERVE_NET_DEVICES and
+ * by the network namespace; *count_p is their number. */
+verve_status_t vt_verbs_ports_list(const vt_verbs_config_t *cfg,
+                                   vt_verbs_port_t *ports, unsigned max,
+                                   unsigned *count_p);
+/* Opens (or takes another reference on) the process-wide device. */
+verve_status_t vt_verbs_dev_get(vt_verbs_dev_t **dev_p);
+void vt_verbs_dev_put(vt_verbs_dev_t *dev);
+/* Bytes of an ibv_mtu value (IBV_MTU_1024 -> 1024). */
+size_t vt_verbs_mtu_bytes(uint8_t mtu);
+/* GID type of a port's GID table entry from sysfs: 1 for RoCE v2, 0 for
+ * anything else; the netdev in *ifindex_p (0 when none or not here). */
+int vt_verbs_gid_is_rocev2(const char *dev_name, unsigned port,
+                           unsigned index, unsigned *ifindex_p);
+/* Whether a "dev:port" list (VERVE_NET_DEVICES) names this port. */
+int vt_verbs_port_selected(const char *list, const char *dev_name,
+                           unsigned port);
+/* Picks the GID index for RoCE v2 among candidates: an IPv4-mapped GID
+ * whose netdev is in this namespace first. types[i] is 1 for RoCE v2, gids
+ * the raw entries, here[i] whether its netdev is in this namespace; returns
+ * -1 when none fits. Exposed for unit tests. */
+int vt_verbs_gid_choose(const union ibv_gid *gids, const int *types,
+                        const int *here, unsigned count, int any_netns);
+
+/* verbs_info.c: every device with its limits and usable ports, for
+ * verve_info. */
+void vt_verbs_devices_print(FILE *stream);
+
+/* verbs_mem.c */
+verve_status_t vt_verbs_mem_reg(void *address, size_t length,
+                                vt_memh_t **memh_p);
+void vt_verbs_mem_dereg(vt_memh_t *memh);
+size_t vt_verbs_rkey_packed_size(vt_memh_t *memh);
+void vt_verbs_rkey_pack(vt_memh_t *memh, void *buffer);
+/* The unpacked key of the verbs transports. */
+typedef struct vt_verbs_rkey {
+    vt_rkey_t super;
+    uint32_t rkey;
+} vt_verbs_rkey_t;
+/* Parses a packed key; flags become the key's capabilities. */
+verve_status_t vt_verbs_rkey_parse(const void *buffer, size_t length,
+                                   uint32_t flags, vt_rkey_t **rkey_p);
+void vt_verbs_rkey_release(vt_rkey_t *rkey);
+
+/* Maps a work completion status to a verve status. */
+verve_status_t vt_verbs_wc_status(enum ibv_wc_status status);
+
+#endif

@@ -1,0 +1,238 @@
+/*
+ * The ud transport between two processes on two devices, for the SoftRoCE
+ * guest, where a netem qdisc can make the path lossy:
+ *
+ *   contrib/softroce-vm/vm-run 'ip netns exec a tc qdisc add dev v0 root \
+ *       netem loss 10% duplicate 2% reorder 10% delay 1ms; \
+ *       build/test/unit/transports/verbs/ud_pair [fail]'
+ *
+ * The parent runs in network namespace a on rxe0, the child in b on rxe1
+ * (when those namespaces exist). Both send COUNT checked messages of every
+ * size and flush. With "fail", the child exits once it has received half,
+ * and the parent must see the peer fail within VERVE_UD_TIMEOUT (2 s
+ * here), after which sends fail at once. Not in TESTS: it needs the guest.
+ * Exit status 0 pass, 1 fail, 77 no device.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "core/base/time.h"
+#include "transports/verbs/ud.h"
+
+#define AM_ID 5
+#define COUNT 2000
+#define LIMIT_NS (120ull * 1000000000ull)
+
+static uint64_t num_received;
+static uint64_t num_bad;
+static uint64_t peer_uid;
+static size_t max_length;
+
+#define CHECK(cond) \
+    do { \
+        if (!(cond)) { \
+            fprintf(stderr, "ud_pair %d: check failed at line %d: %s\n", \
+                    (int)getpid(), __LINE__, #cond); \
+            exit(1); \
+        } \
+    } while (0)
+
+static size_t msg_length(uint64_t k)
+{
+    return (size_t)((k * 2654435761u) % (max_length + 1));
+}
+
+static uint8_t msg_byte(uint64_t k, size_t i)
+{
+    return (uint8_t)(k * 131 + i * 7 + (i >> 9));
+}
+
+static void am_handler(void *arg, void *data, size_t length,
+                       uint64_t src_uid)
+{
+    uint64_t k = num_received++;
+    const uint8_t *bytes = data;
+
+    (void)arg;
+    if ((src_uid != peer_uid) || (length != msg_length(k))) {
+        ++num_bad;
+        return;
+    }
+    for (size_t i = 0; i < length; ++i) {
+        if (bytes[i] != msg_byte(k, i)) {
+            ++num_bad;
+            return;
+        }
+    }
+}
+
+static void enter_netns(const char *name)
+{
+    char path[64];
+    int fd;
+
+    snprintf(path, sizeof(path), "/var/run/netns/%s", name);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        CHECK(setns(fd, CLONE_NEWNET) == 0);
+        close(fd);
+    }
+}
+
+static int pipe_ready(int fd)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    return poll(&pfd, 1, 0) > 0;
+}
+
+/* Sends what the window takes; returns the number sent so far. */
+static uint64_t send_some(vt_ep_t *ep, uint64_t sent, uint64_t count,
+                          uint8_t *buffer)
+{
+    while (sent < count) {
+        size_t length = msg_length(sent);
+        verve_status_t status;
+
+        for (size_t i = 0; i < length; ++i) {
+            buffer[i] = msg_byte(sent, i);
+        }
+        status = ep->iface->ops->ep_am_short(ep, AM_ID, NULL, 0, buffer,
+                                             length);
+        if (status == VERVE_ERR_NO_RESOURCE) {
+            break;
+        }
+        CHECK(status == VERVE_OK);
+        ++sent;
+    }
+    return sent;
+}
+
+static int run_side(int index, int to_peer, int from_peer, int fail_mode)
+{
+    char device[16];
+    uint8_t address[2][sizeof(vt_ud_iface_addr_t)];
+    vt_iface_params_t params;
+    vt_iface_caps_t caps;
+    vt_iface_t *iface;
+    vt_ep_t *ep;
+    uint8_t *buffer;
+    uint64_t sent = 0;
+    uint64_t start;
+    verve_status_t status;
+    char done = 1;
+
+    enter_netns(index == 0 ? "a" : "b");
+    snprintf(device, sizeof(device), "rxe%d:1", index);
+    setenv("VERVE_NET_DEVICES", device, 1);
+    setenv("VERVE_UD_TIMEOUT", "2s", 1);
+    memset(&params, 0, sizeof(params));
+    params.uid = 0xab00000000000000ull + (uint64_t)index + 1;
+    peer_uid = 0xab00000000000000ull + (uint64_t)!index + 1;
+    params.am_handlers[AM_ID] = am_handler;
+    params.epoll_fd = -1;
+    status = vt_ud_iface_open(&params, &iface);
+    if (status != VERVE_OK) {
+        printf("SKIP: no ud interface on %s: %s\n", device,
+               verve_status_string(status));
+        return 77;
+    }
+    iface->ops->iface_query(iface, &caps);
+    max_length = caps.am_short_max;
+    iface->ops->iface_address(iface, address[index]);
+    CHECK(write(to_peer, address[index], sizeof(address[index])) ==
+          (ssize_t)sizeof(address[index]));
+    CHECK(read(from_peer, address[!index], sizeof(address[!index])) ==
+          (ssize_t)sizeof(address[!index]));
+    CHECK(iface->ops->ep_create(iface, address[!index],
+                                sizeof(address[!index]), &ep) == VERVE_OK);
+    buffer = malloc(max_length);
+    CHECK(buffer != NULL);
+    start = vs_time_ns();
+
+    if (fail_mode && index == 1) {
+        /* Dies without a word once it has heard half. */
+        while (num_received < COUNT / 2) {
+            iface->ops->iface_progress(iface);
+            CHECK(vs_time_ns() - start < LIMIT_NS);
+        }
+        _exit(0);
+    }
+    while ((num_received < COUNT || sent < COUNT) &&
+           !(fail_mode && ep->iface->ops->ep_check(ep) != VERVE_OK)) {
+        sent = send_some(ep, sent, COUNT, buffer);
+        iface->ops->iface_progress(iface);
+        CHECK(vs_time_ns() - start < LIMIT_NS);
+    }
+    if (fail_mode) {
+        CHECK(ep->iface->ops->ep_check(ep) == VERVE_ERR_PEER_FAILED);
+        CHECK(ep->iface->ops->ep_am_short(ep, AM_ID, NULL, 0, NULL, 0) ==
+              VERVE_ERR_PEER_FAILED);
+        CHECK(ep->iface->ops->ep_flush(ep, NULL) == VERVE_ERR_PEER_FAILED);
+        printf("side %d: peer failed after %.2f s, %llu received, %llu "
+               "sent\n", index, (double)(vs_time_ns() - start) * 1e-9,
+               (unsigned long long)num_received, (unsigned long long)sent);
+    } else {
+        while ((status = ep->iface->ops->ep_flush(ep, NULL)) ==
+               VERVE_INPROGRESS) {
+            iface->ops->iface_progress(iface);
+            CHECK(vs_time_ns() - start < LIMIT_NS);
+        }
+        CHECK(status == VERVE_OK);
+        CHECK(write(to_peer, &done, 1) == 1);
+        /* The peer may still need our acks until it has flushed too. */
+        while (!pipe_ready(from_peer)) {
+            iface->ops->iface_progress(iface);
+            CHECK(vs_time_ns() - start < LIMIT_NS);
+        }
+        printf("side %d: %llu received in %.2f s; %llu resent, %llu "
+               "timeouts, %llu acks, %llu out of order\n", index,
+               (unsigned long long)num_received,
+               (double)(vs_time_ns() - start) * 1e-9,
+               (unsigned long long)vs_container_of(iface, vt_ud_iface_t,
+                                                   super)->rel.stats.tx_resend,
+               (unsigned long long)vs_container_of(iface, vt_ud_iface_t,
+                                                   super)->rel.stats.timeouts,
+               (unsigned long long)vs_container_of(iface, vt_ud_iface_t,
+                                                   super)->rel.stats.tx_ack,
+               (unsigned long long)vs_container_of(iface, vt_ud_iface_t,
+                                                   super)->rel.stats.rx_ooo);
+        CHECK(num_received == COUNT);
+    }
+    CHECK(num_bad == 0);
+    free(buffer);
+    iface->ops->ep_destroy(ep);
+    iface->ops->iface_close(iface);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int fail_mode = (argc > 1) && (strcmp(argv[1], "fail") == 0);
+    int down[2], up[2];
+    int status, ret;
+    pid_t child;
+
+    CHECK(pipe(down) == 0 && pipe(up) == 0);
+    child = fork();
+    CHECK(child >= 0);
+    if (child == 0) {
+        _exit(run_side(1, up[1], down[0], fail_mode));
+    }
+    ret = run_side(0, down[1], up[0], fail_mode);
+    if (ret == 77) {
+        kill(child, SIGKILL);
+    }
+    CHECK(waitpid(child, &status, 0) == child);
+    if (ret == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
+        fprintf(stderr, "ud_pair: the child failed (status 0x%x)\n",
+                status);
+        return 1;
+    }
+    return ret;
+}

@@ -1,0 +1,223 @@
+/*
+ * rc between two workers of one process on one device (loopback through
+ * the rxe device): what the engine suite does not reach. A sleeping worker
+ * is woken by the completion channel; puts and gets larger than a bounce
+ * buffer (the user's buffer registered for the operation); swap (a
+ * compare-swap loop on verbs) and compare-swap results; flush after puts.
+ * Run by rc_pair.sh inside the SoftRoCE guest.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <verve/verve.h>
+
+#define BIG (1u << 20)
+#define AM_ID 7
+
+#define check(cond, ...) \
+    do { \
+        if (!(cond)) { \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+            fprintf(stderr, __VA_ARGS__); \
+            fprintf(stderr, "\n"); \
+            exit(1); \
+        } \
+    } while (0)
+
+typedef struct pair {
+    verve_context_h context;
+    verve_worker_h a, b;
+    verve_ep_h ab;
+    unsigned received;
+} pair_t;
+
+static verve_status_t count_cb(void *arg, const void *header,
+                               size_t header_length, void *data,
+                               size_t length,
+                               const verve_am_recv_param_t *param)
+{
+    (void)header, (void)header_length, (void)data, (void)length, (void)param;
+    ++((pair_t *)arg)->received;
+    return VERVE_OK;
+}
+
+/* req_p is read after the call that filled it: not an argument value. */
+static void pair_wait(pair_t *p, verve_status_t status,
+                      verve_request_h *req_p, const char *what)
+{
+    verve_request_h req = *req_p;
+
+    if (status == VERVE_INPROGRESS) {
+        while ((status = verve_request_test(req)) == VERVE_INPROGRESS) {
+            verve_worker_progress(p->a);
+            verve_worker_progress(p->b);
+        }
+        verve_request_free(req);
+    }
+    check(status == VERVE_OK, "%s: %s", what, verve_status_string(status));
+}
+
+static void *late_sender(void *arg)
+{
+    pair_t *p = arg;
+    uint8_t byte = 1;
+
+    usleep(200000);
+    /* The connection is up: this is an inline send, done in place. */
+    check(verve_am_send_nbx(p->ab, AM_ID, NULL, 0, &byte, 1, NULL, NULL) ==
+          VERVE_OK, "late send");
+    return NULL;
+}
+
+static void test_wakeup(pair_t *p)
+{
+    verve_am_handler_params_t hp = {
+        .field_mask = VERVE_AM_HANDLER_PARAM_FIELD_ID |
+                      VERVE_AM_HANDLER_PARAM_FIELD_CB |
+                      VERVE_AM_HANDLER_PARAM_FIELD_ARG,
+        .id = AM_ID, .cb = count_cb, .arg = p};
+    verve_status_t status;
+    pthread_t thread;
+    int rounds = 0;
+    verve_request_h req = NULL;
+
+    check(verve_worker_set_am_handler(p->b, &hp) == VERVE_OK, "handler");
+    /* Connect and drain: the wireup and everything it caused. */
+    pair_wait(p, verve_worker_flush_nbx(p->a, NULL, &req), &req, "flush");
+    for (rounds = 0; rounds < 1000; ++rounds) {
+        verve_worker_progress(p->a);
+        verve_worker_progress(p->b);
+    }
+    status = verve_worker_wait(p->b, 50);
+    check(status == VERVE_ERR_TIMED_OUT, "idle wait: %s",
+          verve_status_string(status));
+    check(pthread_create(&thread, NULL, late_sender, p) == 0, "thread");
+    for (rounds = 0; p->received == 0 && rounds < 100; ++rounds) {
+        status = verve_worker_wait(p->b, 20000);
+        check(status == VERVE_OK, "wait for the message: %s",
+              verve_status_string(status));
+        verve_worker_progress(p->b);
+    }
+    pthread_join(thread, NULL);
+    check(p->received == 1, "woke %d times, received %u", rounds,
+          p->received);
+    printf("wakeup: idle wait timed out, a message woke the worker\n");
+}
+
+static void test_big_rma(pair_t *p, verve_mem_h mem, verve_rkey_h rkey)
+{
+    uint8_t *target = verve_mem_address(mem);
+    uint8_t *src = malloc(BIG), *dst = malloc(BIG);
+    uint64_t base = (uint64_t)(uintptr_t)target;
+    verve_request_h req = NULL;
+    size_t i;
+
+    check(src != NULL && dst != NULL, "malloc");
+    for (i = 0; i < BIG; ++i) {
+        src[i] = (uint8_t)(i * 7 + 3);
+    }
+    memset(target, 0, BIG);
+    pair_wait(p, verve_put_nbx(p->ab, src, BIG, base, rkey, NULL, &req),
+              &req, "put 1 MiB");
+    pair_wait(p, verve_ep_flush_nbx(p->ab, NULL, &req), &req, "ep flush");
+    check(memcmp(target, src, BIG) == 0, "put 1 MiB: target differs");
+    for (i = 0; i < BIG; ++i) {
+        target[i] = (uint8_t)(i * 13 + 1);
+    }
+    memset(dst, 0, BIG);
+    pair_wait(p, verve_get_nbx(p->ab, dst, BIG, base, rkey, NULL, &req),
+              &req, "get 1 MiB");
+    check(memcmp(target, dst, BIG) == 0, "get 1 MiB: data differs");
+    /* Unaligned and odd-sized, just past a bounce buffer. */
+    pair_wait(p, verve_put_nbx(p->ab, src + 1, 9001, base + 3, rkey, NULL,
+                               &req), &req, "put 9001 B");
+    pair_wait(p, verve_ep_flush_nbx(p->ab, NULL, &req), &req, "ep flush");
+    check(memcmp(target + 3, src + 1, 9001) == 0, "put 9001 B differs");
+    free(src);
+    free(dst);
+    printf("rma: 1 MiB put and get, 9001-byte put checked\n");
+}
+
+static void test_atomics(pair_t *p, verve_mem_h mem, verve_rkey_h rkey)
+{
+    uint64_t *word = verve_mem_address(mem);
+    uint64_t base = (uint64_t)(uintptr_t)word, result = 0;
+    verve_request_h req = NULL;
+
+    *word = 41;
+    pair_wait(p, verve_atomic_nbx(p->ab, VERVE_ATOMIC_SWAP, 1000, 0,
+                                  &result, 8, base, rkey, NULL, &req),
+              &req, "swap");
+    check(result == 41 && *word == 1000, "swap: result %llu, word %llu",
+          (unsigned long long)result, (unsigned long long)*word);
+    pair_wait(p, verve_atomic_nbx(p->ab, VERVE_ATOMIC_CSWAP, 7, 999,
+                                  &result, 8, base, rkey, NULL, &req),
+              &req, "failing compare-swap");
+    check(result == 1000 && *word == 1000, "cswap that must fail: %llu",
+          (unsigned long long)result);
+    pair_wait(p, verve_atomic_nbx(p->ab, VERVE_ATOMIC_CSWAP, 7, 1000,
+                                  &result, 8, base, rkey, NULL, &req),
+              &req, "compare-swap");
+    check(result == 1000 && *word == 7, "cswap: result %llu, word %llu",
+          (unsigned long long)result, (unsigned long long)*word);
+    pair_wait(p, verve_atomic_nbx(p->ab, VERVE_ATOMIC_ADD, 5, 0, NULL, 8,
+                                  base, rkey, NULL, &req), &req, "add");
+    pair_wait(p, verve_atomic_nbx(p->ab, VERVE_ATOMIC_FADD, 1, 0, &result,
+                                  8, base, rkey, NULL, &req), &req, "fadd");
+    check(result == 12 && *word == 13, "add, fadd: result %llu, word %llu",
+          (unsigned long long)result, (unsigned long long)*word);
+    printf("atomics: swap, compare-swap, add, fetch-add checked\n");
+}
+
+int main(void)
+{
+    verve_mem_map_params_t mp = {
+        .field_mask = VERVE_MEM_MAP_PARAM_FIELD_LENGTH |
+                      VERVE_MEM_MAP_PARAM_FIELD_FLAGS,
+        .length = BIG, .flags = VERVE_MEM_MAP_ALLOCATE};
+    verve_ep_params_t ep_params = {0};
+    pair_t p = {0};
+    verve_mem_h mem;
+    verve_rkey_h rkey;
+    size_t length;
+    void *address, *packed;
+
+    alarm(200);
+    /* Default features: all, wakeup included. */
+    check(verve_context_create(NULL, &p.context) == VERVE_OK, "context");
+    check(verve_worker_create(p.context, NULL, &p.a) == VERVE_OK, "worker");
+    check(verve_worker_create(p.context, NULL, &p.b) == VERVE_OK, "worker");
+    check(verve_worker_address_pack(p.b, &address, &length) == VERVE_OK,
+          "address");
+    ep_params.field_mask = VERVE_EP_PARAM_FIELD_REMOTE_ADDRESS;
+    ep_params.address = address;
+    ep_params.address_length = length;
+    check(verve_ep_create(p.a, &ep_params, &p.ab) == VERVE_OK, "ep");
+    verve_worker_address_release(address);
+
+    test_wakeup(&p);
+    check(verve_mem_map(p.context, &mp, &mem) == VERVE_OK, "mem map");
+    check(verve_rkey_pack(p.context, mem, &packed, &length) == VERVE_OK,
+          "rkey pack");
+    check(verve_rkey_unpack(p.ab, packed, length, &rkey) == VERVE_OK,
+          "rkey unpack");
+    verve_rkey_buffer_release(packed);
+    test_big_rma(&p, mem, rkey);
+    test_atomics(&p, mem, rkey);
+
+    verve_rkey_destroy(rkey);
+    verve_mem_unmap(p.context, mem);
+    {
+        verve_request_h req = NULL;
+        pair_wait(&p, verve_ep_close_nbx(p.ab, VERVE_EP_CLOSE_FLUSH, NULL,
+                                         &req), &req, "close");
+    }
+    verve_worker_destroy(p.b);
+    verve_worker_destroy(p.a);
+    verve_context_destroy(p.context);
+    printf("rc pair: all checks passed\n");
+    return 0;
+}
