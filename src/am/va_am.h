@@ -52,8 +52,14 @@ void va_request_finish(ve_request_t *req, int32_t reply_status);
 /* Fragmented eager (va_am_frag.c): whether a lane can carry a header of
  * this length that way, the request's send step, and the receive side. */
 enum {
-    VA_PROTO_FLAG_FRAG_STARTED = 1u << 0   /* the first part went out */
+    VA_PROTO_FLAG_FRAG_STARTED = 1u << 0,  /* the first part went out */
+    VA_PROTO_FLAG_COLL = 1u << 1           /* sent with VA_AM_FLAG_COLL */
 };
+/* The wire flags of a request's messages. */
+static inline uint8_t va_request_am_flags(const ve_request_t *req)
+{
+    return (req->am.proto_flags & VA_PROTO_FLAG_COLL) ? VA_AM_FLAG_COLL : 0;
+}
 int va_frag_fits(const ve_lane_t *lane, size_t header_length);
 verve_status_t va_frag_send(ve_request_t *req);
 void va_frag_handler(void *arg, void *data, size_t length, uint64_t src_uid);

@@ -23,6 +23,7 @@ typedef struct va_frag_msg {
     size_t received;
     uint8_t *data;          /* NULL: dropped, the rest is only counted */
     uint8_t am_id;
+    uint8_t am_flags;       /* VA_AM_FLAG_* */
     uint16_t header_length;
     uint8_t header[];       /* the user header */
 } va_frag_msg_t;
@@ -85,6 +86,7 @@ verve_status_t va_frag_send(ve_request_t *req)
         memset(&first, 0, sizeof(first));
         first.frag.msg_id = req->id;
         first.am.id = (uint8_t)req->am.id;
+        first.am.flags = va_request_am_flags(req);
         first.am.header_length = (uint16_t)req->am.header_length;
         first.length = req->am.length;
         args.prefix = &first;
@@ -125,7 +127,9 @@ static void va_frag_deliver(ve_worker_t *worker, va_frag_msg_t *msg)
 {
     /* am_id is 8 bits wide and the table has VERVE_AM_ID_MAX (256)
      * entries: every value indexes it. */
-    ve_am_handler_t *handler = &worker->am_handlers[msg->am_id];
+    ve_am_handler_t *handler = (msg->am_flags & VA_AM_FLAG_COLL) ?
+                               &worker->coll_handler :
+                               &worker->am_handlers[msg->am_id];
     verve_am_recv_param_t param;
     verve_status_t status;
 
@@ -179,6 +183,7 @@ static va_frag_msg_t *va_frag_start(ve_worker_t *worker, const uint8_t *data,
     msg->length = first.length;
     msg->received = 0;
     msg->am_id = first.am.id;
+    msg->am_flags = first.am.flags;
     msg->header_length = first.am.header_length;
     memcpy(msg->header, data + sizeof(first), first.am.header_length);
     msg->data = malloc(first.length ? first.length : 1);

@@ -109,9 +109,11 @@ void va_request_finish(ve_request_t *req, int32_t reply_status)
 }
 
 static ve_am_handler_t *va_handler_get(ve_worker_t *worker, unsigned id,
-                                       uint64_t src_uid)
+                                       uint8_t am_flags, uint64_t src_uid)
 {
-    ve_am_handler_t *handler = &worker->am_handlers[id];
+    ve_am_handler_t *handler = (am_flags & VA_AM_FLAG_COLL) ?
+                               &worker->coll_handler :
+                               &worker->am_handlers[id];
     if (handler->cb == NULL) {
         vs_warn("worker %016llx: AM %u from %016llx dropped: no handler "
                 "set for this id", (unsigned long long)worker->uid, id,
@@ -138,7 +140,7 @@ void va_eager_handler(void *arg, void *data, size_t length, uint64_t src_uid)
     if (am.header_length > length - sizeof(am)) {
         goto err_malformed;
     }
-    handler = va_handler_get(worker, am.id, src_uid);
+    handler = va_handler_get(worker, am.id, am.flags, src_uid);
     if (handler == NULL) {
         return;
     }
@@ -262,7 +264,7 @@ void va_rts_handler(void *arg, void *data, size_t length, uint64_t src_uid)
         va_rndv_desc_free(desc);
         return;
     }
-    handler = va_handler_get(worker, rts.am.id, src_uid);
+    handler = va_handler_get(worker, rts.am.id, rts.am.flags, src_uid);
     if (handler == NULL) {
         va_rndv_finish(desc, VERVE_ERR_CANCELED);
         va_rndv_desc_free(desc);

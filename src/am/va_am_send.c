@@ -77,11 +77,12 @@ static size_t va_eager_pack(void *dest, void *arg)
 
 /* Eager copy of a user AM, from the call or from a queued request. */
 static verve_status_t va_eager_bcopy(ve_ep_t *ep, unsigned id,
+                                     uint8_t am_flags,
                                      const void *header, size_t header_length,
                                      const void *buffer, size_t count,
                                      verve_datatype_t datatype, size_t length)
 {
-    va_pack_args_t args = {{(uint8_t)id, 0, (uint16_t)header_length},
+    va_pack_args_t args = {{(uint8_t)id, am_flags, (uint16_t)header_length},
                            header, header_length, buffer, count, datatype,
                            length};
     ssize_t packed = ep->vt_ep->iface->ops->ep_am_bcopy(
@@ -91,7 +92,8 @@ static verve_status_t va_eager_bcopy(ve_ep_t *ep, unsigned id,
 
 static verve_status_t va_eager_send(ve_request_t *req)
 {
-    return va_eager_bcopy(req->ep, req->am.id, req->am.header,
+    return va_eager_bcopy(req->ep, req->am.id, va_request_am_flags(req),
+                          req->am.header,
                           req->am.header_length, req->am.buffer,
                           req->am.count, req->am.datatype, req->am.length);
 }
@@ -186,6 +188,7 @@ static verve_status_t va_rts_send(ve_request_t *req)
     }
     memset(&rts, 0, sizeof(rts));
     rts.am.id = (uint8_t)req->am.id;
+    rts.am.flags = va_request_am_flags(req);
     rts.am.header_length = (uint16_t)req->am.header_length;
     rts.key_length = (uint16_t)key_length;
     rts.key_component = req->ep->lane->component->id;
@@ -234,7 +237,8 @@ static verve_status_t va_request_prepare(ve_request_t *req, unsigned id,
     return VERVE_OK;
 }
 
-VERVE_API verve_status_t verve_am_send_nbx(verve_ep_h ep, unsigned id,
+/* A user AM (am_flags 0) or a collectives' message (VA_AM_FLAG_COLL). */
+static verve_status_t va_am_send(ve_ep_t *ep, unsigned id, uint8_t am_flags,
         const void *header, size_t header_length, const void *buffer,
         size_t count, const verve_request_param_t *param,
         verve_request_h *request_p)
@@ -280,7 +284,8 @@ VERVE_API verve_status_t verve_am_send_nbx(verve_ep_h ep, unsigned id,
                   !(flags & VERVE_AM_SEND_FLAG_RNDV) &&
                   !ve_ep_has_pending(ep))) {
         uint8_t prefix[sizeof(va_am_header_t) + 64];
-        va_am_header_t am = {(uint8_t)id, 0, (uint16_t)header_length};
+        va_am_header_t am = {(uint8_t)id, am_flags,
+                             (uint16_t)header_length};
         memcpy(prefix, &am, sizeof(am));
         if (header_length > 0) {
             memcpy(prefix + sizeof(am), header, header_length);
@@ -321,8 +326,8 @@ VERVE_API verve_status_t verve_am_send_nbx(verve_ep_h ep, unsigned id,
         goto out;
     }
     if (!rndv && !ve_ep_has_pending(ep)) {
-        status = va_eager_bcopy(ep, id, header, header_length, buffer, count,
-                                datatype, length);
+        status = va_eager_bcopy(ep, id, am_flags, header, header_length,
+                                buffer, count, datatype, length);
         if (status != VERVE_ERR_NO_RESOURCE) {
             goto out;
         }
@@ -353,9 +358,36 @@ VERVE_API verve_status_t verve_am_send_nbx(verve_ep_h ep, unsigned id,
         ve_request_complete(req, status);
         goto out;
     }
+    if (am_flags & VA_AM_FLAG_COLL) {
+        req->am.proto_flags |= VA_PROTO_FLAG_COLL;
+    }
     req->send = frag ? va_frag_send : rndv ? va_rts_send : va_eager_send;
     status = ve_request_return(req, ve_ep_start(req), request_p);
 out:
     ve_worker_unlock(worker);
     return status;
+}
+
+VERVE_API verve_status_t verve_am_send_nbx(verve_ep_h ep, unsigned id,
+        const void *header, size_t header_length, const void *buffer,
+        size_t count, const verve_request_param_t *param,
+        verve_request_h *request_p)
+{
+    return va_am_send(ep, id, 0, header, header_length, buffer, count, param,
+                      request_p);
+}
+
+verve_status_t ve_coll_am_send_nbx(ve_ep_t *ep, const void *header,
+                                   size_t header_length, const void *buffer,
+                                   size_t length,
+                                   const verve_request_param_t *param,
+                                   verve_request_h *request_p)
+{
+    verve_request_param_t contig;
+
+    /* Collectives send contiguous bytes: the datatype field is theirs. */
+    contig = (param != NULL) ? *param : (verve_request_param_t){0};
+    contig.op_attr_mask &= ~(uint64_t)VERVE_OP_ATTR_FIELD_DATATYPE;
+    return va_am_send(ep, 0, VA_AM_FLAG_COLL, header, header_length, buffer,
+                      length, &contig, request_p);
 }

@@ -12,9 +12,14 @@
 /* VE_AM_EAGER: this, the user header, the payload. */
 typedef struct va_am_header {
     uint8_t id;
-    uint8_t flags;
+    uint8_t flags;          /* VA_AM_FLAG_* */
     uint16_t header_length;
 } va_am_header_t;
+
+enum {
+    /* For the collectives' channel (worker->coll_handler); id unused. */
+    VA_AM_FLAG_COLL = 1u << 0
+};
 
 /* VE_AM_RTS: this, the user header, then key_length bytes of the key of
  * the sender's buffer, packed by component key_component (lanes with

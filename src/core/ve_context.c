@@ -89,9 +89,15 @@ static verve_status_t ve_context_select_components(ve_context_t *context)
                      strncmp(vt_components[i]->name, p, item) == 0;
         }
         if (!known) {
+            char names[128] = "";
+            for (i = 0; vt_components[i] != NULL; ++i) {
+                strncat(names, vt_components[i]->name,
+                        sizeof(names) - strlen(names) - 1);
+                strncat(names, ", ", sizeof(names) - strlen(names) - 1);
+            }
             vs_error("invalid value '%s' for VERVE_TLS: '%.*s' is not a "
-                     "transport; expected a comma list of self, shm or all",
-                     tls, (int)item, p);
+                     "transport; expected a comma list of %sor all",
+                     tls, (int)item, p, names);
             return VERVE_ERR_INVALID_CONFIG;
         }
         p += item + (end != NULL);

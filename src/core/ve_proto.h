@@ -7,6 +7,7 @@
 #ifndef VE_PROTO_H
 #define VE_PROTO_H
 
+#include <verve/verve.h>
 #include "transports/vt_iface.h"
 
 enum {
@@ -32,6 +33,21 @@ extern const vt_am_handler_t ve_proto_handlers[VE_AM_LAST];
  * called by worker destroy. */
 struct verve_worker;
 void ve_proto_worker_cleanup(struct verve_worker *worker);
+
+/* The collectives' channel (src/am defines it): verve_am_send_nbx with
+ * the message flagged VA_AM_FLAG_COLL, so it takes every protocol a user
+ * AM takes (eager, rendezvous, fragments) and arrives at the worker's
+ * coll_handler instead of a user handler. */
+verve_status_t ve_coll_am_send_nbx(struct verve_ep *ep, const void *header,
+                                   size_t header_length, const void *buffer,
+                                   size_t length,
+                                   const verve_request_param_t *param,
+                                   verve_request_h *request_p);
+
+/* Creates the collectives' per-worker state (src/coll defines it; it
+ * installs itself with ve_worker_set_coll). Called by worker create
+ * before any interface opens. */
+verve_status_t ve_coll_worker_init(struct verve_worker *worker);
 
 /* The engine's own handler for VE_AM_WIREUP. */
 void ve_wireup_handler(void *arg, void *data, size_t length,

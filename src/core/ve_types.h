@@ -86,6 +86,11 @@ struct verve_worker {
     uint64_t next_check_ns;
     unsigned progress_count;
     int in_progress;
+    /* The collectives' channel: AMs flagged VA_AM_FLAG_COLL go to this
+     * handler (set by src/coll through ve_worker_set_coll), never to a
+     * user id; coll_cleanup(arg) runs at worker destroy. */
+    ve_am_handler_t coll_handler;
+    void (*coll_cleanup)(void *arg);
 };
 
 enum {

@@ -42,9 +42,17 @@ static verve_status_t ve_worker_open_ifaces(ve_worker_t *worker)
         ve_lane_t *lane = &worker->ifaces[worker->num_ifaces];
         verve_status_t status = component->iface_open(&params, &lane->iface);
         if (status != VERVE_OK) {
-            vs_warn("%s: interface not opened (%s); the transport is off "
-                    "for this worker", component->name,
-                    verve_status_string(status));
+            /* No device for a transport nobody asked for by name is the
+             * normal case on most machines, not news. */
+            if (status == VERVE_ERR_UNREACHABLE &&
+                strcmp(context->config.tls, "all") == 0) {
+                vs_debug("%s: no device here; the transport is off",
+                         component->name);
+            } else {
+                vs_warn("%s: interface not opened (%s); the transport is "
+                        "off for this worker", component->name,
+                        verve_status_string(status));
+            }
             continue;
         }
         lane->component = component;
@@ -114,13 +122,20 @@ VERVE_API verve_status_t verve_worker_create(verve_context_h context,
     if (status != VERVE_OK) {
         goto err_reqs;
     }
-    status = ve_worker_open_ifaces(worker);
+    /* Before any interface opens: a peer's collective may arrive first. */
+    status = ve_coll_worker_init(worker);
     if (status != VERVE_OK) {
         goto err_frags;
+    }
+    status = ve_worker_open_ifaces(worker);
+    if (status != VERVE_OK) {
+        goto err_coll;
     }
     *worker_p = worker;
     return VERVE_OK;
 
+err_coll:
+    worker->coll_cleanup(worker->coll_handler.arg);
 err_frags:
     vs_hash_cleanup(&worker->frags);
 err_reqs:
@@ -159,6 +174,9 @@ VERVE_API void verve_worker_destroy(verve_worker_h worker)
     }
     for (i = 0; i < worker->num_ifaces; ++i) {
         worker->ifaces[i].iface->ops->iface_close(worker->ifaces[i].iface);
+    }
+    if (worker->coll_cleanup != NULL) {
+        worker->coll_cleanup(worker->coll_handler.arg);
     }
     ve_proto_worker_cleanup(worker);
     vs_hash_cleanup(&worker->frags);
@@ -245,6 +263,15 @@ VERVE_API verve_status_t verve_worker_wait(verve_worker_h worker,
 out:
     ve_worker_unlock(worker);
     return status;
+}
+
+void ve_worker_set_coll(ve_worker_t *worker, verve_am_recv_cb_t cb,
+                        void (*cleanup)(void *arg), void *arg)
+{
+    worker->coll_handler.cb = cb;
+    worker->coll_handler.arg = arg;
+    worker->coll_handler.flags = 0;
+    worker->coll_cleanup = cleanup;
 }
 
 VERVE_API verve_status_t verve_worker_set_am_handler(verve_worker_h worker,

@@ -22,6 +22,12 @@ static inline void ve_worker_unlock(ve_worker_t *worker)
 
 unsigned ve_worker_progress(ve_worker_t *worker);
 
+/* Installs the collectives' message handler and the function that frees
+ * their per-worker state at worker destroy (the engine cannot include the
+ * collectives layer above it). */
+void ve_worker_set_coll(ve_worker_t *worker, verve_am_recv_cb_t cb,
+                        void (*cleanup)(void *arg), void *arg);
+
 /* A random non-zero 64-bit id: worker uids and memory key ids, which must
  * not repeat across processes and runs. */
 uint64_t ve_random_id(void);

@@ -13,3 +13,24 @@ test_integration_it_peer_failure_SOURCES = test/integration/it_peer_failure.c
 test_integration_it_peer_failure_LDADD = libverve.la
 TESTS += test/integration/it_engine.sh
 EXTRA_DIST += test/integration/it_engine.sh
+# The PMIx bootstrap under mpirun: it_mpirun.sh skips itself when configure
+# found no mpirun or no PMIx.
+TESTS += test/integration/it_mpirun.sh
+EXTRA_DIST += test/integration/it_mpirun.sh
+if HAVE_PMIX
+IT_HAVE_PMIX = yes
+else
+IT_HAVE_PMIX = no
+endif
+AM_TESTS_ENVIRONMENT += MPIRUN='$(MPIRUN)' IT_HAVE_PMIX='$(IT_HAVE_PMIX)'; \
+    export MPIRUN IT_HAVE_PMIX;
+TESTS += test/integration/it_tcp.sh test/integration/it_tcp_netns.sh
+EXTRA_DIST += test/integration/it_tcp.sh test/integration/it_tcp_netns.sh
+# Collectives: it_coll under verve_run, 1 to 9 ranks, by it_coll.sh.
+check_PROGRAMS += test/integration/it_coll
+test_integration_it_coll_SOURCES = test/integration/it_coll.c \
+    test/integration/it_coll_ref.c test/integration/it_coll.h \
+    test/integration/it_common.c test/integration/it_common.h
+test_integration_it_coll_LDADD = libverve.la -lm
+TESTS += test/integration/it_coll.sh
+EXTRA_DIST += test/integration/it_coll.sh

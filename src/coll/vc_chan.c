@@ -1,0 +1,198 @@
+/*
+ * The collectives' message channel: AMs sent through ve_coll_am_send_nbx
+ * carry a vc_hdr_t and are matched on (team, sequence number, tag,
+ * source) against posted receives. A message whose receive is not posted
+ * yet is kept (copied, or its rendezvous descriptor held, which makes its
+ * sender wait) on its team, or on the worker when the team does not exist
+ * here yet. Expected messages are copied once, straight into place.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "vc_coll.h"
+#include "core/ve_proto.h"
+#include "core/base/log.h"
+
+static vc_team_t *vc_team_find(vc_worker_t *vw, uint64_t id)
+{
+    vc_team_t *team;
+
+    vs_list_for_each(team, &vw->teams, list) {
+        if (team->id == id) {
+            return team;
+        }
+    }
+    return NULL;
+}
+
+void vc_chan_recv_done(vc_recv_t *recv, verve_status_t status)
+{
+    vc_sched_step_done(recv->sched, status);
+}
+
+static void vc_chan_rndv_done(verve_request_h request, verve_status_t status,
+                              void *user_data)
+{
+    (void)request;
+    vc_chan_recv_done(user_data, status);
+}
+
+/* The message of hdr for recv, eager data or a rendezvous descriptor. */
+static void vc_chan_deliver(vc_recv_t *recv, void *data, size_t length,
+                            int rndv)
+{
+    vc_team_t *team = recv->sched->team;
+    verve_request_param_t param;
+    verve_status_t status;
+    static char none;
+
+    if (length != recv->length) {
+        vs_error("coll: team %016llx rank %u: message of %zu bytes from "
+                 "rank %u where %zu were expected (arguments differ "
+                 "between members)", (unsigned long long)team->id,
+                 team->rank, length, recv->src, recv->length);
+        if (rndv) {
+            /* Drops it: the sender completes. */
+            verve_am_recv_data_nbx(team->vw->worker, data, &none, 0, NULL,
+                                   NULL);
+        }
+        vc_chan_recv_done(recv, VERVE_ERR_MESSAGE_TRUNCATED);
+        return;
+    }
+    if (!rndv) {
+        if (length > 0) {
+            memcpy(recv->buffer, data, length);
+        }
+        vc_chan_recv_done(recv, VERVE_OK);
+        return;
+    }
+    param.op_attr_mask = VERVE_OP_ATTR_FIELD_CALLBACK |
+                         VERVE_OP_ATTR_FIELD_USER_DATA;
+    param.cb = vc_chan_rndv_done;
+    param.user_data = recv;
+    status = verve_am_recv_data_nbx(team->vw->worker, data, recv->buffer,
+                                    recv->length, &param, NULL);
+    if (status != VERVE_INPROGRESS) {
+        vc_chan_recv_done(recv, status);
+    }
+}
+
+static int vc_hdr_match(const vc_hdr_t *hdr, const vc_recv_t *recv)
+{
+    return hdr->seq == recv->sched->seq && hdr->tag == recv->tag &&
+           hdr->src == recv->src;
+}
+
+verve_status_t vc_chan_recv_data(void *arg, const void *header,
+                                 size_t header_length, void *data,
+                                 size_t length,
+                                 const verve_am_recv_param_t *param)
+{
+    int rndv = !!(param->recv_attr & VERVE_AM_RECV_ATTR_FLAG_RNDV);
+    vc_worker_t *vw = arg;
+    vc_unexp_t *unexp;
+    vc_recv_t *recv;
+    vc_team_t *team;
+    vc_hdr_t hdr;
+
+    if (header_length != sizeof(hdr)) {
+        vs_warn("coll: worker %016llx dropped a message with a %zu-byte "
+                "header (expected %zu)", (unsigned long long)vw->worker->uid,
+                header_length, sizeof(hdr));
+        return VERVE_OK;
+    }
+    memcpy(&hdr, header, sizeof(hdr));
+    team = vc_team_find(vw, hdr.team_id);
+    if (team != NULL) {
+        if (hdr.src >= team->size) {
+            vs_warn("coll: team %016llx dropped a message from rank %u of "
+                    "%u", (unsigned long long)team->id, hdr.src, team->size);
+            return VERVE_OK;
+        }
+        vs_list_for_each(recv, &team->posted, list) {
+            if (vc_hdr_match(&hdr, recv)) {
+                vs_list_del(&recv->list);
+                vc_chan_deliver(recv, data, length, rndv);
+                return VERVE_OK;
+            }
+        }
+    }
+    unexp = malloc(sizeof(*unexp) + (rndv ? 0 : length));
+    if (unexp == NULL) {
+        vs_error("coll: worker %016llx: out of memory for a %zu-byte "
+                 "message of team %016llx", (unsigned long long)
+                 vw->worker->uid, length, (unsigned long long)hdr.team_id);
+        return VERVE_OK;
+    }
+    unexp->hdr = hdr;
+    unexp->length = length;
+    unexp->rndv = rndv;
+    if (rndv) {
+        unexp->data = data;
+    } else {
+        unexp->data = unexp + 1;
+        if (length > 0) {
+            memcpy(unexp->data, data, length);
+        }
+    }
+    vs_list_add_tail((team != NULL) ? &team->unexpected : &vw->orphans,
+                     &unexp->list);
+    /* A kept descriptor makes the sender wait until the receive is
+     * posted. */
+    return rndv ? VERVE_INPROGRESS : VERVE_OK;
+}
+
+int vc_chan_post(vc_recv_t *recv)
+{
+    vc_team_t *team = recv->sched->team;
+    vc_unexp_t *unexp;
+
+    vs_list_for_each(unexp, &team->unexpected, list) {
+        if (vc_hdr_match(&unexp->hdr, recv)) {
+            vs_list_del(&unexp->list);
+            vc_chan_deliver(recv, unexp->data, unexp->length, unexp->rndv);
+            free(unexp);
+            return 1;
+        }
+    }
+    vs_list_add_tail(&team->posted, &recv->list);
+    return 0;
+}
+
+static void vc_chan_send_done(verve_request_h request, verve_status_t status,
+                              void *user_data)
+{
+    (void)request;
+    vc_sched_step_done(user_data, status);
+}
+
+verve_status_t vc_chan_send(vc_sched_t *sched, unsigned peer, uint16_t tag,
+                            const void *buffer, size_t length)
+{
+    vc_team_t *team = sched->team;
+    verve_request_param_t param;
+    vc_hdr_t hdr;
+
+    memset(&hdr, 0, sizeof(hdr));
+    hdr.team_id = team->id;
+    hdr.seq = sched->seq;
+    hdr.tag = tag;
+    hdr.src = (uint16_t)team->rank;
+    param.op_attr_mask = VERVE_OP_ATTR_FIELD_CALLBACK |
+                         VERVE_OP_ATTR_FIELD_USER_DATA;
+    param.cb = vc_chan_send_done;
+    param.user_data = sched;
+    return ve_coll_am_send_nbx(team->eps[peer], &hdr, sizeof(hdr), buffer,
+                               length, &param, NULL);
+}
+
+void vc_chan_adopt_orphans(vc_team_t *team)
+{
+    vc_unexp_t *unexp, *tmp;
+
+    vs_list_for_each_safe(unexp, tmp, &team->vw->orphans, list) {
+        if (unexp->hdr.team_id == team->id) {
+            vs_list_del(&unexp->list);
+            vs_list_add_tail(&team->unexpected, &unexp->list);
+        }
+    }
+}
