@@ -67,6 +67,21 @@ static uint8_t *it_address_get(it_job_t *job, int rank, size_t *length_p)
     return address;
 }
 
+static void it_connect(it_job_t *job, int rank)
+{
+    verve_ep_params_t ep_params = {
+        .field_mask = VERVE_EP_PARAM_FIELD_REMOTE_ADDRESS};
+    verve_status_t status;
+    uint8_t *remote;
+
+    remote = it_address_get(job, rank, &ep_params.address_length);
+    ep_params.address = remote;
+    status = verve_ep_create(job->worker, &ep_params, &job->eps[rank]);
+    it_check(job, status == VERVE_OK, "ep to rank %d: %s", rank,
+             verve_status_string(status));
+    free(remote);
+}
+
 void it_job_init(it_job_t *job)
 {
     verve_am_handler_params_t hp = {
@@ -75,7 +90,6 @@ void it_job_init(it_job_t *job)
                       VERVE_AM_HANDLER_PARAM_FIELD_ARG,
         .id = IT_AM_BARRIER, .cb = it_barrier_cb, .arg = job};
     verve_status_t status;
-    uint8_t *remote;
     void *address;
     size_t length;
 
@@ -106,14 +120,26 @@ void it_job_init(it_job_t *job)
              verve_status_string(status));
     job->eps = calloc((size_t)job->size, sizeof(*job->eps));
     for (int r = 0; r < job->size; ++r) {
-        verve_ep_params_t ep_params = {
-            .field_mask = VERVE_EP_PARAM_FIELD_REMOTE_ADDRESS};
-        remote = it_address_get(job, r, &ep_params.address_length);
-        ep_params.address = remote;
-        status = verve_ep_create(job->worker, &ep_params, &job->eps[r]);
-        it_check(job, status == VERVE_OK, "ep to rank %d: %s", r,
-                 verve_status_string(status));
-        free(remote);
+        it_connect(job, r);
+    }
+    it_barrier(job);
+}
+
+void it_reconnect(it_job_t *job)
+{
+    verve_status_t status;
+    verve_request_h req;
+
+    for (int r = 0; r < job->size; ++r) {
+        status = verve_ep_close_nbx(job->eps[r], VERVE_EP_CLOSE_FORCE, NULL,
+                                    &req);
+        it_wait(job, status, &req, VERVE_OK, "ep close (force)");
+    }
+    /* no rank connects before every old connection is gone */
+    it_check(job, verve_boot_barrier(job->boot) == VERVE_OK,
+             "barrier after close");
+    for (int r = 0; r < job->size; ++r) {
+        it_connect(job, r);
     }
     it_barrier(job);
 }

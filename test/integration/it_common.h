@@ -44,6 +44,11 @@ void it_job_finalize(it_job_t *job);
 void it_wait(it_job_t *job, verve_status_t status, verve_request_h *req_p,
              verve_status_t expect, const char *what);
 void it_barrier(it_job_t *job);
+/* Replaces every endpoint by a new one to the same rank (collective):
+ * after an error that broke connections (RDMA access errors break the
+ * queue pair, both ways). Progress-free: only the bootstrap synchronises
+ * the ranks between closing and creating. */
+void it_reconnect(it_job_t *job);
 /* Allgather of byte strings of any length <= max: out holds size * (max +
  * 8) bytes, rank r's string at r * max; lengths (if not NULL) by rank. */
 void it_allgather(it_job_t *job, const void *in, size_t length, size_t max,

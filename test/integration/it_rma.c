@@ -191,42 +191,85 @@ static void test_errors(it_job_t *job, region_t *r)
     it_barrier(job);
 }
 
-/* A key whose region its owner unmapped: the owner answers with an error
- * and nothing is written into memory it may have reused. */
-static void test_stale_key(it_job_t *job, region_t *r)
+/* A key whose region its owner unmapped: the access fails with
+ * VERVE_ERR_INVALID_RKEY and nothing is written into memory the owner may
+ * have reused.
+ *
+ * Where an access error breaks the connection (breaks_connection: RDMA,
+ * whose queue pair then goes to error both ways) only rank 0 makes a
+ * stale access, a put, so that it is the first error on its connection
+ * and needs no progress from its target (native); the error must show in
+ * the put or, for a put completed locally, in the flush after it. Every
+ * rank then reconnects before going on. */
+static void test_stale_key(it_job_t *job, region_t *r, int breaks_connection)
 {
     int peer = (job->rank + 1) % job->size;
     uint64_t result = 0;
     uint8_t data[64] = {1};
+    verve_status_t status, flushed = VERVE_OK;
     verve_request_h req;
-    verve_status_t status;
 
-    if (peer == job->rank) {
+    if (job->size == 1) {
         return;
     }
     memset(r->plain, 0xee, 64);
     verve_mem_unmap(job->context, r->mem);
     r->mem = NULL;
     it_barrier(job);
-    status = verve_atomic_nbx(job->eps[peer], VERVE_ATOMIC_FADD, 1, 0,
-                              &result, 8, r->remote_base[peer],
-                              r->rkeys[peer], NULL, &req);
-    it_wait(job, status, &req, VERVE_ERR_INVALID_RKEY, "atomic, stale key");
-    status = verve_put_nbx(job->eps[peer], data, sizeof(data),
-                           r->remote_base[peer], r->rkeys[peer], NULL, &req);
-    it_wait(job, status, &req, VERVE_ERR_INVALID_RKEY, "put, stale key");
-    it_barrier(job);
+    if (!breaks_connection) {
+        status = verve_atomic_nbx(job->eps[peer], VERVE_ATOMIC_FADD, 1, 0,
+                                  &result, 8, r->remote_base[peer],
+                                  r->rkeys[peer], NULL, &req);
+        it_wait(job, status, &req, VERVE_ERR_INVALID_RKEY,
+                "atomic, stale key");
+    }
+    if (!breaks_connection || job->rank == 0) {
+        status = verve_put_nbx(job->eps[peer], data, sizeof(data),
+                               r->remote_base[peer], r->rkeys[peer], NULL,
+                               &req);
+        if (status == VERVE_INPROGRESS) {
+            status = verve_request_wait(job->worker, req);
+            verve_request_free(req);
+        }
+        if (breaks_connection && status == VERVE_OK) {
+            flushed = verve_ep_flush_nbx(job->eps[peer], NULL, &req);
+            if (flushed == VERVE_INPROGRESS) {
+                flushed = verve_request_wait(job->worker, req);
+                verve_request_free(req);
+            }
+        }
+        it_check(job, status == VERVE_ERR_INVALID_RKEY ||
+                 (breaks_connection && status == VERVE_OK &&
+                  flushed != VERVE_OK),
+                 "put, stale key: %s (flush: %s)",
+                 verve_status_string(status), verve_status_string(flushed));
+    }
+    if (breaks_connection) {
+        it_reconnect(job);
+    } else {
+        it_barrier(job);
+    }
     for (size_t i = 0; i < 64; ++i) {
         it_check(job, ((uint8_t *)r->plain)[i] == 0xee,
                  "a put with a stale key changed byte %zu", i);
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    int breaks_connection = 0;
     it_job_t job;
     region_t allocated, registered;
 
+    if (argc > 1) {
+        if (argc > 2 ||
+            strcmp(argv[1], "--access-error-breaks-connection") != 0) {
+            fprintf(stderr,
+                    "usage: it_rma [--access-error-breaks-connection]\n");
+            return 2;
+        }
+        breaks_connection = 1;
+    }
     it_job_init(&job);
     region_init(&job, &allocated, 1);
     region_init(&job, &registered, 0);
@@ -238,7 +281,7 @@ int main(void)
     test_put_get(&job, &registered, 1);
     test_errors(&job, &allocated);
     test_errors(&job, &registered);
-    test_stale_key(&job, &registered);
+    test_stale_key(&job, &registered, breaks_connection);
     printf("rank %d: RMA and atomics checked with %d ranks\n", job.rank,
            job.size);
     region_fini(&job, &allocated);

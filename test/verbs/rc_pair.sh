@@ -8,5 +8,5 @@
 vt_need_guest
 prog=$top_builddir/test/verbs/rc_pair
 [ -x "$prog" ] || vt_skip "build test/verbs/rc_pair first (make check)"
-VERVE_TLS=rc ip netns exec a timeout 200 "$prog" ||
+VERVE_TLS=rc VERVE_RC_ATOMICS=device ip netns exec a timeout 200 "$prog" ||
     vt_fail "rc_pair failed"

@@ -45,7 +45,21 @@ typedef struct vt_rc_config {
     unsigned signal_every;   /* unsignalled inline WRs between two CQEs */
     double connect_retry;    /* seconds between CONNECT resends */
     double peer_timeout;     /* seconds a send queue may stall */
+    unsigned atomics;        /* vt_rc_atomics_t */
 } vt_rc_config_t;
+
+/* Where atomics on rc keys run. A device that is atomic only among its
+ * own atomics (IBV_ATOMIC_HCA, SoftRoCE too) loses updates when the owner
+ * or a process on its host updates the same word with CPU atomics (self,
+ * shm), which the engine does: such devices emulate by default, running
+ * every atomic at the owner. */
+typedef enum vt_rc_atomics {
+    VT_RC_ATOMICS_AUTO,      /* device where coherent with the CPU (GLOB) */
+    VT_RC_ATOMICS_DEVICE,    /* always on the device */
+    VT_RC_ATOMICS_EMULATED   /* never */
+} vt_rc_atomics_t;
+
+
 
 extern vs_config_table_t vt_rc_config_table;
 
@@ -128,6 +142,7 @@ struct vt_rc_conn {
     verve_status_t error;
     uint64_t peer_uid;
     uint32_t peer_ud_qpn;
+    uint32_t remote_qpn;          /* the peer's RC QP, once connected */
     uint32_t psn;
     vt_rc_iface_addr_t peer;      /* GID, LID, MTU of the peer */
     uint64_t next_retry_ns;
@@ -188,6 +203,9 @@ typedef struct vt_rc_iface {
     vt_am_handler_t am_handlers[VT_AM_ID_MAX];
     void *am_args[VT_AM_ID_MAX];
 } vt_rc_iface_t;
+
+/* Whether rc keys on this device offer native 64-bit atomics. */
+int vt_rc_native_atomics(const vt_rc_iface_t *iface);
 
 /* rc_iface.c */
 verve_status_t vt_rc_iface_open(const vt_iface_params_t *params,

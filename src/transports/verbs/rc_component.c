@@ -3,6 +3,9 @@
 
 #include <stddef.h>
 
+static const char *const vt_rc_atomics_names[] = {"auto", "device",
+                                                  "emulated", NULL};
+
 static const vs_config_field_t vt_rc_config_fields[] = {
     {"SEG_SIZE", "8k",
      "Bytes of each receive and bounce buffer: the largest active message, "
@@ -34,7 +37,14 @@ static const vs_config_field_t vt_rc_config_fields[] = {
      "A connection whose sends make no progress for this long fails with "
      "VERVE_ERR_PEER_FAILED (SoftRoCE does not always end the QP's own "
      "retries when the peer process is gone); inf: never",
-     VS_CONFIG_TYPE_TIME, offsetof(vt_rc_config_t, peer_timeout)}
+     VS_CONFIG_TYPE_TIME, offsetof(vt_rc_config_t, peer_timeout)},
+    {"ATOMICS", "auto",
+     "Where atomics run: device (the HCA's fetch-add and compare-swap), "
+     "emulated (at the owner, over AM), or auto: device only where its "
+     "atomics are coherent with the CPU's (IBV_ATOMIC_GLOB); elsewhere an "
+     "owner's own CPU atomics would race the HCA's and lose updates",
+     VS_CONFIG_TYPE_ENUM(vt_rc_atomics_names, "auto, device, emulated"),
+     offsetof(vt_rc_config_t, atomics)}
 };
 
 vs_config_table_t vt_rc_config_table = {

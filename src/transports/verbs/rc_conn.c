@@ -193,6 +193,7 @@ static verve_status_t vt_rc_conn_connect_qp(vt_rc_conn_t *conn,
         return VERVE_ERR_IO;
     }
     conn->state = VT_RC_CONN_CONNECTED;
+    conn->remote_qpn = remote_qpn;
     --iface->num_connecting;
     vs_debug("rc: qp 0x%x of worker %016llx connected to qp 0x%x of "
              "%016llx", conn->qp->qp_num, (unsigned long long)iface->uid,
@@ -265,8 +266,20 @@ verve_status_t vt_rc_conn_get(vt_rc_iface_t *iface,
                               vt_rc_conn_t **conn_p)
 {
     vt_rc_conn_t *conn = vs_hash_get(&iface->conn_by_uid, peer->uid);
+    struct ibv_qp_init_attr init;
+    struct ibv_qp_attr attr;
     verve_status_t status;
 
+    /* A connection nobody used since it went to error on the other side
+     * (a remote access error fails both QPs of the pair) looks connected
+     * here: ask the device before handing it out again. */
+    if (conn != NULL && conn->state == VT_RC_CONN_CONNECTED &&
+        conn->refcount == 0 &&
+        (ibv_query_qp(conn->qp, &attr, IBV_QP_STATE, &init) != 0 ||
+         attr.qp_state == IBV_QPS_ERR)) {
+        vt_rc_conn_fail(conn, VERVE_ERR_PEER_FAILED);
+        conn = NULL;
+    }
     if (conn == NULL) {
         status = vt_rc_conn_create(iface, peer, &conn);
         if (status != VERVE_OK) {
@@ -311,6 +324,14 @@ void vt_rc_conn_handle_cm(vt_rc_iface_t *iface, const void *data,
     memcpy(peer.gid, msg.gid, sizeof(peer.gid));
     peer.uid = le64toh(msg.src_uid);
     conn = vs_hash_get(&iface->conn_by_uid, peer.uid);
+    if (conn != NULL && conn->state == VT_RC_CONN_CONNECTED &&
+        msg.type == VT_RC_CM_CONNECT && qpn != conn->remote_qpn) {
+        /* The peer dropped the QP we know (an access error moved the pair
+         * to error, or it closed and came back) and connects anew: ours is
+         * dead too, even if nothing told us yet. */
+        vt_rc_conn_fail(conn, VERVE_ERR_PEER_FAILED);
+        conn = NULL;
+    }
     if (conn == NULL) {
         if (msg.type != VT_RC_CM_CONNECT ||
             vt_rc_conn_create(iface, &peer, &conn) != VERVE_OK) {

@@ -284,7 +284,7 @@ static void vt_rc_iface_query(vt_iface_t *tl_iface, vt_iface_caps_t *caps)
     caps->flags = VT_CAP_AM_SHORT | VT_CAP_AM_BCOPY | VT_CAP_RMA |
                   VT_CAP_WAKEUP | VT_CAP_ASYNC | VT_CAP_GET_ZCOPY |
                   VT_CAP_ZCOPY_KEY;
-    if (iface->dev->attr.atomic_cap != IBV_ATOMIC_NONE) {
+    if (vt_rc_native_atomics(iface)) {
         caps->flags |= VT_CAP_AMO64;
     }
     caps->am_short_max = iface->cfg.seg_size;

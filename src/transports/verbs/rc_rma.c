@@ -19,10 +19,22 @@ verve_status_t vt_rc_rkey_unpack(vt_iface_t *tl_iface, const void *buffer,
     vt_rc_iface_t *iface = vs_container_of(tl_iface, vt_rc_iface_t, super);
     uint32_t flags = VT_CAP_RMA;
 
-    if (iface->dev->attr.atomic_cap != IBV_ATOMIC_NONE) {
+    if (vt_rc_native_atomics(iface)) {
         flags |= VT_CAP_AMO64;
     }
     return vt_verbs_rkey_parse(buffer, length, flags, rkey_p);
+}
+
+int vt_rc_native_atomics(const vt_rc_iface_t *iface)
+{
+    switch ((vt_rc_atomics_t)iface->cfg.atomics) {
+    case VT_RC_ATOMICS_DEVICE:
+        return iface->dev->attr.atomic_cap != IBV_ATOMIC_NONE;
+    case VT_RC_ATOMICS_EMULATED:
+        return 0;
+    default:
+        return iface->dev->attr.atomic_cap == IBV_ATOMIC_GLOB;
+    }
 }
 
 /* Gives back the ring entry just taken, before it was posted. */
