@@ -1,3 +1,5 @@
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include "it_common.h"
 
@@ -172,6 +174,38 @@ void it_barrier(it_job_t *job)
     job->barrier_arrived[epoch & 1] -= (unsigned)job->size;
 }
 
+typedef struct it_barrier_thread {
+    verve_boot_h boot;
+    verve_status_t status;
+    atomic_int done;
+} it_barrier_thread_t;
+
+static void *it_barrier_thread(void *arg)
+{
+    it_barrier_thread_t *t = arg;
+
+    t->status = verve_boot_barrier(t->boot);
+    atomic_store(&t->done, 1);
+    return NULL;
+}
+
+/* The bootstrap barrier in a thread while this one keeps progressing. */
+static verve_status_t it_boot_barrier_progress(it_job_t *job)
+{
+    it_barrier_thread_t t = {.boot = job->boot, .status = VERVE_OK};
+    pthread_t thread;
+
+    atomic_init(&t.done, 0);
+    if (pthread_create(&thread, NULL, it_barrier_thread, &t) != 0) {
+        return verve_boot_barrier(job->boot);
+    }
+    while (!atomic_load(&t.done)) {
+        verve_worker_progress(job->worker);
+    }
+    pthread_join(thread, NULL);
+    return t.status;
+}
+
 void it_job_finalize(it_job_t *job)
 {
     it_barrier(job);
@@ -181,8 +215,10 @@ void it_job_finalize(it_job_t *job)
                 job->eps[r], VERVE_EP_CLOSE_FLUSH, NULL, &req);
         it_wait(job, status, &req, VERVE_OK, "ep close");
     }
-    /* nobody may leave while a peer could still need it to progress */
-    it_check(job, verve_boot_barrier(job->boot) == VERVE_OK, "last barrier");
+    /* Nobody may leave, or stop progressing, while a peer could still
+     * need it: a transport with its own reliability (ud) acknowledges a
+     * peer's last retransmission only from progress. */
+    it_check(job, it_boot_barrier_progress(job) == VERVE_OK, "last barrier");
     verve_worker_destroy(job->worker);
     verve_context_destroy(job->context);
     verve_boot_finalize(job->boot);

@@ -1,0 +1,51 @@
+#!/bin/sh
+# Shared by the engine suites over one verbs transport (rc_engine.sh,
+# ud_engine.sh): the integration programs under verve_run across the two
+# namespaces, and a check that counts failures. Source it after setting
+# nothing; it sources lib-verbs.sh and skips when the programs are missing.
+. "${VT_DIR:-$(dirname "$0")}/lib-verbs.sh"
+
+vt_need_guest
+RUN=$top_builddir/src/tools/verve_run
+IT=$top_builddir/test/integration
+[ -x "$RUN" ] && [ -x "$IT/it_am" ] && [ -x "$IT/it_rma" ] &&
+    [ -x "$IT/it_peer_failure" ] ||
+    vt_skip "build verve_run and test/integration/it_* first (make check)"
+failures=0
+
+# rank_run N "PROGRAM [ARGS]" [VAR=VALUE...]: N ranks, rank r in
+# namespace a or b (r%2), whose device (rxe0 or rxe1) it finds itself;
+# on a kernel whose rxe ignores namespaces (VM_TOPOLOGY=shared) every rank
+# stays in the root namespace and names its device.
+rank_run()
+{
+    _n=$1 _prog=$2
+    shift 2
+    _x=
+    for _v in "$@"; do
+        _x="$_x -x $_v"
+    done
+    if [ "${VM_TOPOLOGY:-namespaces}" = namespaces ]; then
+        # shellcheck disable=SC2086
+        "$RUN" -n "$_n" --netns a,b --timeout 200 $_x -- $_prog
+    else
+        # shellcheck disable=SC2086
+        "$RUN" -n "$_n" --timeout 200 $_x -- sh -c \
+            'VERVE_NET_DEVICES=rxe$((VERVE_RUN_RANK % 2)):1 exec $0' \
+            "$_prog"
+    fi
+}
+
+check()
+{
+    name=$1
+    shift
+    if out=$("$@" 2>&1); then
+        vt_note "ok: $name"
+    else
+        echo "FAIL: $name (exit $?)"
+        echo "$out" | tail -20
+        failures=$((failures + 1))
+    fi
+}
+

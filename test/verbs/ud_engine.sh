@@ -1,0 +1,31 @@
+#!/bin/sh
+# The engine suite over the ud transport alone (VERVE_TLS=ud,self) between
+# namespaces a and b: it_am (large messages as fragments over ud's own
+# reliability; every message checked to arrive once, in order and intact;
+# large messages go as fragments everywhere, VERVE_AM_ZCOPY=n)
+# and it_rma (emulated over AM), on a clean link and then with netem
+# dropping 5%, duplicating 2% and reordering 10% of what each veth end
+# sends; then a peer killed mid-stream (ud_pair fail).
+. "${VT_DIR:-$(dirname "$0")}/lib-engine.sh"
+. "${VT_DIR:-$(dirname "$0")}/netem.sh"
+# Every large message as fragments, to itself (self) too, so that
+# --eager-only holds on every endpoint.
+export VERVE_TLS=ud,self VERVE_AM_ZCOPY=n
+
+check "am, 2 ranks" rank_run 2 "$IT/it_am --eager-only"
+check "am, 3 ranks" rank_run 3 "$IT/it_am --eager-only"
+check "rma, 2 ranks" rank_run 2 "$IT/it_rma"
+
+vt_netem_add both loss 5% duplicate 2% delay 1ms reorder 10% 50% ||
+    vt_fail "netem could not be set up"
+check "am, 2 ranks, lossy link" rank_run 2 "$IT/it_am --eager-only"
+check "rma, 2 ranks, lossy link" rank_run 2 "$IT/it_rma"
+vt_netem_clear_all
+
+pair=$top_builddir/test/unit/transports/verbs/ud_pair
+if [ -x "$pair" ]; then
+    check "peer killed mid-stream" env VERVE_UD_TIMEOUT=2s timeout 120 \
+        "$pair" fail
+fi
+
+[ $failures = 0 ] || vt_fail "$failures ud engine check(s) failed"
