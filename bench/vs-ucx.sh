@@ -33,13 +33,23 @@ usage: bench/vs-ucx.sh [-r PAIRS] [-b BUILD_DIR] [-c CPU0,CPU1]
                            (ucp_am_lat p50 vs am_lat lat_us_median)
                   tcp_am_bw   1 MiB AM bandwidth over TCP on the loopback
                            (ucp_am_bw bw_overall vs am_bw bw_MBps)
+                Only in the SoftRoCE guest, between its namespaces a and b
+                (not in the default list):
+                  rc_am_lat, rc_put_lat  8 B latency over rc (UCX
+                           rc_verbs), medians as above
+                  rc_put_bw   64 KiB put bandwidth over rc
+                           (ucp_put_bw bw_overall vs put_bw bw_MBps)
+                  ud_am_lat   8 B AM latency over ud (UCX ud_verbs)
+                e.g. contrib/softroce-vm/vm-run -- bash bench/vs-ucx.sh \
+                         -b build -r 3 -f rc_am_lat,rc_put_bw
   -h, --help    this help
 
 Both tools count MB as 2^20 bytes. Targets (ratio = verve / UCX):
 latency <= 0.8, message rate >= 1.2, AM bandwidth >= 1.2, put latency
 <= 1.0, get bandwidth >= 1.0; over TCP latency <= 0.9, bandwidth
->= 1.0. Needs ucx_perftest (Debian: ucx-utils), python3 (free ports)
-and awk.
+>= 1.0; over verbs latency <= 0.9, put bandwidth >= 1.0 (emulated
+devices: only the ratios mean anything). Needs ucx_perftest (Debian:
+ucx-utils), python3 (free ports) and awk.
 EOF
 }
 
@@ -93,7 +103,10 @@ fi
 #            direction target unit transport"; ucx_field is a column of
 # the client's "Final:" line: 3 p50, 5 latency overall, 7 bw overall,
 # 9 rate overall. direction: le (smaller is better) or ge. transport:
-# sm (shared memory) or tcp.
+# sm (shared memory), tcp, or rc / ud: verbs between the namespaces a and
+# b of the SoftRoCE guest (run the script there, through
+# contrib/softroce-vm/vm-run), UCX's server in a on rxe0 and its client in
+# b on rxe1, verve's ranks in a and b through verve_run --netns.
 figure_spec() {
     case "$1" in
     am_lat)  echo "ucp_am_lat 8 100000 3 am_lat lat_us_median le 0.8 us sm" ;;
@@ -105,21 +118,47 @@ figure_spec() {
         echo "ucp_am_lat 8 50000 3 am_lat lat_us_median le 0.9 us tcp" ;;
     tcp_am_bw)
         echo "ucp_am_bw 1048576 1000 7 am_bw bw_MBps ge 1.0 MB/s tcp" ;;
+    rc_am_lat)
+        echo "ucp_am_lat 8 2000 3 am_lat lat_us_median le 0.9 us rc" ;;
+    rc_put_lat)
+        echo "ucp_put_lat 8 2000 3 put_lat lat_us_median le 0.9 us rc" ;;
+    rc_put_bw)
+        echo "ucp_put_bw 65536 500 7 put_bw bw_MBps ge 1.0 MB/s rc" ;;
+    ud_am_lat)
+        echo "ucp_am_lat 8 2000 3 am_lat lat_us_median le 0.9 us ud" ;;
     *) return 1 ;;
     esac
 }
 
-# The environment each tool runs a transport with.
+# How each tool runs over a transport: ucx_env SIDE TRANSPORT prints the
+# command prefix of UCX's server or client (a namespace and variables),
+# verve_env the variables and verve_run options of verve's ranks.
+# UCX's rc_verbs needs ud_verbs beside it for its wireup; GID index 0,
+# as UD endpoints time out with the IPv4 GID (see shared/SOFTROCE.md).
 ucx_env() {
+    local side=$1 ns dev
+    if [ "$side" = server ]; then ns=a dev=rxe0:1; else ns=b dev=rxe1:1; fi
+    case "$2" in
+    tcp) echo "env UCX_TLS=tcp,self UCX_NET_DEVICES=lo" ;;
+    rc) echo "ip netns exec $ns env UCX_TLS=rc_verbs,ud_verbs,self" \
+             "UCX_IB_GID_INDEX=0 UCX_NET_DEVICES=$dev" ;;
+    ud) echo "ip netns exec $ns env UCX_TLS=ud_verbs,self" \
+             "UCX_IB_GID_INDEX=0 UCX_NET_DEVICES=$dev" ;;
+    *) echo "env UCX_TLS=sm,self" ;;
+    esac
+}
+ucx_host() {
     case "$1" in
-    tcp) echo "UCX_TLS=tcp,self UCX_NET_DEVICES=lo" ;;
-    *) echo "UCX_TLS=sm,self" ;;
+    rc|ud) echo 10.11.0.1 ;;
+    *) echo 127.0.0.1 ;;
     esac
 }
 verve_env() {
     case "$1" in
-    tcp) echo "VERVE_TLS=tcp VERVE_TCP_IF=lo" ;;
-    *) echo "VERVE_TLS=all" ;;
+    tcp) echo "env VERVE_TLS=tcp VERVE_TCP_IF=lo" ;;
+    rc) echo "env VERVE_TLS=rc,self --netns a,b" ;;
+    ud) echo "env VERVE_TLS=ud,self --netns a,b" ;;
+    *) echo "env VERVE_TLS=all" ;;
     esac
 }
 
@@ -136,17 +175,18 @@ print(s.getsockname()[1])'
 run_ucx() {
     local test=$1 size=$2 iters=$3 field=$4 transport=$5 port server out
     local value try
-    local -a envs
-    read -r -a envs <<<"$(ucx_env "$transport")"
+    local -a server_env client_env
+    read -r -a server_env <<<"$(ucx_env server "$transport")"
+    read -r -a client_env <<<"$(ucx_env client "$transport")"
     for try in 1 2 3; do
         port=$(free_port)
-        env "${envs[@]}" timeout "$run_timeout" ucx_perftest -p "$port" \
+        "${server_env[@]}" timeout "$run_timeout" ucx_perftest -p "$port" \
             "${ucx_server_pin[@]}" >/dev/null 2>&1 &
         server=$!
         sleep "$try"
-        out=$(env "${envs[@]}" timeout "$run_timeout" ucx_perftest \
-              127.0.0.1 -p "$port" "${ucx_client_pin[@]}" -t "$test" \
-              -s "$size" -n "$iters" 2>&1)
+        out=$("${client_env[@]}" timeout "$run_timeout" ucx_perftest \
+              "$(ucx_host "$transport")" -p "$port" "${ucx_client_pin[@]}" \
+              -t "$test" -s "$size" -n "$iters" 2>&1)
         value=$(printf '%s\n' "$out" | awk -v f="$field" '
             $1 == "Final:" { v = $f } END { if (v != "") print v }')
         if [ -n "$value" ]; then
@@ -162,10 +202,16 @@ run_ucx() {
 # Prints the figure's value from one verve_perf run, or nothing.
 run_verve() {
     local test=$1 size=$2 iters=$3 field=$4 transport=$5 out
-    local -a envs
+    local -a envs run_opts=()
     read -r -a envs <<<"$(verve_env "$transport")"
-    out=$(env "${envs[@]}" timeout "$run_timeout" "$verve_run" -n 2 \
-          "$verve_perf" \
+    # what follows the variables are verve_run's own options
+    while [ "${#envs[@]}" -gt 0 ] && [[ "${envs[-1]}" != *=* ]] &&
+            [ "${envs[-1]}" != env ]; do
+        run_opts=("${envs[-1]}" "${run_opts[@]}")
+        unset 'envs[-1]'
+    done
+    out=$("${envs[@]}" timeout "$run_timeout" "$verve_run" -n 2 \
+          "${run_opts[@]}" "$verve_perf" \
           "${verve_pin[@]}" -t "$test" -s "$size" -n "$iters" --json \
           2>/dev/null)
     printf '%s\n' "$out" | sed -n "s/.*\"$field\":\([-0-9.eE+]*\).*/\1/p" |
