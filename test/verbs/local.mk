@@ -13,4 +13,5 @@ test_verbs_rc_pair_SOURCES = test/verbs/rc_pair.c
 test_verbs_rc_pair_LDADD = libverve.la -lpthread
 endif
 EXTRA_DIST += test/verbs/rc_engine.sh test/verbs/rc_pair.sh \
-              test/verbs/lib-engine.sh test/verbs/ud_engine.sh
+              test/verbs/lib-engine.sh test/verbs/ud_engine.sh \
+              test/verbs/ud_iface.sh
