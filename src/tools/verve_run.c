@@ -35,78 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RUN_MAX_RANKS 4096
-/* Time the ranks get to exit after SIGTERM before SIGKILL. */
-#define RUN_GRACE_SEC 2.0
-/* A line longer than this is relayed in pieces. */
-#define RUN_LINE_MAX (64 * 1024)
-#define RUN_NETNS_MAX 64
-#define RUN_NETNS_DIR "/run/netns/"
-/* Bootstrap bytes in flight per direction of a relayed connection. */
-#define RUN_PROXY_BUFFER (64 * 1024)
-
-enum { RUN_EXIT_USAGE = 2, RUN_EXIT_EXEC = 127, RUN_EXIT_TIMEOUT = 124 };
-
-/* One rank's stdout or stderr, relayed line by line with a [rank] tag. */
-typedef struct run_relay {
-    int fd;                 /* read end; -1 once closed */
-    int out_fd;             /* where the lines go */
-    char *line;
-    size_t length;
-} run_relay_t;
-
-typedef struct run_rank {
-    pid_t pid;
-    int running;
-    run_relay_t relay[2];
-} run_rank_t;
-
-/* One direction of a relayed bootstrap connection. */
-typedef struct run_proxy_dir {
-    char *buffer;
-    size_t length;
-    int eof;                /* the reading side ended */
-} run_proxy_dir_t;
-
-/* A rank's bootstrap connection, relayed to the server: fds[0] the rank,
- * fds[1] the server; dir[i] holds what fds[i] sent. */
-typedef struct run_proxy {
-    int fds[2];
-    run_proxy_dir_t dir[2];
-} run_proxy_t;
-
-typedef struct run_options {
-    unsigned np;
-    int tag_output;
-    char *netns_list;       /* a copy of --netns's argument, split */
-    char *netns[RUN_NETNS_MAX];
-    unsigned num_netns;
-    double timeout;         /* seconds; 0: none */
-    char **env;             /* -x VAR=VALUE */
-    size_t num_env;
-    char **argv;
-} run_options_t;
-
-typedef struct run_job {
-    run_options_t opts;
-    run_rank_t *ranks;
-    unsigned num_running;
-    pid_t pgid;
-    vs_boot_server_t *server;
-    int netns_fds[RUN_NETNS_MAX];
-    char relay_dir[64];     /* "" without --netns */
-    char relay_path[96];
-    int relay_fd;           /* listening; -1 without --netns */
-    run_proxy_t *proxies;
-    size_t max_proxies;
-    int signal_fd;
-    int exit_code;          /* of the first rank that failed; -1: none */
-    int timed_out;
-    int interrupted;        /* signal forwarded to the job; 0: none */
-    double start;
-    double kill_deadline;   /* SIGKILL the ranks then; 0: not armed */
-    int killed;
-} run_job_t;
+#include "verve_run.h"
 
 static double run_now(void)
 {
@@ -481,6 +410,32 @@ static int run_job_poll_timeout(const run_job_t *job)
     return (next - now > 3600) ? 3600 * 1000 : (int)((next - now) * 1000) + 1;
 }
 
+/* A verve_run started by mpirun passes on the launcher's PMIX_*
+ * variables: its ranks would all take the PMIx rank of verve_run itself
+ * (PMIx goes before the built-in bootstrap), so they do not see them. */
+static void run_drop_pmix_env(void)
+{
+    extern char **environ;
+    char name[256];
+    size_t i = 0;
+
+    while (environ[i] != NULL) {
+        const char *eq = strchr(environ[i], '=');
+        size_t length = eq ? (size_t)(eq - environ[i]) : 0;
+        if (length > 0 && length < sizeof(name) &&
+            strncmp(environ[i], "PMIX_", 5) == 0) {
+            memcpy(name, environ[i], length);
+            name[length] = '\0';
+            const char *entry = environ[i];
+            /* unsetenv shifts environ: look at i again, unless it failed */
+            if (unsetenv(name) == 0 && environ[i] != entry) {
+                continue;
+            }
+        }
+        ++i;
+    }
+}
+
 /* In the child, between fork and exec: never returns. */
 static void run_child_exec(run_job_t *job, unsigned rank, pid_t launcher,
                            const sigset_t *orig_mask, int pipes[2][2],
@@ -521,6 +476,7 @@ static void run_child_exec(run_job_t *job, unsigned rank, pid_t launcher,
         dup2(pipes[1][1], STDERR_FILENO);
     }
 
+    run_drop_pmix_env();
     setenv(VS_BOOT_ENV_ADDR, (job->relay_fd >= 0)
                                       ? job->relay_path
                                       : vs_boot_server_address(job->server),
@@ -610,216 +566,6 @@ err:
         close(null_fd);
     }
     return -1;
-}
-
-/* --netns: opens the namespaces, so that a missing one is reported before
- * any rank starts, and the socket through which the ranks reach the
- * bootstrap server from there. */
-static int run_netns_setup(run_job_t *job)
-{
-    struct sockaddr_un sa;
-    char path[sizeof(RUN_NETNS_DIR) + NAME_MAX];
-    unsigned i;
-
-    for (i = 0; i < job->opts.num_netns; ++i) {
-        snprintf(path, sizeof(path), RUN_NETNS_DIR "%s", job->opts.netns[i]);
-        job->netns_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
-        if (job->netns_fds[i] < 0) {
-            fprintf(stderr, "verve_run: --netns: cannot open %s: %s (make "
-                    "it with 'ip netns add %s')\n", path, strerror(errno),
-                    job->opts.netns[i]);
-            return -1;
-        }
-    }
-    /* A private directory (0700): only this user reaches the socket. */
-    snprintf(job->relay_dir, sizeof(job->relay_dir), "/tmp/verve_run.XXXXXX");
-    if (mkdtemp(job->relay_dir) == NULL) {
-        fprintf(stderr, "verve_run: mkdtemp(%s) failed: %s\n",
-                job->relay_dir, strerror(errno));
-        job->relay_dir[0] = '\0';
-        return -1;
-    }
-    snprintf(job->relay_path, sizeof(job->relay_path), "%s/boot",
-             job->relay_dir);
-    memset(&sa, 0, sizeof(sa));
-    sa.sun_family = AF_UNIX;
-    /* relay_dir is 20 bytes: the path fits sun_path */
-    memcpy(sa.sun_path, job->relay_path,
-           strnlen(job->relay_path, sizeof(sa.sun_path) - 1));
-    job->relay_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-                           SOCK_CLOEXEC, 0);
-    if (job->relay_fd < 0 ||
-        bind(job->relay_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-        listen(job->relay_fd, SOMAXCONN) < 0) {
-        fprintf(stderr, "verve_run: listening on %s failed: %s\n",
-                job->relay_path, strerror(errno));
-        return -1;
-    }
-    job->max_proxies = (size_t)job->opts.np + 8;
-    job->proxies = calloc(job->max_proxies, sizeof(*job->proxies));
-    if (job->proxies == NULL) {
-        fprintf(stderr, "verve_run: out of memory\n");
-        return -1;
-    }
-    for (i = 0; i < job->max_proxies; ++i) {
-        job->proxies[i].fds[0] = job->proxies[i].fds[1] = -1;
-    }
-    return 0;
-}
-
-static void run_proxy_close(run_proxy_t *proxy)
-{
-    int i;
-
-    for (i = 0; i < 2; ++i) {
-        if (proxy->fds[i] >= 0) {
-            close(proxy->fds[i]);
-        }
-        proxy->fds[i] = -1;
-        free(proxy->dir[i].buffer);
-        memset(&proxy->dir[i], 0, sizeof(proxy->dir[i]));
-    }
-}
-
-/* A rank connected: open its twin connection to the server. */
-static void run_proxy_accept(run_job_t *job)
-{
-    struct sockaddr_un sa;
-    run_proxy_t *proxy;
-    socklen_t len;
-    size_t i;
-    int fd, server;
-
-    while ((fd = accept4(job->relay_fd, NULL, NULL,
-                         SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-        for (i = 0; i < job->max_proxies && job->proxies[i].fds[0] >= 0;
-             ++i) {
-        }
-        server = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (i == job->max_proxies || server < 0 ||
-            vs_boot_wire_sockaddr(vs_boot_server_address(job->server), &sa,
-                                  &len) != VERVE_OK ||
-            connect(server, (struct sockaddr *)&sa, len) < 0) {
-            fprintf(stderr, "verve_run: relaying a bootstrap connection "
-                    "failed: %s\n", (i == job->max_proxies)
-                                            ? "too many connections"
-                                            : strerror(errno));
-            close(fd);
-            if (server >= 0) {
-                close(server);
-            }
-            continue;
-        }
-        fcntl(server, F_SETFL, O_NONBLOCK);
-        proxy = &job->proxies[i];
-        proxy->fds[0] = fd;
-        proxy->fds[1] = server;
-        proxy->dir[0].buffer = malloc(RUN_PROXY_BUFFER);
-        proxy->dir[1].buffer = malloc(RUN_PROXY_BUFFER);
-        if (proxy->dir[0].buffer == NULL || proxy->dir[1].buffer == NULL) {
-            fprintf(stderr, "verve_run: out of memory\n");
-            run_proxy_close(proxy);
-        }
-    }
-}
-
-static short run_proxy_events(const run_proxy_t *proxy, int side)
-{
-    const run_proxy_dir_t *in = &proxy->dir[side];
-
-    return (short)(((!in->eof && in->length < RUN_PROXY_BUFFER) ? POLLIN
-                                                                 : 0) |
-                   (proxy->dir[!side].length > 0 ? POLLOUT : 0));
-}
-
-/* Moves bytes both ways, and an end of stream from one side to the
- * other once what came before it has been written. */
-static void run_proxy_progress(run_proxy_t *proxy, const short revents[2])
-{
-    run_proxy_dir_t *in, *out;
-    ssize_t n;
-    int side;
-
-    for (side = 0; side < 2; ++side) {
-        in = &proxy->dir[side];
-        out = &proxy->dir[!side];
-        if ((revents[side] & (POLLIN | POLLHUP | POLLERR)) && !in->eof &&
-            in->length < RUN_PROXY_BUFFER) {
-            n = read(proxy->fds[side], in->buffer + in->length,
-                     RUN_PROXY_BUFFER - in->length);
-            if (n > 0) {
-                in->length += (size_t)n;
-            } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-                in->eof = 1;
-            }
-        }
-        if ((revents[side] & (POLLOUT | POLLERR)) && out->length > 0) {
-            n = send(proxy->fds[side], out->buffer, out->length,
-                     MSG_NOSIGNAL);
-            if (n > 0) {
-                memmove(out->buffer, out->buffer + n, out->length - (size_t)n);
-                out->length -= (size_t)n;
-            } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-                out->length = 0;   /* nobody left to read it */
-                out->eof = 1;
-            }
-        }
-    }
-    for (side = 0; side < 2; ++side) {
-        in = &proxy->dir[side];
-        if (in->eof == 1 && in->length == 0) {
-            shutdown(proxy->fds[!side], SHUT_WR);
-            in->eof = 2;
-        }
-    }
-    if (proxy->dir[0].eof == 2 && proxy->dir[1].eof == 2) {
-        run_proxy_close(proxy);
-    }
-}
-
-static size_t run_proxy_pollfds(run_job_t *job, struct pollfd *fds)
-{
-    size_t n = 0, i;
-    int side;
-
-    if (job->relay_fd < 0) {
-        return 0;
-    }
-    fds[n].fd = job->relay_fd;
-    fds[n].events = POLLIN;
-    fds[n++].revents = 0;
-    for (i = 0; i < job->max_proxies; ++i) {
-        for (side = 0; side < 2 && job->proxies[i].fds[0] >= 0; ++side) {
-            fds[n].fd = job->proxies[i].fds[side];
-            fds[n].events = run_proxy_events(&job->proxies[i], side);
-            fds[n++].revents = 0;
-        }
-    }
-    return n;
-}
-
-/* The same walk as run_proxy_pollfds, before anything changed. */
-static void run_proxy_handle(run_job_t *job, const struct pollfd *fds)
-{
-    size_t n = 1, i;
-    short revents[2];
-
-    if (job->relay_fd < 0) {
-        return;
-    }
-    for (i = 0; i < job->max_proxies; ++i) {
-        if (job->proxies[i].fds[0] < 0) {
-            continue;
-        }
-        revents[0] = fds[n++].revents;
-        revents[1] = fds[n++].revents;
-        if (revents[0] || revents[1]) {
-            run_proxy_progress(&job->proxies[i], revents);
-        }
-    }
-    if (fds[0].revents & POLLIN) {
-        run_proxy_accept(job);
-    }
 }
 
 static int run_job_loop(run_job_t *job)

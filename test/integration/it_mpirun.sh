@@ -206,6 +206,18 @@ for n in 1 4; do
     fi
 done
 
+# verve_run under mpirun: its ranks must not inherit the launcher's PMIx
+# identity (PMIx goes first, so both would be PMIx rank 0 of 1), and
+# bootstrap through verve_run.
+mpirun_n 1 "$RUN" -n 2 env
+check_rc "verve_run -n 2 env under mpirun -n 1" 0 $?
+check_count "verve_run -n 2 env under mpirun -n 1: no PMIX_ variables" \
+    '^PMIX_' 0
+mpirun_n 1 "$RUN" -n 2 "$IT/it_boot"
+check_rc "verve_run -n 2 under mpirun -n 1" 0 $?
+check_count "verve_run -n 2 under mpirun -n 1" \
+    '^it_boot: rank [01] of 2 \(builtin\): put/fence/get passed$' 2
+
 if [ $failures -ne 0 ]; then
     echo "it_mpirun.sh: $failures check(s) failed"
     exit 1
