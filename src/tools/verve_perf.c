@@ -63,7 +63,8 @@ static void perf_cpu_pin(const perf_ctx_t *ctx)
     cpu_set_t set;
     int cpu;
 
-    if (ctx->opts->num_cpus == 0) {
+    /* -c places the pair that reports; the others go where they fall */
+    if (ctx->opts->num_cpus == 0 || ctx->job_rank > 1) {
         return;
     }
     cpu = ctx->opts->cpus[ctx->rank];
@@ -132,7 +133,7 @@ static void perf_setup(perf_ctx_t *ctx)
     void *address, *rkey_buffer;
     size_t address_length, rkey_length, length;
     uint8_t *mine, *theirs;
-    int peer = 1 - ctx->rank;
+    int peer = ctx->job_rank ^ 1;
 
     ctx->buffer_length = perf_max_size(ctx->opts);
     ctx->send_buffer = calloc(1, ctx->buffer_length);
@@ -226,7 +227,7 @@ static void perf_run_all(perf_ctx_t *ctx)
     size_t count, i, iters;
     int test;
 
-    if (ctx->rank == 0) {
+    if (ctx->job_rank == 0) {
         perf_report_header(ctx->opts);
     }
     for (test = 0; test < PERF_TEST_LAST; ++test) {
@@ -238,7 +239,7 @@ static void perf_run_all(perf_ctx_t *ctx)
             iters = perf_options_iters(ctx->opts, sizes[i]);
             perf_test_run(ctx, test, sizes[i], iters,
                           perf_options_warmup(ctx->opts, iters), &result);
-            if (ctx->rank == 0) {
+            if (ctx->job_rank == 0) {
                 perf_report_print(ctx->opts, &result);
             }
         }
@@ -287,12 +288,14 @@ int main(int argc, char **argv)
     }
     perf_check("bootstrap init", status);
     perf_time_init();
-    ctx.rank = verve_boot_rank(ctx.boot);
+    ctx.job_rank = verve_boot_rank(ctx.boot);
+    ctx.rank = ctx.job_rank % 2;
     size = verve_boot_size(ctx.boot);
-    if (size != 2) {
-        if (ctx.rank == 0) {
-            fprintf(stderr, "verve_perf: needs exactly 2 ranks, got %d: run "
-                    "it with `verve_run -n 2 verve_perf [options]`\n", size);
+    if (size < 2 || size % 2 != 0) {
+        if (ctx.job_rank == 0) {
+            fprintf(stderr, "verve_perf: needs an even number of ranks (2, "
+                    "or pairs side by side), got %d: run it with `verve_run "
+                    "-n 2 verve_perf [options]`\n", size);
         }
         perf_exit_together(ctx.boot);
         return 2;

@@ -49,7 +49,8 @@ typedef struct perf_options {
 typedef struct perf_ctx {
     const perf_options_t *opts;
     verve_boot_h boot;
-    int rank;
+    int rank;                /* in its pair: 0 measures, 1 answers */
+    int job_rank;            /* pairs are job ranks (0, 1), (2, 3), ... */
     verve_context_h context;
     verve_worker_h worker;
     verve_ep_h ep;               /* to the peer */

@@ -36,7 +36,9 @@ void perf_options_usage(FILE *stream)
     fprintf(stream,
         "usage: verve_run -n 2 verve_perf [options]\n"
         "Point-to-point benchmark: rank 0 measures and prints, rank 1 is "
-        "the peer.\n\n"
+        "the peer.\nWith more ranks (an even number), pairs (2, 3), (4, 5) "
+        "... run the same\ntests at the same time; rank 0 still reports "
+        "its own pair, now on a loaded\nmachine.\n\n"
         "  -t TEST[,TEST]  test to run (default am_lat), or 'all':\n"
         "                  am_lat am_bw am_mr put_lat put_bw get_lat get_bw\n"
         "                  fadd_lat swap_lat\n"

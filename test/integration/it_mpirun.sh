@@ -191,7 +191,17 @@ check_count "rank late to a fence" \
 mpirun_n 2 "$PERF" -t am_lat,put_lat -s 8 -n 1000
 check_rc "verve_perf -n 2" 0 $?
 check_count "verve_perf -n 2" '^(am|put)_lat +8 +1000 ' 2
-for n in 1 4; do
+# 4 ranks: two pairs side by side, rank 0 reports its own.
+$TIMEOUT "$RUN" -n 4 "$PERF" -t am_lat,put_lat -s 8 -n 1000 \
+    >"$tmp/run.out" 2>"$tmp/run.err"
+run_rc=$?
+mpirun_n 4 "$PERF" -t am_lat,put_lat -s 8 -n 1000
+check_rc "verve_perf -n 4 as under verve_run" "$run_rc" $?
+check_count "verve_perf -n 4" '^(am|put)_lat +8 +1000 ' \
+    "$(grep -c -E '^(am|put)_lat +8 +1000 ' "$tmp/run.out")"
+check_count "verve_perf -n 4 reports once" '^(am|put)_lat ' 2
+# An odd count is refused the same way under both launchers.
+for n in 1 3; do
     $TIMEOUT "$RUN" -n "$n" "$PERF" -t am_lat -s 8 -n 1000 \
         >"$tmp/run.out" 2>"$tmp/run.err"
     run_rc=$?
