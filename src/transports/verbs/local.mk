@@ -4,6 +4,7 @@ if HAVE_VERBS
 libverve_core_la_SOURCES += \
     src/transports/verbs/verbs.h \
     src/transports/verbs/verbs_device.c \
+    src/transports/verbs/verbs_addr.c \
     src/transports/verbs/verbs_mem.c \
     src/transports/verbs/verbs_info.c
 # rc: one RC QP per peer, connected over a UD handshake QP.

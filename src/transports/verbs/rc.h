@@ -63,17 +63,8 @@ typedef enum vt_rc_atomics {
 
 extern vs_config_table_t vt_rc_config_table;
 
-/* Fixed-width, little-endian fields: addresses cross hosts. */
-typedef struct vt_rc_iface_addr {
-    uint32_t magic;
-    uint8_t link_layer;
-    uint8_t mtu;
-    uint16_t lid;
-    uint32_t ud_qpn;
-    uint32_t reserved;
-    uint8_t gid[16];
-    uint64_t uid;
-} vt_rc_iface_addr_t;
+/* rc's address is a vt_verbs_addr_t whose qpn is the iface's UD QP,
+ * through which connections are set up. */
 
 enum {
     VT_RC_CM_CONNECT = 1,
@@ -144,7 +135,7 @@ struct vt_rc_conn {
     uint32_t peer_ud_qpn;
     uint32_t remote_qpn;          /* the peer's RC QP, once connected */
     uint32_t psn;
-    vt_rc_iface_addr_t peer;      /* GID, LID, MTU of the peer */
+    vt_verbs_addr_t peer;      /* GID, LID, MTU of the peer */
     uint64_t next_retry_ns;
     unsigned refcount;            /* engine endpoints on it */
     /* Send ring: sq_head posted, sq_tail completed; entries in between
@@ -222,7 +213,7 @@ void vt_rc_tx_put(vt_rc_iface_t *iface, int index);
 
 /* rc_conn.c */
 verve_status_t vt_rc_conn_get(vt_rc_iface_t *iface,
-                              const vt_rc_iface_addr_t *peer,
+                              const vt_verbs_addr_t *peer,
                               vt_rc_conn_t **conn_p);
 void vt_rc_conn_handle_cm(vt_rc_iface_t *iface, const void *data,
                           size_t length);
@@ -232,8 +223,6 @@ void vt_rc_conn_fail(vt_rc_conn_t *conn, verve_status_t status);
  * connection itself stays until the iface closes, for late CQEs. */
 void vt_rc_conn_release_qp(vt_rc_conn_t *conn);
 void vt_rc_conn_destroy(vt_rc_conn_t *conn);
-int vt_rc_addr_parse(const void *address, size_t length,
-                     vt_rc_iface_addr_t *addr);
 
 /* rc_ep.c */
 verve_status_t vt_rc_ep_create(vt_iface_t *iface, const void *address,

@@ -9,24 +9,6 @@
 #include "core/base/log.h"
 #include "core/base/time.h"
 
-int vt_rc_addr_parse(const void *address, size_t length,
-                     vt_rc_iface_addr_t *addr)
-{
-    if (length != sizeof(*addr)) {
-        return 0;
-    }
-    memcpy(addr, address, sizeof(*addr));
-    addr->magic = le32toh(addr->magic);
-    addr->lid = le16toh(addr->lid);
-    addr->ud_qpn = le32toh(addr->ud_qpn);
-    addr->uid = le64toh(addr->uid);
-    return addr->magic == VT_RC_ADDR_MAGIC &&
-           (addr->link_layer == VT_VERBS_LL_IB ||
-            addr->link_layer == VT_VERBS_LL_ETH) &&
-           vt_verbs_mtu_bytes(addr->mtu) != 0 && addr->ud_qpn != 0 &&
-           addr->ud_qpn < (1u << 24);
-}
-
 static void vt_rc_conn_ah_attr(vt_rc_conn_t *conn, struct ibv_ah_attr *ah)
 {
     const vt_verbs_port_t *port = &conn->iface->dev->port;
@@ -202,7 +184,7 @@ static verve_status_t vt_rc_conn_connect_qp(vt_rc_conn_t *conn,
 }
 
 static verve_status_t vt_rc_conn_create(vt_rc_iface_t *iface,
-                                        const vt_rc_iface_addr_t *peer,
+                                        const vt_verbs_addr_t *peer,
                                         vt_rc_conn_t **conn_p)
 {
     struct ibv_ah_attr ah_attr;
@@ -221,7 +203,7 @@ static verve_status_t vt_rc_conn_create(vt_rc_iface_t *iface,
     conn->iface = iface;
     conn->peer = *peer;
     conn->peer_uid = peer->uid;
-    conn->peer_ud_qpn = peer->ud_qpn;
+    conn->peer_ud_qpn = peer->qpn;
     conn->state = VT_RC_CONN_CONNECTING;
     conn->error = VERVE_OK;
     conn->psn = (uint32_t)(vs_time_ns() & 0xffffff);
@@ -262,7 +244,7 @@ err_free:
 }
 
 verve_status_t vt_rc_conn_get(vt_rc_iface_t *iface,
-                              const vt_rc_iface_addr_t *peer,
+                              const vt_verbs_addr_t *peer,
                               vt_rc_conn_t **conn_p)
 {
     vt_rc_conn_t *conn = vs_hash_get(&iface->conn_by_uid, peer->uid);
@@ -297,7 +279,7 @@ verve_status_t vt_rc_conn_get(vt_rc_iface_t *iface,
 void vt_rc_conn_handle_cm(vt_rc_iface_t *iface, const void *data,
                           size_t length)
 {
-    vt_rc_iface_addr_t peer;
+    vt_verbs_addr_t peer;
     vt_rc_cm_msg_t msg;
     vt_rc_conn_t *conn;
     uint32_t qpn, psn;
@@ -320,7 +302,7 @@ void vt_rc_conn_handle_cm(vt_rc_iface_t *iface, const void *data,
     peer.link_layer = iface->dev->port.link_layer;
     peer.mtu = msg.mtu;
     peer.lid = le16toh(msg.lid);
-    peer.ud_qpn = le32toh(msg.ud_qpn);
+    peer.qpn = le32toh(msg.ud_qpn);
     memcpy(peer.gid, msg.gid, sizeof(peer.gid));
     peer.uid = le64toh(msg.src_uid);
     conn = vs_hash_get(&iface->conn_by_uid, peer.uid);

@@ -12,12 +12,12 @@ verve_status_t vt_rc_ep_create(vt_iface_t *tl_iface, const void *address,
                                size_t length, vt_ep_t **ep_p)
 {
     vt_rc_iface_t *iface = vs_container_of(tl_iface, vt_rc_iface_t, super);
-    vt_rc_iface_addr_t addr;
+    vt_verbs_addr_t addr;
     verve_status_t status;
     vt_rc_conn_t *conn;
     vt_rc_ep_t *ep;
 
-    if (!vt_rc_addr_parse(address, length, &addr)) {
+    if (!vt_verbs_addr_parse(address, length, VT_RC_ADDR_MAGIC, &addr)) {
         vs_error("rc: ep_create: %zu bytes are not an rc address", length);
         return VERVE_ERR_INVALID_PARAM;
     }

@@ -292,7 +292,7 @@ static void vt_rc_iface_query(vt_iface_t *tl_iface, vt_iface_caps_t *caps)
     /* One RDMA read: the largest message verbs allows. */
     caps->zcopy_max = vs_min((size_t)iface->dev->port.max_msg_sz,
                              (size_t)iface->dev->attr.max_mr_size);
-    caps->address_length = sizeof(vt_rc_iface_addr_t);
+    caps->address_length = sizeof(vt_verbs_addr_t);
     caps->latency_ns = 1500;
     caps->bandwidth_MBps = 5000;
 }
@@ -300,28 +300,18 @@ static void vt_rc_iface_query(vt_iface_t *tl_iface, vt_iface_caps_t *caps)
 static void vt_rc_iface_address(vt_iface_t *tl_iface, void *address)
 {
     vt_rc_iface_t *iface = vs_container_of(tl_iface, vt_rc_iface_t, super);
-    const vt_verbs_port_t *port = &iface->dev->port;
-    vt_rc_iface_addr_t addr;
 
-    memset(&addr, 0, sizeof(addr));
-    addr.magic = htole32(VT_RC_ADDR_MAGIC);
-    addr.link_layer = port->link_layer;
-    addr.mtu = port->active_mtu;
-    addr.lid = htole16(port->lid);
-    addr.ud_qpn = htole32(iface->ud_qp->qp_num);
-    memcpy(addr.gid, port->gid.raw, sizeof(addr.gid));
-    addr.uid = htole64(iface->uid);
-    memcpy(address, &addr, sizeof(addr));
+    vt_verbs_addr_pack(iface->dev, VT_RC_ADDR_MAGIC, iface->ud_qp->qp_num,
+                       iface->uid, address);
 }
 
 static int vt_rc_iface_is_reachable(vt_iface_t *tl_iface,
                                     const void *address, size_t length)
 {
     vt_rc_iface_t *iface = vs_container_of(tl_iface, vt_rc_iface_t, super);
-    vt_rc_iface_addr_t addr;
 
-    return vt_rc_addr_parse(address, length, &addr) &&
-           addr.link_layer == iface->dev->port.link_layer;
+    return vt_verbs_addr_reachable(iface->dev, VT_RC_ADDR_MAGIC, address,
+                                   length);
 }
 
 static void vt_rc_iface_close(vt_iface_t *tl_iface)

@@ -24,17 +24,7 @@
 #define VT_UD_RX_QUEUE 512               /* receive buffers per iface */
 #define VT_UD_TX_QUEUE 256               /* send buffers per iface */
 
-/* Fixed-width, little-endian fields: addresses cross hosts. */
-typedef struct vt_ud_iface_addr {
-    uint32_t magic;
-    uint8_t link_layer;
-    uint8_t mtu;             /* enum ibv_mtu */
-    uint16_t lid;
-    uint32_t qpn;
-    uint32_t reserved;
-    uint8_t gid[16];
-    uint64_t uid;
-} vt_ud_iface_addr_t;
+/* ud's address is a vt_verbs_addr_t whose qpn is the iface's QP. */
 
 typedef struct vt_ud_iface vt_ud_iface_t;
 
@@ -88,8 +78,6 @@ struct vt_ud_iface {
 /* ud_iface.c */
 verve_status_t vt_ud_iface_open(const vt_iface_params_t *params,
                                 vt_iface_t **iface_p);
-int vt_ud_addr_parse(const void *address, size_t length,
-                     vt_ud_iface_addr_t *addr);
 /* The peer of uid, created (with an AH from ah_attr) if new. */
 verve_status_t vt_ud_peer_get(vt_ud_iface_t *iface, uint64_t uid,
                               struct ibv_ah_attr *ah_attr, uint32_t qpn,

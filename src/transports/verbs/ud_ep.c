@@ -7,7 +7,7 @@
 #include "core/base/log.h"
 
 static void vt_ud_ah_attr(const vt_ud_iface_t *iface,
-                          const vt_ud_iface_addr_t *addr,
+                          const vt_verbs_addr_t *addr,
                           struct ibv_ah_attr *ah)
 {
     const vt_verbs_port_t *port = &iface->dev->port;
@@ -29,11 +29,11 @@ verve_status_t vt_ud_ep_create(vt_iface_t *tl_iface, const void *address,
 {
     vt_ud_iface_t *iface = vs_container_of(tl_iface, vt_ud_iface_t, super);
     struct ibv_ah_attr ah_attr;
-    vt_ud_iface_addr_t addr;
+    vt_verbs_addr_t addr;
     verve_status_t status;
     vt_ud_ep_t *ep;
 
-    if (!vt_ud_addr_parse(address, length, &addr)) {
+    if (!vt_verbs_addr_parse(address, length, VT_UD_ADDR_MAGIC, &addr)) {
         vs_error("ud: endpoint create failed: malformed address of %zu "
                  "bytes (expected %zu)", length, sizeof(addr));
         return VERVE_ERR_INVALID_PARAM;

@@ -2,7 +2,6 @@
  * handles, the engine's callbacks, and progress (see ud.h). */
 #include "ud.h"
 
-#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -16,24 +15,6 @@
 #define VT_UD_POLL_BATCH 16
 /* Marks receive WRs: the opcode of a failed completion is undefined. */
 #define VT_UD_WR_RECV (1ull << 32)
-
-int vt_ud_addr_parse(const void *address, size_t length,
-                     vt_ud_iface_addr_t *addr)
-{
-    if (length != sizeof(*addr)) {
-        return 0;
-    }
-    memcpy(addr, address, sizeof(*addr));
-    addr->magic = le32toh(addr->magic);
-    addr->lid = le16toh(addr->lid);
-    addr->qpn = le32toh(addr->qpn);
-    addr->uid = le64toh(addr->uid);
-    return addr->magic == VT_UD_ADDR_MAGIC &&
-           (addr->link_layer == VT_VERBS_LL_IB ||
-            addr->link_layer == VT_VERBS_LL_ETH) &&
-           vt_verbs_mtu_bytes(addr->mtu) != 0 && addr->qpn != 0 &&
-           addr->qpn < (1u << 24);
-}
 
 /* ---- peers */
 
@@ -362,7 +343,7 @@ static void vt_ud_iface_query(vt_iface_t *tl_iface, vt_iface_caps_t *caps)
                   (iface->timer_fd >= 0 ? VT_CAP_WAKEUP : 0);
     caps->am_short_max = iface->rel.params.max_msg;
     caps->am_bcopy_max = iface->rel.params.max_msg;
-    caps->address_length = sizeof(vt_ud_iface_addr_t);
+    caps->address_length = sizeof(vt_verbs_addr_t);
     caps->latency_ns = 2000;
     caps->bandwidth_MBps = 3000;
 }
@@ -370,28 +351,18 @@ static void vt_ud_iface_query(vt_iface_t *tl_iface, vt_iface_caps_t *caps)
 static void vt_ud_iface_address(vt_iface_t *tl_iface, void *address)
 {
     vt_ud_iface_t *iface = vs_container_of(tl_iface, vt_ud_iface_t, super);
-    const vt_verbs_port_t *port = &iface->dev->port;
-    vt_ud_iface_addr_t addr;
 
-    memset(&addr, 0, sizeof(addr));
-    addr.magic = htole32(VT_UD_ADDR_MAGIC);
-    addr.link_layer = port->link_layer;
-    addr.mtu = port->active_mtu;
-    addr.lid = htole16(port->lid);
-    addr.qpn = htole32(iface->qp->qp_num);
-    memcpy(addr.gid, port->gid.raw, sizeof(addr.gid));
-    addr.uid = htole64(iface->uid);
-    memcpy(address, &addr, sizeof(addr));
+    vt_verbs_addr_pack(iface->dev, VT_UD_ADDR_MAGIC, iface->qp->qp_num,
+                       iface->uid, address);
 }
 
 static int vt_ud_iface_is_reachable(vt_iface_t *tl_iface,
                                     const void *address, size_t length)
 {
     vt_ud_iface_t *iface = vs_container_of(tl_iface, vt_ud_iface_t, super);
-    vt_ud_iface_addr_t addr;
 
-    return vt_ud_addr_parse(address, length, &addr) &&
-           addr.link_layer == iface->dev->port.link_layer;
+    return vt_verbs_addr_reachable(iface->dev, VT_UD_ADDR_MAGIC, address,
+                                   length);
 }
 
 /* ---- open and close */

@@ -70,6 +70,35 @@ typedef struct vt_verbs_dev {
     unsigned refcount;
 } vt_verbs_dev_t;
 
+/* An interface's address, the same for rc and ud: the port (link layer,
+ * MTU, LID, GID), the QP peers send to first (ud: its only QP; rc: the
+ * UD QP its connections are set up through) and the worker's uid. Fixed
+ * width and little endian: addresses cross hosts. magic names the
+ * transport, so an address of one is refused by the other. */
+typedef struct vt_verbs_addr {
+    uint32_t magic;
+    uint8_t link_layer;      /* VT_VERBS_LL_* */
+    uint8_t mtu;             /* enum ibv_mtu */
+    uint16_t lid;
+    uint32_t qpn;
+    uint32_t reserved;
+    uint8_t gid[16];
+    uint64_t uid;
+} vt_verbs_addr_t;
+
+/* verbs_addr.c */
+
+/* Writes sizeof(vt_verbs_addr_t) bytes for this device's port. */
+void vt_verbs_addr_pack(const vt_verbs_dev_t *dev, uint32_t magic,
+                        uint32_t qpn, uint64_t uid, void *address);
+/* Whether the bytes are a well-formed address with this magic; *addr then
+ * holds it in host byte order. */
+int vt_verbs_addr_parse(const void *address, size_t length, uint32_t magic,
+                        vt_verbs_addr_t *addr);
+/* A well-formed address with this magic on this device's link layer. */
+int vt_verbs_addr_reachable(const vt_verbs_dev_t *dev, uint32_t magic,
+                            const void *address, size_t length);
+
 /* verbs_device.c */
 
 /* Fills ports with up to max usable ports of the host, in the order of

@@ -83,7 +83,7 @@ static int open_sides(void)
 {
     vt_iface_params_t params;
     vt_iface_caps_t caps;
-    uint8_t address[2][sizeof(vt_ud_iface_addr_t)];
+    uint8_t address[2][sizeof(vt_verbs_addr_t)];
     verve_status_t status;
 
     for (int s = 0; s < 2; ++s) {

@@ -12,6 +12,7 @@
 #include <endian.h>
 #include <string.h>
 #include "transports/verbs/rc.h"
+#include "transports/verbs/ud.h"
 
 static void gid_set(union ibv_gid *gid, const char *kind, uint8_t last)
 {
@@ -128,39 +129,48 @@ static void test_rkey_parse(void **state)
     assert_null(rkey);
 }
 
-static void addr_fill(vt_rc_iface_addr_t *addr)
+static void addr_fill(vt_verbs_addr_t *addr)
 {
     memset(addr, 0, sizeof(*addr));
     addr->magic = htole32(VT_RC_ADDR_MAGIC);
     addr->link_layer = VT_VERBS_LL_ETH;
     addr->mtu = IBV_MTU_1024;
-    addr->ud_qpn = htole32(0x11);
+    addr->qpn = htole32(0x11);
     addr->uid = htole64(0x1122334455667788ull);
+}
+
+static int rc_parse(const vt_verbs_addr_t *addr, size_t length,
+                    vt_verbs_addr_t *out)
+{
+    return vt_verbs_addr_parse(addr, length, VT_RC_ADDR_MAGIC, out);
 }
 
 static void test_rc_addr_parse(void **state)
 {
-    vt_rc_iface_addr_t addr, out;
+    vt_verbs_addr_t addr, out;
 
     (void)state;
     addr_fill(&addr);
-    assert_true(vt_rc_addr_parse(&addr, sizeof(addr), &out));
-    assert_int_equal(out.ud_qpn, 0x11);
+    assert_true(rc_parse(&addr, sizeof(addr), &out));
+    assert_int_equal(out.qpn, 0x11);
     assert_int_equal(out.uid, 0x1122334455667788ull);
-    assert_false(vt_rc_addr_parse(&addr, sizeof(addr) - 1, &out));
+    assert_false(rc_parse(&addr, sizeof(addr) - 1, &out));
+    /* an rc address is not a ud one */
+    assert_false(vt_verbs_addr_parse(&addr, sizeof(addr), VT_UD_ADDR_MAGIC,
+                                     &out));
     addr.magic ^= 1;
-    assert_false(vt_rc_addr_parse(&addr, sizeof(addr), &out));
+    assert_false(rc_parse(&addr, sizeof(addr), &out));
     addr_fill(&addr);
     addr.link_layer = 3;
-    assert_false(vt_rc_addr_parse(&addr, sizeof(addr), &out));
+    assert_false(rc_parse(&addr, sizeof(addr), &out));
     addr_fill(&addr);
     addr.mtu = 9;
-    assert_false(vt_rc_addr_parse(&addr, sizeof(addr), &out));
+    assert_false(rc_parse(&addr, sizeof(addr), &out));
     addr_fill(&addr);
-    addr.ud_qpn = htole32(1u << 24);     /* QPNs have 24 bits */
-    assert_false(vt_rc_addr_parse(&addr, sizeof(addr), &out));
-    addr.ud_qpn = 0;
-    assert_false(vt_rc_addr_parse(&addr, sizeof(addr), &out));
+    addr.qpn = htole32(1u << 24);     /* QPNs have 24 bits */
+    assert_false(rc_parse(&addr, sizeof(addr), &out));
+    addr.qpn = 0;
+    assert_false(rc_parse(&addr, sizeof(addr), &out));
 }
 
 int main(void)

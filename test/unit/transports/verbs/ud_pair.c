@@ -116,7 +116,7 @@ static uint64_t send_some(vt_ep_t *ep, uint64_t sent, uint64_t count,
 static int run_side(int index, int to_peer, int from_peer, int fail_mode)
 {
     char device[16];
-    uint8_t address[2][sizeof(vt_ud_iface_addr_t)];
+    uint8_t address[2][sizeof(vt_verbs_addr_t)];
     vt_iface_params_t params;
     vt_iface_caps_t caps;
     vt_iface_t *iface;
