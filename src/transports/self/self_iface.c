@@ -391,22 +391,31 @@ static vt_self_deferred_t *vt_self_defer(vt_ep_t *ep, vt_completion_t *comp)
     return d;
 }
 
+/* A copy carried out by a later progress call. */
+static verve_status_t vt_self_defer_copy(vt_ep_t *ep, vt_completion_t *comp,
+                                         void *dest, const void *src,
+                                         size_t length)
+{
+    vt_self_deferred_t *d = vt_self_defer(ep, comp);
+
+    if (d == NULL) {
+        return VERVE_ERR_NO_RESOURCE;
+    }
+    d->dest = dest;
+    d->src = src;
+    d->length = length;
+    return VERVE_INPROGRESS;
+}
+
 static verve_status_t vt_self_ep_put_async(vt_ep_t *ep, const void *buffer,
                                            size_t length,
                                            uint64_t remote_addr,
                                            vt_rkey_t *rkey,
                                            vt_completion_t *comp)
 {
-    vt_self_deferred_t *d = vt_self_defer(ep, comp);
-
     (void)rkey;
-    if (d == NULL) {
-        return VERVE_ERR_NO_RESOURCE;
-    }
-    d->dest = (void *)(uintptr_t)remote_addr;
-    d->src = buffer;
-    d->length = length;
-    return VERVE_INPROGRESS;
+    return vt_self_defer_copy(ep, comp, (void *)(uintptr_t)remote_addr,
+                              buffer, length);
 }
 
 static verve_status_t vt_self_ep_get_async(vt_ep_t *ep, void *buffer,
@@ -415,16 +424,9 @@ static verve_status_t vt_self_ep_get_async(vt_ep_t *ep, void *buffer,
                                            vt_rkey_t *rkey,
                                            vt_completion_t *comp)
 {
-    vt_self_deferred_t *d = vt_self_defer(ep, comp);
-
     (void)rkey;
-    if (d == NULL) {
-        return VERVE_ERR_NO_RESOURCE;
-    }
-    d->dest = buffer;
-    d->src = (const void *)(uintptr_t)remote_addr;
-    d->length = length;
-    return VERVE_INPROGRESS;
+    return vt_self_defer_copy(ep, comp, buffer,
+                              (const void *)(uintptr_t)remote_addr, length);
 }
 
 static verve_status_t vt_self_ep_atomic_async(vt_ep_t *ep, vt_atomic_op_t op,
@@ -454,21 +456,14 @@ static verve_status_t vt_self_ep_get_zcopy_async(
         vt_ep_t *ep, void *buffer, size_t length,
         const vt_remote_buffer_t *remote, vt_completion_t *comp)
 {
-    vt_self_deferred_t *d;
-
     if (remote->rkey == NULL) {
         vs_error("self: rendezvous read of %zu bytes without the sender's "
                  "key", length);
         return VERVE_ERR_INVALID_RKEY;
     }
-    d = vt_self_defer(ep, comp);
-    if (d == NULL) {
-        return VERVE_ERR_NO_RESOURCE;
-    }
-    d->dest = buffer;
-    d->src = (const void *)(uintptr_t)remote->address;
-    d->length = length;
-    return VERVE_INPROGRESS;
+    return vt_self_defer_copy(ep, comp, buffer,
+                              (const void *)(uintptr_t)remote->address,
+                              length);
 }
 
 static verve_status_t vt_self_ep_flush_async(vt_ep_t *ep,
