@@ -6,25 +6,8 @@
 # VERVE_COLL_TUNE must fail naming the variable. IT_COLL_FULL=1 runs the
 # whole matrix everywhere. Prints "FAIL: ..." per failure, exits 1.
 set -u
-top_builddir=${top_builddir:-.}
-RUN=$top_builddir/src/tools/verve_run
-IT=$top_builddir/test/integration
-failures=0
+. "$(dirname "$0")/it_lib.sh"
 full=${IT_COLL_FULL:+--full}
-
-run()
-{
-    name=$1
-    shift
-    if out=$("$@" 2>&1); then
-        echo "ok: $name"
-    else
-        rc=$?
-        echo "FAIL: $name (exit $rc)"
-        echo "$out" | tail -20
-        failures=$((failures + 1))
-    fi
-}
 
 if [ ! -x "$RUN" ] || [ ! -x "$IT/it_coll" ]; then
     echo "SKIP: verve_run or it_coll not built"
@@ -72,5 +55,4 @@ else
     failures=$((failures + 1))
 fi
 
-echo "$failures failure(s)"
-[ "$failures" -eq 0 ]
+it_finish

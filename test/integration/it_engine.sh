@@ -4,24 +4,7 @@
 # and on shm alone; a peer killed mid-transfer. Prints "FAIL: ..." for each
 # failure and exits 1.
 set -u
-top_builddir=${top_builddir:-.}
-RUN=$top_builddir/src/tools/verve_run
-IT=$top_builddir/test/integration
-failures=0
-
-run()
-{
-    name=$1
-    shift
-    if out=$("$@" 2>&1); then
-        echo "ok: $name"
-    else
-        rc=$?
-        echo "FAIL: $name (exit $rc)"
-        echo "$out" | tail -20
-        failures=$((failures + 1))
-    fi
-}
+. "$(dirname "$0")/it_lib.sh"
 
 for n in 1 2 3; do
     run "am, $n ranks" "$RUN" -n "$n" --timeout 120 "$IT/it_am"
@@ -54,5 +37,4 @@ run "am, 1 rank, self completes later" env VERVE_SELF_ASYNC=y \
     "$RUN" -n 1 --timeout 120 "$IT/it_am"
 run "peer failure" timeout 60 "$IT/it_peer_failure"
 
-echo "$failures failure(s)"
-[ "$failures" -eq 0 ]
+it_finish

@@ -5,24 +5,7 @@
 # fragments. tcp cannot read the sender's memory, so it_am runs with
 # --eager-only. Prints "FAIL: ..." for each failure and exits 1.
 set -u
-top_builddir=${top_builddir:-.}
-RUN=$top_builddir/src/tools/verve_run
-IT=$top_builddir/test/integration
-failures=0
-
-run()
-{
-    name=$1
-    shift
-    if out=$("$@" 2>&1); then
-        echo "ok: $name"
-    else
-        rc=$?
-        echo "FAIL: $name (exit $rc)"
-        echo "$out" | tail -20
-        failures=$((failures + 1))
-    fi
-}
+. "$(dirname "$0")/it_lib.sh"
 
 small="VERVE_TCP_SNDBUF=4k VERVE_TCP_BCOPY_MAX=8k VERVE_TCP_SHORT_MAX=1k
        VERVE_TCP_TX_QUEUE_MAX=16k"
@@ -44,5 +27,4 @@ done
 run "rma over tcp, 2 ranks, small socket buffers and queues" \
     env VERVE_TLS=tcp $small "$RUN" -n 2 --timeout 120 "$IT/it_rma"
 
-echo "$failures failure(s)"
-[ "$failures" -eq 0 ]
+it_finish

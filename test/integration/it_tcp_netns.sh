@@ -5,10 +5,7 @@
 # (exit 77) when namespaces cannot be made. Everything made here is
 # removed on exit.
 set -u
-top_builddir=${top_builddir:-.}
-RUN=$top_builddir/src/tools/verve_run
-IT=$top_builddir/test/integration
-failures=0
+. "$(dirname "$0")/it_lib.sh"
 
 skip()
 {
@@ -56,20 +53,6 @@ if ! { ip link set "$if_a" netns "$ns_a" &&
     exit 1
 fi
 
-run()
-{
-    name=$1
-    shift
-    if out=$("$@" 2>&1); then
-        echo "ok: $name"
-    else
-        rc=$?
-        echo "FAIL: $name (exit $rc)"
-        echo "$out" | tail -20
-        failures=$((failures + 1))
-    fi
-}
-
 # Each namespace sees only its own end: the first name that is up there.
 tcp="env VERVE_TLS=tcp VERVE_TCP_IF=$if_a,$if_b"
 run "am across namespaces, 2 ranks" $tcp \
@@ -89,5 +72,4 @@ run "local ranks per namespace" "$RUN" -n 3 --netns "$ns_a,$ns_b" \
            n=$(ip -4 -o addr show | grep -c " 10\.77\.0\.")
            [ "$n" -eq 1 ] || { echo "$n veth addresses"; exit 1; }'
 
-echo "$failures failure(s)"
-[ "$failures" -eq 0 ]
+it_finish
