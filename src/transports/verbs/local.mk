@@ -14,7 +14,8 @@ libverve_core_la_SOURCES += \
     src/transports/verbs/rc_iface.c \
     src/transports/verbs/rc_conn.c \
     src/transports/verbs/rc_ep.c \
-    src/transports/verbs/rc_rma.c
+    src/transports/verbs/rc_rma.c \
+    src/transports/verbs/rc_atomic.c
 # ud: software reliability over one UD QP per worker.
 libverve_core_la_SOURCES += \
     src/transports/verbs/ud_rel.h \

@@ -244,7 +244,16 @@ verve_status_t vt_rc_op_post(vt_rc_conn_t *conn, vt_rc_op_t *op,
 void vt_rc_op_complete(vt_rc_conn_t *conn, vt_rc_op_t *op,
                        verve_status_t status);
 
-/* rc_rma.c */
+/* rc_rma.c: what the put, get and atomic paths share. */
+/* The connection ready and a ring entry; NULL with *status_p set when the
+ * op cannot start. */
+vt_rc_op_t *vt_rc_rma_start(vt_ep_t *tl_ep, vt_completion_t *comp,
+                            uint8_t type, verve_status_t *status_p);
+/* Gives back the ring entry just taken, before it was posted. */
+void vt_rc_op_unget(vt_rc_conn_t *conn);
+/* Posts and, without a completion, waits for the op. */
+verve_status_t vt_rc_rma_post(vt_rc_op_t *op, struct ibv_send_wr *wr);
+/* rc_rma.c, rc_atomic.c */
 verve_status_t vt_rc_ep_put(vt_ep_t *ep, const void *buffer, size_t length,
                             uint64_t remote_addr, vt_rkey_t *rkey,
                             vt_completion_t *comp);

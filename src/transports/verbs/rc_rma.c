@@ -1,6 +1,6 @@
 /*
- * rc RMA: RDMA write and read through remote keys, verbs atomics (fetch-add
- * and compare-swap on 64 bits; swap as a compare-swap loop), and flush.
+ * rc RMA: RDMA write and read through remote keys, and flush. Atomics are
+ * in rc_atomic.c.
  *
  * The interface is VT_CAP_ASYNC: an operation with a completion returns
  * VERVE_INPROGRESS and updates it from the CQE. One without (a caller
@@ -13,32 +13,7 @@
 #include <string.h>
 #include "core/base/log.h"
 
-verve_status_t vt_rc_rkey_unpack(vt_iface_t *tl_iface, const void *buffer,
-                                 size_t length, vt_rkey_t **rkey_p)
-{
-    vt_rc_iface_t *iface = vs_container_of(tl_iface, vt_rc_iface_t, super);
-    uint32_t flags = VT_CAP_RMA;
-
-    if (vt_rc_native_atomics(iface)) {
-        flags |= VT_CAP_AMO64;
-    }
-    return vt_verbs_rkey_parse(buffer, length, flags, rkey_p);
-}
-
-int vt_rc_native_atomics(const vt_rc_iface_t *iface)
-{
-    switch ((vt_rc_atomics_t)iface->cfg.atomics) {
-    case VT_RC_ATOMICS_DEVICE:
-        return iface->dev->attr.atomic_cap != IBV_ATOMIC_NONE;
-    case VT_RC_ATOMICS_EMULATED:
-        return 0;
-    default:
-        return iface->dev->attr.atomic_cap == IBV_ATOMIC_GLOB;
-    }
-}
-
-/* Gives back the ring entry just taken, before it was posted. */
-static void vt_rc_op_unget(vt_rc_conn_t *conn)
+void vt_rc_op_unget(vt_rc_conn_t *conn)
 {
     --conn->sq_head;
 }
@@ -120,10 +95,8 @@ void vt_rc_rma_complete(vt_rc_conn_t *conn, vt_rc_op_t *op,
     }
 }
 
-/* Everything the put, get and atomic paths share: the connection ready,
- * a ring entry. NULL with *status_p set when the op cannot start. */
-static vt_rc_op_t *vt_rc_rma_start(vt_ep_t *tl_ep, vt_completion_t *comp,
-                                   uint8_t type, verve_status_t *status_p)
+vt_rc_op_t *vt_rc_rma_start(vt_ep_t *tl_ep, vt_completion_t *comp,
+                            uint8_t type, verve_status_t *status_p)
 {
     vt_rc_conn_t *conn = vs_container_of(tl_ep, vt_rc_ep_t, super)->conn;
     vt_rc_op_t *op;
@@ -143,8 +116,7 @@ static vt_rc_op_t *vt_rc_rma_start(vt_ep_t *tl_ep, vt_completion_t *comp,
     return op;
 }
 
-/* Posts and, without a completion, waits for the op. */
-static verve_status_t vt_rc_rma_post(vt_rc_op_t *op, struct ibv_send_wr *wr)
+verve_status_t vt_rc_rma_post(vt_rc_op_t *op, struct ibv_send_wr *wr)
 {
     vt_rc_conn_t *conn = op->conn;
     verve_status_t status;
@@ -265,77 +237,6 @@ verve_status_t vt_rc_ep_get_zcopy(vt_ep_t *ep, void *buffer, size_t length,
     }
     return vt_rc_ep_rdma(ep, buffer, length, remote->address, remote->rkey,
                          comp, 0);
-}
-
-verve_status_t vt_rc_ep_atomic(vt_ep_t *tl_ep, vt_atomic_op_t aop,
-                               size_t op_size, uint64_t value,
-                               uint64_t compare, void *result,
-                               uint64_t remote_addr, vt_rkey_t *rkey,
-                               vt_completion_t *comp)
-{
-    uint32_t key = vs_container_of(rkey, vt_verbs_rkey_t, super)->rkey;
-    vt_rc_iface_t *iface;
-    struct ibv_send_wr wr;
-    verve_status_t status;
-    struct ibv_sge sge;
-    uint8_t type;
-    vt_rc_op_t *op;
-    uint64_t old;
-
-    if (vs_unlikely(op_size != 8)) {
-        return VERVE_ERR_UNSUPPORTED;     /* the key claims only AMO64 */
-    }
-    type = (aop == VT_ATOMIC_ADD || aop == VT_ATOMIC_FADD) ? VT_RC_OP_FADD :
-           (aop == VT_ATOMIC_CSWAP || comp == NULL) ? VT_RC_OP_CSWAP :
-                                                      VT_RC_OP_SWAP;
-    /* A swap without completion loops here on compare-swap, from a first
-     * guess of 0; with one, the loop runs from the CQEs. */
-    if (aop == VT_ATOMIC_SWAP) {
-        compare = 0;
-    }
-    for (;;) {
-        op = vt_rc_rma_start(tl_ep, comp, type, &status);
-        if (op == NULL) {
-            return status;
-        }
-        iface = op->conn->iface;
-        op->tx_buf = vt_rc_tx_get(iface);
-        if (op->tx_buf < 0) {
-            vt_rc_op_unget(op->conn);
-            return VERVE_ERR_NO_RESOURCE;
-        }
-        op->op_size = 8;
-        op->buffer = (aop == VT_ATOMIC_SWAP && comp == NULL) ? &old : result;
-        op->value = value;
-        op->compare = compare;
-        op->remote_addr = remote_addr;
-        op->rkey = key;
-        sge.addr = (uintptr_t)vt_rc_tx_buf(iface, op->tx_buf);
-        sge.length = 8;
-        sge.lkey = iface->tx_mr->lkey;
-        memset(&wr, 0, sizeof(wr));
-        wr.sg_list = &sge;
-        wr.num_sge = 1;
-        wr.wr.atomic.remote_addr = remote_addr;
-        wr.wr.atomic.rkey = key;
-        if (type == VT_RC_OP_FADD) {
-            wr.opcode = IBV_WR_ATOMIC_FETCH_AND_ADD;
-            wr.wr.atomic.compare_add = value;
-        } else {
-            wr.opcode = IBV_WR_ATOMIC_CMP_AND_SWP;
-            wr.wr.atomic.compare_add = compare;
-            wr.wr.atomic.swap = value;
-        }
-        status = vt_rc_rma_post(op, &wr);
-        if (aop != VT_ATOMIC_SWAP || comp != NULL || status != VERVE_OK) {
-            return status;
-        }
-        if (old == compare) {
-            memcpy(result, &old, sizeof(old));
-            return VERVE_OK;
-        }
-        compare = old;
-    }
 }
 
 vt_rc_op_t *vt_rc_conn_fence(vt_rc_conn_t *conn, vt_completion_t *comp)
