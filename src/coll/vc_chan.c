@@ -108,6 +108,10 @@ verve_status_t vc_chan_recv_data(void *arg, const void *header,
                     "%u", (unsigned long long)team->id, hdr.src, team->size);
             return VERVE_OK;
         }
+        if (hdr.tag == VC_TAG_REVOKE) {
+            vc_team_revoked(team, hdr.src);
+            return VERVE_OK;
+        }
         vs_list_for_each(recv, &team->posted, list) {
             if (vc_hdr_match(&hdr, recv)) {
                 vs_list_del(&recv->list);
@@ -115,6 +119,12 @@ verve_status_t vc_chan_recv_data(void *arg, const void *header,
                 return VERVE_OK;
             }
         }
+    }
+    if (hdr.tag == VC_TAG_REVOKE) {
+        /* For a team not created here: it will see the failure itself
+         * (vc_team_check_members), and a kept revoke could fail a later
+         * team with the same id. */
+        return VERVE_OK;
     }
     unexp = malloc(sizeof(*unexp) + (rndv ? 0 : length));
     if (unexp == NULL) {

@@ -26,6 +26,10 @@ typedef struct vc_worker {
     vc_select_table_t table;
 } vc_worker_t;
 
+/* The tag of the message that fails a team at every member: above every
+ * algorithm's tags (at most 2 x VC_TEAM_SIZE_MAX). */
+#define VC_TAG_REVOKE 0xffffu
+
 /* The AM header of every collectives' message. */
 typedef struct vc_hdr {
     uint64_t team_id;
@@ -57,6 +61,8 @@ struct verve_team {
      * verve_coll_nbx with the same arguments runs it again instead of
      * building one (back-to-back collectives then allocate nothing). */
     vc_coll_t *cache;
+    /* A member failed: every collective on the team fails with this. */
+    verve_status_t error;
 };
 
 typedef enum vc_step_type {
@@ -231,5 +237,14 @@ verve_status_t vc_coll_run(vc_coll_t *coll,
 
 /* ---- the worker's state (vc_team.c) ------------------------------------- */
 verve_status_t vc_worker_get(ve_worker_t *worker, vc_worker_t **vw_p);
+
+/* ---- failed members (vc_team_fail.c) ------------------------------------ */
+/* ep failed: the teams it belongs to fail, and with them the collectives
+ * running and every one started later. */
+void vc_team_ep_failed(void *arg, ve_ep_t *ep, verve_status_t status);
+/* At creation: a team with a member failed already fails at once. */
+void vc_team_check_members(vc_team_t *team);
+/* A member told us that the team failed (VC_TAG_REVOKE from rank src). */
+void vc_team_revoked(vc_team_t *team, unsigned src);
 
 #endif

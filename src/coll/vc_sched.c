@@ -191,7 +191,9 @@ void vc_sched_start(vc_sched_t *sched, uint32_t seq)
     sched->seq = seq;
     sched->pos = 0;
     sched->outstanding = 0;
-    sched->status = VERVE_OK;
+    /* On a failed team the run posts nothing and completes with the
+     * error. */
+    sched->status = sched->team->error;
     sched->active = 1;
     vc_sched_progress(sched);
 }

@@ -93,7 +93,8 @@ verve_status_t ve_coll_worker_init(ve_worker_t *worker)
     vw->worker = worker;
     vs_list_init(&vw->teams);
     vs_list_init(&vw->orphans);
-    ve_worker_set_coll(worker, vc_chan_recv_data, vc_worker_cleanup, vw);
+    ve_worker_set_coll(worker, vc_chan_recv_data, vc_worker_cleanup,
+                       vc_team_ep_failed, vw);
     return VERVE_OK;
 }
 
@@ -181,6 +182,7 @@ VERVE_API verve_status_t verve_team_create_nbx(verve_worker_h worker,
     team->size = params->size;
     vs_list_init(&team->posted);
     vs_list_init(&team->unexpected);
+    vc_team_check_members(team);
     vs_list_add_tail(&vw->teams, &team->list);
     vc_chan_adopt_orphans(team);
     /* Sequence number 0, the first collective of the team. */

@@ -342,6 +342,10 @@ verve_status_t ve_ep_start(ve_request_t *req)
         ve_ep_queue(req);
         return VERVE_INPROGRESS;
     }
+    if (vs_unlikely(status == VERVE_ERR_PEER_FAILED)) {
+        /* The transport knows before the liveness check does. */
+        ve_ep_fail(ep, status);
+    }
     return status;
 }
 
@@ -361,6 +365,9 @@ void ve_ep_request_done(ve_request_t *req, verve_status_t status)
     ve_ep_t *ep = req->ep;
     vs_list_del(&req->list);
     ve_request_complete(req, status);
+    if (vs_unlikely(status == VERVE_ERR_PEER_FAILED)) {
+        ve_ep_fail(ep, status);
+    }
     ve_ep_check_flushes(ep);
 }
 
@@ -384,6 +391,10 @@ static unsigned ve_ep_send_pending(ve_ep_t *ep)
         }
         ++count;
         ve_request_complete(req, status);
+        if (vs_unlikely(status == VERVE_ERR_PEER_FAILED)) {
+            ve_ep_fail(ep, status);     /* fails the rest of the queue */
+            break;
+        }
     }
     return count;
 }
@@ -427,26 +438,59 @@ void ve_ep_fail(ve_ep_t *ep, verve_status_t status)
     ve_ep_remove_pending(ep);
     ve_ep_complete_list(&ep->pending, status);
     ve_ep_complete_list(&ep->outstanding, status);
+    if (ep->worker->coll_ep_failed != NULL) {
+        ep->worker->coll_ep_failed(ep->worker->coll_handler.arg, ep, status);
+    }
     if ((ep->flags & VE_EP_FLAG_USER) && ep->err_cb != NULL) {
         ep->err_cb(ep->err_arg, ep, status);
     }
     ve_ep_check_flushes(ep);
 }
 
+/* Up to this many progress rounds take what dead peers left in the
+ * queues; live peers may keep them busy longer, so it is bounded. */
+#define VE_EP_DRAIN_ROUNDS 64
+
 void ve_ep_check_peers(ve_worker_t *worker)
 {
     vs_list_link_t *link, *next;
+    unsigned dying = 0, i, round, count;
 
-    for (link = worker->eps.next; link != &worker->eps; link = next) {
+    for (link = worker->eps.next; link != &worker->eps; link = link->next) {
         ve_ep_t *ep = vs_list_entry(link, ve_ep_t, list);
         verve_status_t status;
-        next = link->next;
         if (ep->flags & VE_EP_FLAG_FAILED) {
             continue;
         }
         status = ep->vt_ep->iface->ops->ep_check(ep->vt_ep);
         if (status != VERVE_OK) {
-            ve_ep_fail(ep, status);
+            ep->flags |= VE_EP_FLAG_DYING;
+            ep->error = status;
+            ++dying;
+        }
+    }
+    if (dying == 0) {
+        return;
+    }
+    /* What a peer sent before it died may still sit in a queue that the
+     * last poll found empty: take it before its requests fail, or its
+     * last messages would be lost. It sends nothing after its death. */
+    for (round = 0; round < VE_EP_DRAIN_ROUNDS; ++round) {
+        count = 0;
+        for (i = 0; i < worker->num_ifaces; ++i) {
+            count += worker->ifaces[i].iface->ops->iface_progress(
+                    worker->ifaces[i].iface);
+        }
+        if (count == 0) {
+            break;
+        }
+    }
+    for (link = worker->eps.next; link != &worker->eps; link = next) {
+        ve_ep_t *ep = vs_list_entry(link, ve_ep_t, list);
+        next = link->next;
+        if (ep->flags & VE_EP_FLAG_DYING) {
+            ep->flags &= ~(uint32_t)VE_EP_FLAG_DYING;
+            ve_ep_fail(ep, ep->error);
         }
     }
 }

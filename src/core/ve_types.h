@@ -91,13 +91,16 @@ struct verve_worker {
      * user id; coll_cleanup(arg) runs at worker destroy. */
     ve_am_handler_t coll_handler;
     void (*coll_cleanup)(void *arg);
+    /* An endpoint failed: the collectives fail the teams it belongs to. */
+    void (*coll_ep_failed)(void *arg, ve_ep_t *ep, verve_status_t status);
 };
 
 enum {
     VE_EP_FLAG_USER = 1u << 0,     /* created by verve_ep_create */
     VE_EP_FLAG_FAILED = 1u << 1,
     VE_EP_FLAG_CLOSING = 1u << 2,
-    VE_EP_FLAG_ON_PENDING = 1u << 3
+    VE_EP_FLAG_ON_PENDING = 1u << 3,
+    VE_EP_FLAG_DYING = 1u << 4     /* found dead, failed after a drain */
 };
 
 struct verve_ep {

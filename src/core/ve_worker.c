@@ -266,12 +266,16 @@ out:
 }
 
 void ve_worker_set_coll(ve_worker_t *worker, verve_am_recv_cb_t cb,
-                        void (*cleanup)(void *arg), void *arg)
+                        void (*cleanup)(void *arg),
+                        void (*ep_failed)(void *arg, ve_ep_t *ep,
+                                          verve_status_t status),
+                        void *arg)
 {
     worker->coll_handler.cb = cb;
     worker->coll_handler.arg = arg;
     worker->coll_handler.flags = 0;
     worker->coll_cleanup = cleanup;
+    worker->coll_ep_failed = ep_failed;
 }
 
 VERVE_API verve_status_t verve_worker_set_am_handler(verve_worker_h worker,

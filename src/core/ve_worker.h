@@ -26,7 +26,10 @@ unsigned ve_worker_progress(ve_worker_t *worker);
  * their per-worker state at worker destroy (the engine cannot include the
  * collectives layer above it). */
 void ve_worker_set_coll(ve_worker_t *worker, verve_am_recv_cb_t cb,
-                        void (*cleanup)(void *arg), void *arg);
+                        void (*cleanup)(void *arg),
+                        void (*ep_failed)(void *arg, ve_ep_t *ep,
+                                          verve_status_t status),
+                        void *arg);
 
 /* A random non-zero 64-bit id: worker uids and memory key ids, which must
  * not repeat across processes and runs. */

@@ -2,9 +2,10 @@
 # Collectives under verve_run: it_coll with 1 to 9 ranks on the default
 # selection table (sizes on each side of every switch), then with
 # VERVE_COLL_TUNE forcing each other algorithm, on team sizes that are
-# and are not powers of two; more ranks than cores on purpose. A bad
-# VERVE_COLL_TUNE must fail naming the variable. IT_COLL_FULL=1 runs the
-# whole matrix everywhere. Prints "FAIL: ..." per failure, exits 1.
+# and are not powers of two; more ranks than cores on purpose; a member
+# that dies (it_coll_fail). A bad VERVE_COLL_TUNE must fail naming the
+# variable. IT_COLL_FULL=1 runs the whole matrix everywhere. Prints
+# "FAIL: ..." per failure, exits 1.
 set -u
 . "$(dirname "$0")/it_lib.sh"
 full=${IT_COLL_FULL:+--full}
@@ -43,6 +44,16 @@ run "collectives, 3 ranks, rendezvous from 100 B" \
 run "collectives, 3 ranks, fragmented eager" \
     env VERVE_AM_ZCOPY=n VERVE_RNDV_THRESH=100 VERVE_SHM_BCOPY_MAX=300 \
     nice "$RUN" -n 3 --timeout 300 "$IT/it_coll" --iters 64
+
+# a member leaving mid-stream: the survivors' collectives fail, no hang,
+# and a new team over the survivors works (shm, and tcp where a survivor
+# may have no connection to the dead member and learns from the others)
+for n in 2 3 5; do
+    run "collectives, $n ranks, a member dies" \
+        nice "$RUN" -n "$n" --timeout 120 "$IT/it_coll_fail"
+done
+run "collectives, 4 ranks over tcp, a member dies" env VERVE_TLS=tcp \
+    nice "$RUN" -n 4 --timeout 120 "$IT/it_coll_fail"
 
 # a malformed VERVE_COLL_TUNE fails, naming the variable
 out=$(env VERVE_COLL_TUNE="allreduce:0-4K:bogus" \

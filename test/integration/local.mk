@@ -34,3 +34,8 @@ test_integration_it_coll_SOURCES = test/integration/it_coll.c \
 test_integration_it_coll_LDADD = libverve.la -lm
 TESTS += test/integration/it_coll.sh
 EXTRA_DIST += test/integration/it_coll.sh
+# A member dying mid-collective: it_coll_fail under verve_run, by it_coll.sh.
+check_PROGRAMS += test/integration/it_coll_fail
+test_integration_it_coll_fail_SOURCES = test/integration/it_coll_fail.c \
+    test/integration/it_common.c test/integration/it_common.h
+test_integration_it_coll_fail_LDADD = libverve.la

@@ -5,7 +5,9 @@
 # large messages go as fragments everywhere, VERVE_AM_ZCOPY=n)
 # and it_rma (emulated over AM), on a clean link and then with netem
 # dropping 5%, duplicating 2% and reordering 10% of what each veth end
-# sends; then a peer killed mid-stream (ud_pair fail).
+# sends; then a peer killed mid-stream (ud_pair fail, and it_peer_failure
+# with rendezvous, gets and atomics in flight), and a member leaving a
+# team (it_coll_fail).
 . "${VT_DIR:-$(dirname "$0")}/lib-engine.sh"
 . "${VT_DIR:-$(dirname "$0")}/netem.sh"
 # Every large message as fragments, to itself (self) too, so that
@@ -27,5 +29,11 @@ if [ -x "$pair" ]; then
     check "peer killed mid-stream" env VERVE_UD_TIMEOUT=2s timeout 120 \
         "$pair" fail
 fi
+
+check "peer failure, one device" \
+    env VERVE_NET_DEVICES=rxe0:1 VERVE_UD_TIMEOUT=3s timeout 120 \
+    "$IT/it_peer_failure" --eager
+check "collectives, 3 ranks, a member dies" \
+    rank_run 3 "$IT/it_coll_fail" VERVE_UD_TIMEOUT=3s
 
 [ $failures = 0 ] || vt_fail "$failures ud engine check(s) failed"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The ud interface's unit test (test_ud_iface: sends, receives and wakeup
-# through epoll and the retransmission timer on a real UD QP), which skips
-# on the host for want of a device, run here in namespace a on rxe0.
+# through epoll and the retransmission timer on a real UD QP, and the heap
+# of 1,000 endpoints to as many peers), which skips on the host for want
+# of a device, run here in namespace a on rxe0.
 . "${VT_DIR:-$(dirname "$0")}/lib-verbs.sh"
 
 vt_need_guest

@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,12 @@
 
 #define AM_ID 3
 #define NUM_MSGS 400
+/* One process with this many ud endpoints, each to a peer of its own,
+ * stays within EP_BYTES_MAX of heap per endpoint: the endpoint, the peer
+ * with its reliability state, the address handle's user half and the
+ * peer table's share. (The handle's kernel half is not ours to count.) */
+#define MANY_EPS 1000
+#define EP_BYTES_MAX 512
 
 typedef struct side {
     vt_iface_t *iface;
@@ -278,11 +285,51 @@ static void test_wakeup(void **state)
     free(buffer);
 }
 
+/* 1,000 endpoints to as many peers (uids of their own, at the other
+ * side's QP: the handles are real, no message is sent), measured by the
+ * heap in use before and after. */
+static void test_many_eps(void **state)
+{
+    uint8_t address[sizeof(vt_verbs_addr_t)];
+    vt_verbs_addr_t addr;
+    struct mallinfo2 before, after;
+    vt_ep_t **eps;
+    size_t per_ep;
+
+    (void)state;
+    sides[1].iface->ops->iface_address(sides[1].iface, address);
+    assert_true(vt_verbs_addr_parse(address, sizeof(address),
+                                    VT_UD_ADDR_MAGIC, &addr));
+    eps = calloc(MANY_EPS, sizeof(*eps));
+    assert_non_null(eps);
+    before = mallinfo2();
+    for (unsigned i = 0; i < MANY_EPS; ++i) {
+        vt_ud_iface_t *iface = vs_container_of(sides[0].iface,
+                                               vt_ud_iface_t, super);
+        vt_verbs_addr_pack(iface->dev, VT_UD_ADDR_MAGIC, addr.qpn,
+                           0x3a4e000000000000ull + i, address);
+        assert_int_equal(sides[0].iface->ops->ep_create(
+                             sides[0].iface, address, sizeof(address),
+                             &eps[i]), VERVE_OK);
+    }
+    after = mallinfo2();
+    per_ep = (after.uordblks - before.uordblks) / MANY_EPS;
+    print_message("%u ud endpoints to as many peers: %zu bytes of heap "
+                  "each (bound %u)\n", MANY_EPS, per_ep, EP_BYTES_MAX);
+    assert_true(after.uordblks >= before.uordblks);
+    assert_true(per_ep <= EP_BYTES_MAX);
+    for (unsigned i = 0; i < MANY_EPS; ++i) {
+        sides[0].iface->ops->ep_destroy(eps[i]);
+    }
+    free(eps);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_am_both_ways),
         cmocka_unit_test(test_wakeup),
+        cmocka_unit_test(test_many_eps),
     };
     int ret;
 
