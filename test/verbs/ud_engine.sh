@@ -6,8 +6,10 @@
 # and it_rma (emulated over AM), on a clean link and then with netem
 # dropping 5%, duplicating 2% and reordering 10% of what each veth end
 # sends; then a peer killed mid-stream (ud_pair fail, and it_peer_failure
-# with rendezvous, gets and atomics in flight), and a member leaving a
-# team (it_coll_fail).
+# with rendezvous, gets and atomics in flight), a member leaving a team
+# (it_coll_fail), and a peer that computes for three failure timeouts
+# without progress, kept alive by its keepalive thread (ud_pair busy; the
+# same with the keepalive off must fail).
 . "${VT_DIR:-$(dirname "$0")}/lib-engine.sh"
 . "${VT_DIR:-$(dirname "$0")}/netem.sh"
 # Every large message as fragments, to itself (self) too, so that
@@ -28,6 +30,13 @@ pair=$top_builddir/test/unit/transports/verbs/ud_pair
 if [ -x "$pair" ]; then
     check "peer killed mid-stream" env VERVE_UD_TIMEOUT=2s timeout 120 \
         "$pair" fail
+    check "busy peer kept alive" timeout 150 "$pair" busy
+    if out=$(env VERVE_UD_KEEPALIVE=0 timeout 150 "$pair" busy 2>&1); then
+        echo "FAIL: a busy peer without keepalive was not failed"
+        failures=$((failures + 1))
+    else
+        vt_note "ok: a busy peer without keepalive fails"
+    fi
 fi
 
 check "peer failure, one device" \

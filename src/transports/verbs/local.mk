@@ -25,6 +25,7 @@ libverve_core_la_SOURCES += \
     src/transports/verbs/ud_config.c \
     src/transports/verbs/ud.h \
     src/transports/verbs/ud_iface.c \
+    src/transports/verbs/ud_keepalive.c \
     src/transports/verbs/ud_ep.c \
     src/transports/verbs/ud_component.c
 endif

@@ -13,6 +13,8 @@
 #ifndef VT_UD_H
 #define VT_UD_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include "verbs.h"
 #include "ud_rel.h"
 #include "core/base/mpool.h"
@@ -42,6 +44,28 @@ typedef struct vt_ud_ep {
     vt_ep_t super;
     vt_ud_peer_t *peer;
 } vt_ud_ep_t;
+
+/* progress_ns of a worker asleep in epoll: it wakes for any datagram. */
+#define VT_UD_ASLEEP UINT64_MAX
+
+/* The keepalive thread's state (ud_keepalive.c). */
+typedef struct vt_ud_keepalive {
+    pthread_t thread;
+    pthread_mutex_t lock;      /* peers, stop */
+    pthread_cond_t cond;
+    int sync;                  /* lock and cond made */
+    int running;
+    int stop;
+    vt_ud_peer_t **peers;      /* every peer, in creation order */
+    unsigned num_peers;
+    unsigned max_peers;
+    struct ibv_cq *cq;
+    struct ibv_qp *qp;
+    struct ibv_mr *mr;
+    unsigned outstanding;      /* sends not yet reaped */
+    uint64_t sent;
+    uint8_t datagram[VT_UD_REL_HDR_LEN];
+} vt_ud_keepalive_t;
 
 struct vt_ud_iface {
     vt_iface_t super;
@@ -73,6 +97,9 @@ struct vt_ud_iface {
     int armed;
     vt_am_handler_t am_handlers[VT_AM_ID_MAX];
     void *am_args[VT_AM_ID_MAX];
+    /* vs_time_ns of the owner's last progress, or VT_UD_ASLEEP. */
+    _Atomic uint64_t progress_ns;
+    vt_ud_keepalive_t ka;
 };
 
 /* ud_iface.c */
@@ -82,6 +109,17 @@ verve_status_t vt_ud_iface_open(const vt_iface_params_t *params,
 verve_status_t vt_ud_peer_get(vt_ud_iface_t *iface, uint64_t uid,
                               struct ibv_ah_attr *ah_attr, uint32_t qpn,
                               vt_ud_peer_t **peer_p);
+
+/* Takes a new UD QP of this iface's port to RTS. */
+verve_status_t vt_ud_qp_to_rts(vt_ud_iface_t *iface, struct ibv_qp *qp);
+
+/* ud_keepalive.c */
+/* Starts the thread unless VERVE_UD_KEEPALIVE is 0. */
+verve_status_t vt_ud_keepalive_start(vt_ud_iface_t *iface);
+/* A new peer to tell; peers stay until the iface closes. */
+verve_status_t vt_ud_keepalive_add(vt_ud_iface_t *iface, vt_ud_peer_t *peer);
+/* Stops the thread and frees its QP; safe after a failed start. */
+void vt_ud_keepalive_stop(vt_ud_iface_t *iface);
 
 /* ud_ep.c */
 verve_status_t vt_ud_ep_create(vt_iface_t *iface, const void *address,

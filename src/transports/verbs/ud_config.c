@@ -33,7 +33,13 @@ static const vs_config_field_t vt_ud_config_fields[] = {
     {"OOO_MAX", "1024",
      "Datagrams held after a gap until it fills, for all peers together "
      "(at most 64 per peer); 0 drops them and resends from the gap",
-     VS_CONFIG_TYPE_UINT, offsetof(vt_ud_config_t, ooo_max)}
+     VS_CONFIG_TYPE_UINT, offsetof(vt_ud_config_t, ooo_max)},
+    {"KEEPALIVE", "2s",
+     "When the process has made no progress for this long (a long "
+     "computation), a thread tells its peers this often that it lives, so "
+     "they do not declare it failed after VERVE_UD_TIMEOUT (at most a "
+     "quarter of which is used); 0 turns it off (no thread)",
+     VS_CONFIG_TYPE_TIME, offsetof(vt_ud_config_t, keepalive)}
 };
 
 vs_config_table_t vt_ud_config_table = {

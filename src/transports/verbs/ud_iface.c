@@ -50,9 +50,15 @@ verve_status_t vt_ud_peer_get(vt_ud_iface_t *iface, uint64_t uid,
     if (status != VERVE_OK) {
         goto err_destroy_ah;
     }
+    status = vt_ud_keepalive_add(iface, peer);
+    if (status != VERVE_OK) {
+        goto err_destroy_rel;
+    }
     *peer_p = peer;
     return VERVE_OK;
 
+err_destroy_rel:
+    vt_ud_rel_peer_destroy(&iface->rel, peer->rel);
 err_destroy_ah:
     ibv_destroy_ah(peer->ah);
 err_put:
@@ -200,8 +206,12 @@ static void vt_ud_handle_recv_wc(vt_ud_iface_t *iface, struct ibv_wc *wc,
         goto repost;
     }
     /* A worker we have no endpoint to yet: make the peer from the
-     * completion, so that our acks can reach it. */
+     * completion, so that our acks can reach it; not from a keepalive,
+     * which comes from another QP and needs no answer. */
     if (vt_ud_rel_peer_find(&iface->rel, uid) == NULL) {
+        if (vt_ud_rel_datagram_is_busy(buffer + VT_UD_GRH, length)) {
+            goto repost;
+        }
         if (ibv_init_ah_from_wc(iface->dev->context,
                                 iface->dev->port.port_num, wc,
                                 (struct ibv_grh *)buffer, &ah_attr) != 0 ||
@@ -271,6 +281,7 @@ static unsigned vt_ud_iface_progress(vt_iface_t *tl_iface)
     uint64_t now = vs_time_ns();
     unsigned count = 0;
 
+    atomic_store_explicit(&iface->progress_ns, now, memory_order_relaxed);
     if (vs_unlikely(iface->armed)) {
         vt_ud_iface_drain_events(iface);
     }
@@ -331,7 +342,13 @@ static verve_status_t vt_ud_iface_arm(vt_iface_t *tl_iface)
             iface->num_stash += (unsigned)n;
         }
     }
-    return iface->num_stash > 0 ? VERVE_ERR_BUSY : VERVE_OK;
+    if (iface->num_stash > 0) {
+        return VERVE_ERR_BUSY;
+    }
+    /* Asleep is not busy: any datagram wakes us (ud_keepalive.c). */
+    atomic_store_explicit(&iface->progress_ns, VT_UD_ASLEEP,
+                          memory_order_relaxed);
+    return VERVE_OK;
 }
 
 static void vt_ud_iface_query(vt_iface_t *tl_iface, vt_iface_caps_t *caps)
@@ -370,6 +387,7 @@ static int vt_ud_iface_is_reachable(vt_iface_t *tl_iface,
 /* Releases what vt_ud_iface_open made so far (NULL members are skipped). */
 static void vt_ud_iface_cleanup(vt_ud_iface_t *iface)
 {
+    vt_ud_keepalive_stop(iface);
     if (iface->qp != NULL) {
         ibv_destroy_qp(iface->qp);
     }
@@ -408,7 +426,8 @@ static void vt_ud_iface_close(vt_iface_t *tl_iface)
         epoll_ctl(iface->epoll_fd, EPOLL_CTL_DEL, iface->channel->fd, NULL);
         epoll_ctl(iface->epoll_fd, EPOLL_CTL_DEL, iface->timer_fd, NULL);
     }
-    /* The QP goes first: no send may still use an address handle. */
+    /* The QPs go first: no send may still use an address handle. */
+    vt_ud_keepalive_stop(iface);
     ibv_destroy_qp(iface->qp);
     iface->qp = NULL;
     vt_ud_peers_destroy(iface);
@@ -456,7 +475,6 @@ static verve_status_t vt_ud_iface_create_qp(vt_ud_iface_t *iface)
 {
     struct ibv_context *ctx = iface->dev->context;
     struct ibv_qp_init_attr init;
-    struct ibv_qp_attr attr;
 
     iface->channel = ibv_create_comp_channel(ctx);
     if (iface->channel == NULL) {
@@ -496,22 +514,8 @@ static verve_status_t vt_ud_iface_create_qp(vt_ud_iface_t *iface)
                  iface->dev->port.dev_name, strerror(errno));
         return VERVE_ERR_IO;
     }
-    memset(&attr, 0, sizeof(attr));
-    attr.qp_state = IBV_QPS_INIT;
-    attr.port_num = iface->dev->port.port_num;
-    attr.qkey = VT_UD_QKEY;
-    if (ibv_modify_qp(iface->qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
-                      IBV_QP_PORT | IBV_QP_QKEY) != 0) {
-        goto err;
-    }
-    attr.qp_state = IBV_QPS_RTR;
-    if (ibv_modify_qp(iface->qp, &attr, IBV_QP_STATE) != 0) {
-        goto err;
-    }
-    attr.qp_state = IBV_QPS_RTS;
-    attr.sq_psn = 0;
-    if (ibv_modify_qp(iface->qp, &attr, IBV_QP_STATE | IBV_QP_SQ_PSN) != 0) {
-        goto err;
+    if (vt_ud_qp_to_rts(iface, iface->qp) != VERVE_OK) {
+        return VERVE_ERR_IO;
     }
     for (unsigned i = 0; i < VT_UD_RX_QUEUE; ++i) {
         if (vt_ud_post_recv(iface, i) != VERVE_OK) {
@@ -519,11 +523,35 @@ static verve_status_t vt_ud_iface_create_qp(vt_ud_iface_t *iface)
         }
     }
     return VERVE_OK;
+}
+
+verve_status_t vt_ud_qp_to_rts(vt_ud_iface_t *iface, struct ibv_qp *qp)
+{
+    struct ibv_qp_attr attr;
+
+    memset(&attr, 0, sizeof(attr));
+    attr.qp_state = IBV_QPS_INIT;
+    attr.port_num = iface->dev->port.port_num;
+    attr.qkey = VT_UD_QKEY;
+    if (ibv_modify_qp(qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
+                      IBV_QP_PORT | IBV_QP_QKEY) != 0) {
+        goto err;
+    }
+    attr.qp_state = IBV_QPS_RTR;
+    if (ibv_modify_qp(qp, &attr, IBV_QP_STATE) != 0) {
+        goto err;
+    }
+    attr.qp_state = IBV_QPS_RTS;
+    attr.sq_psn = 0;
+    if (ibv_modify_qp(qp, &attr, IBV_QP_STATE | IBV_QP_SQ_PSN) != 0) {
+        goto err;
+    }
+    return VERVE_OK;
 
 err:
     vs_error("ud: bringing UD QP 0x%x to state %d on %s failed: %s",
-             iface->qp->qp_num, (int)attr.qp_state,
-             iface->dev->port.dev_name, strerror(errno));
+             qp->qp_num, (int)attr.qp_state, iface->dev->port.dev_name,
+             strerror(errno));
     return VERVE_ERR_IO;
 }
 
@@ -599,6 +627,11 @@ verve_status_t vt_ud_iface_open(const vt_iface_params_t *params,
         goto err_queues;
     }
     status = vt_ud_iface_create_qp(iface);
+    if (status != VERVE_OK) {
+        goto err_queues;
+    }
+    atomic_init(&iface->progress_ns, vs_time_ns());
+    status = vt_ud_keepalive_start(iface);
     if (status != VERVE_OK) {
         goto err_queues;
     }

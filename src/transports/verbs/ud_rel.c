@@ -589,6 +589,21 @@ static unsigned vt_ud_rel_peer_progress(vt_ud_rel_t *rel,
     return count;
 }
 
+/* The owner did not progress for `pause` (a long computation): no ack
+ * could reach us meanwhile, so that time is no evidence against any
+ * peer, and their failure clocks move on by it. */
+static void vt_ud_rel_owner_paused(vt_ud_rel_t *rel, uint64_t pause)
+{
+    vt_ud_rel_peer_t *peer;
+
+    vs_list_for_each(peer, &rel->active, active_link) {
+        if (peer->last_progress != 0) {
+            peer->last_progress = vs_min(peer->last_progress + pause,
+                                         rel->now);
+        }
+    }
+}
+
 unsigned vt_ud_rel_progress(vt_ud_rel_t *rel, uint64_t now)
 {
     vt_ud_rel_peer_t *peer;
@@ -598,6 +613,12 @@ unsigned vt_ud_rel_progress(vt_ud_rel_t *rel, uint64_t now)
     /* 0 marks "timers not started" in last_progress. */
     now = vs_max(now, 1);
     rel->now = now;
+    /* Shorter pauses cost a peer at most a quarter of its timeout. */
+    if (vs_unlikely(rel->last_call != 0 &&
+                    now - rel->last_call > rel->params.timeout_ns / 4)) {
+        vt_ud_rel_owner_paused(rel, now - rel->last_call);
+    }
+    rel->last_call = now;
     vs_list_for_each_safe(peer, tmp, &rel->active, active_link) {
         count += vt_ud_rel_peer_progress(rel, peer, now);
     }

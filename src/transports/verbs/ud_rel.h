@@ -57,7 +57,12 @@ enum {
     VT_UD_REL_FLAG_ACK_REQ = 1u << 3, /* sender wants an ack at once */
     /* The acker dropped datagrams beyond its sack window since its last
      * ack: everything unacked past the sack window is lost too. */
-    VT_UD_REL_FLAG_OVERFLOW = 1u << 4
+    VT_UD_REL_FLAG_OVERFLOW = 1u << 4,
+    /* Alone, no psn or ack: the sender's process lives but its owner has
+     * not progressed for a while (a long computation): its peers restart
+     * their failure timers instead of declaring it failed. Sent by
+     * ud_keepalive.c from its own thread and QP. */
+    VT_UD_REL_FLAG_BUSY = 1u << 5
 };
 
 /* psn arithmetic modulo 2^16: a is before b. Valid while the two are less
@@ -80,6 +85,7 @@ typedef struct vt_ud_config {
     double ack_delay;     /* s: ...or this long after the first unacked */
     size_t max_msg;       /* bytes of the largest message */
     unsigned ooo_max;     /* datagrams held beyond gaps, all peers */
+    double keepalive;     /* s: busy owner: tell peers this often; 0 off */
 } vt_ud_config_t;
 
 extern vs_config_table_t vt_ud_config_table;
@@ -128,6 +134,7 @@ typedef struct vt_ud_rel_stats {
                               * too far beyond a gap */
     uint64_t timeouts;       /* retransmission timer expiries */
     uint64_t fast_resends;   /* datagrams resent for a selective ack */
+    uint64_t rx_busy;        /* VT_UD_REL_FLAG_BUSY datagrams */
 } vt_ud_rel_stats_t;
 
 typedef enum vt_ud_rel_peer_state {
@@ -195,6 +202,7 @@ struct vt_ud_rel {
     vs_mpool_t rx_mp;            /* reassembly buffers */
     vs_mpool_t ooo_mp;           /* datagrams held beyond gaps */
     uint64_t now;                /* latest time the owner gave us */
+    uint64_t last_call;          /* of vt_ud_rel_progress, 0: none yet */
     vt_ud_rel_stats_t stats;
 };
 
@@ -222,6 +230,12 @@ static inline vt_ud_rel_peer_t *vt_ud_rel_peer_find(const vt_ud_rel_t *rel,
  * for a sender it does not know yet; 0 when too short to have one. */
 int vt_ud_rel_datagram_src(const void *datagram, size_t length,
                            uint64_t *id_p);
+/* Whether a received datagram is a VT_UD_REL_FLAG_BUSY one, which never
+ * creates a peer. */
+int vt_ud_rel_datagram_is_busy(const void *datagram, size_t length);
+/* Writes the VT_UD_REL_FLAG_BUSY datagram of local_id into buffer
+ * (VT_UD_REL_HDR_LEN bytes). Touches no engine: any thread may call it. */
+void vt_ud_rel_pack_busy(uint64_t local_id, void *buffer);
 /* Pending sends complete with VERVE_ERR_CANCELED. Not from a callback of
  * the same engine. */
 void vt_ud_rel_peer_destroy(vt_ud_rel_t *rel, vt_ud_rel_peer_t *peer);

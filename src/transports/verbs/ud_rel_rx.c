@@ -279,6 +279,21 @@ int vt_ud_rel_datagram_src(const void *datagram, size_t length,
     return 1;
 }
 
+int vt_ud_rel_datagram_is_busy(const void *datagram, size_t length)
+{
+    return (length >= VT_UD_REL_HDR_LEN) &&
+           (((const uint8_t *)datagram)[VT_UD_REL_OFF_FLAGS] &
+            VT_UD_REL_FLAG_BUSY);
+}
+
+void vt_ud_rel_pack_busy(uint64_t local_id, void *buffer)
+{
+    vt_ud_rel_hdr_t hdr = {.src_id = local_id,
+                           .flags = VT_UD_REL_FLAG_BUSY};
+
+    vt_ud_rel_hdr_pack(buffer, &hdr);
+}
+
 void vt_ud_rel_recv(vt_ud_rel_t *rel, const void *datagram, size_t length,
                     uint64_t now)
 {
@@ -294,6 +309,15 @@ void vt_ud_rel_recv(vt_ud_rel_t *rel, const void *datagram, size_t length,
     peer = vs_hash_get(&rel->peers, hdr.src_id);
     if ((peer == NULL) || (peer->state == VT_UD_REL_PEER_FAILED)) {
         ++rel->stats.rx_drop;
+        return;
+    }
+    if (vs_unlikely(hdr.flags & VT_UD_REL_FLAG_BUSY)) {
+        /* Alive: what we sent waits for its owner's next progress. The
+         * retransmissions go on, backed off, so it gets it then. */
+        ++rel->stats.rx_busy;
+        if (peer->last_progress != 0) {
+            peer->last_progress = now;
+        }
         return;
     }
     vt_ud_rel_process_ack(rel, peer, &hdr, now);

@@ -454,9 +454,99 @@ static void test_datagram_src(void **state)
     ud_sim_cleanup(&sim);
 }
 
+/* ---- a busy peer */
+
+#define BUSY_MSGS 12
+
+typedef struct busy_test {
+    ud_sim_t sim;
+    comp_rec_t recs[BUSY_MSGS];
+    uint64_t delivered;
+    uint64_t busy_until;     /* node 1 neither hears nor answers before */
+    uint64_t interval;       /* between its BUSY datagrams, 0: none */
+    uint64_t next_busy;
+    unsigned sent;
+} busy_test_t;
+
+static int busy_pump(void *arg)
+{
+    busy_test_t *t = arg;
+    uint8_t busy[VT_UD_REL_HDR_LEN];
+    verve_status_t status;
+    unsigned done = 0;
+
+    while (t->sent < BUSY_MSGS) {
+        comp_rec_init(&t->recs[t->sent]);
+        status = vt_ud_rel_send(&t->sim.nodes[0].rel,
+                                t->sim.nodes[0].peers[1], 4, NULL, 0, busy,
+                                sizeof(busy), &t->recs[t->sent].comp);
+        assert_int_equal(status, VERVE_INPROGRESS);
+        ++t->sent;
+    }
+    if (t->sim.now < t->busy_until) {
+        t->sim.blocked[0][1] = t->sim.blocked[1][0] = 1;
+        /* What node 1's keepalive thread sends while its owner computes,
+         * straight to node 0 (another QP, not the blocked path). */
+        if ((t->interval > 0) && (t->sim.now >= t->next_busy)) {
+            vt_ud_rel_pack_busy(ud_sim_node_id(1), busy);
+            assert_true(vt_ud_rel_datagram_is_busy(busy, sizeof(busy)));
+            vt_ud_rel_recv(&t->sim.nodes[0].rel, busy, sizeof(busy),
+                           vs_max(t->sim.now, 1));
+            t->next_busy = t->sim.now + t->interval;
+        }
+    } else {
+        t->sim.blocked[0][1] = t->sim.blocked[1][0] = 0;
+    }
+    for (unsigned i = 0; i < t->sent; ++i) {
+        done += t->recs[i].calls;
+    }
+    return done == BUSY_MSGS;
+}
+
+/* Node 1 computes for five failure timeouts without progress: with BUSY
+ * datagrams every quarter timeout, node 0 keeps resending instead of
+ * failing it, and everything arrives once node 1 is back; without them,
+ * node 0 fails it. */
+static void test_busy_peer(void **state)
+{
+    vt_ud_rel_params_t params = test_params();
+    ud_sim_channel_t channel = {.delay_ns = 5 * UD_SIM_US};
+    busy_test_t *t = calloc(1, sizeof(*t));
+    const vt_ud_rel_stats_t *stats;
+
+    (void)state;
+    assert_non_null(t);
+    for (int keepalive = 1; keepalive >= 0; --keepalive) {
+        memset(t, 0, sizeof(*t));
+        params.timeout_ns = 200 * UD_SIM_MS;
+        t->busy_until = 5 * params.timeout_ns;
+        t->interval = keepalive ? params.timeout_ns / 4 : 0;
+        ud_sim_init(&t->sim, 2, &params, &channel, 15, count_deliver,
+                    &t->delivered);
+        assert_true(ud_sim_run(&t->sim, busy_pump, t, 3600 * UD_SIM_MS));
+        stats = &t->sim.nodes[0].rel.stats;
+        for (unsigned i = 0; i < BUSY_MSGS; ++i) {
+            assert_int_equal(t->recs[i].status, keepalive ?
+                             VERVE_OK : VERVE_ERR_PEER_FAILED);
+        }
+        if (keepalive) {
+            assert_int_equal(t->sim.nodes[0].failed[1], 0);
+            assert_int_equal(t->delivered, BUSY_MSGS);
+            assert_true(stats->rx_busy >= 16);
+            assert_true(t->sim.now > t->busy_until);
+        } else {
+            assert_int_equal(t->sim.nodes[0].failed[1], 1);
+            assert_int_equal(stats->rx_busy, 0);
+        }
+        ud_sim_cleanup(&t->sim);
+    }
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_busy_peer),
         cmocka_unit_test(test_backoff_schedule),
         cmocka_unit_test(test_peer_failure),
         cmocka_unit_test(test_one_peer_fails),

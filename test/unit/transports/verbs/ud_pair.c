@@ -4,13 +4,17 @@
  *
  *   contrib/softroce-vm/vm-run 'ip netns exec a tc qdisc add dev v0 root \
  *       netem loss 10% duplicate 2% reorder 10% delay 1ms; \
- *       build/test/unit/transports/verbs/ud_pair [fail]'
+ *       build/test/unit/transports/verbs/ud_pair [fail|busy]'
  *
  * The parent runs in network namespace a on rxe0, the child in b on rxe1
  * (when those namespaces exist). Both send COUNT checked messages of every
  * size and flush. With "fail", the child exits once it has received half,
  * and the parent must see the peer fail within VERVE_UD_TIMEOUT (2 s
- * here), after which sends fail at once. Not in TESTS: it needs the guest.
+ * here), after which sends fail at once. With "busy", the child stops
+ * progressing for three timeouts once it has received half (a long
+ * computation), then goes on: its keepalive thread (every 0.5 s unless
+ * VERVE_UD_KEEPALIVE says otherwise) keeps the parent from failing it,
+ * and everything arrives. Not in TESTS: it needs the guest.
  * Exit status 0 pass, 1 fail, 77 no device.
  */
 #include <fcntl.h>
@@ -113,7 +117,9 @@ static uint64_t send_some(vt_ep_t *ep, uint64_t sent, uint64_t count,
     return sent;
 }
 
-static int run_side(int index, int to_peer, int from_peer, int fail_mode)
+enum { MODE_PLAIN, MODE_FAIL, MODE_BUSY };
+
+static int run_side(int index, int to_peer, int from_peer, int mode)
 {
     char device[16];
     uint8_t address[2][sizeof(vt_verbs_addr_t)];
@@ -126,11 +132,13 @@ static int run_side(int index, int to_peer, int from_peer, int fail_mode)
     uint64_t start;
     verve_status_t status;
     char done = 1;
+    int fail_mode = (mode == MODE_FAIL);
 
     enter_netns(index == 0 ? "a" : "b");
     snprintf(device, sizeof(device), "rxe%d:1", index);
     setenv("VERVE_NET_DEVICES", device, 1);
     setenv("VERVE_UD_TIMEOUT", "2s", 1);
+    setenv("VERVE_UD_KEEPALIVE", "0.5s", 0);
     memset(&params, 0, sizeof(params));
     params.uid = 0xab00000000000000ull + (uint64_t)index + 1;
     peer_uid = 0xab00000000000000ull + (uint64_t)!index + 1;
@@ -155,6 +163,17 @@ static int run_side(int index, int to_peer, int from_peer, int fail_mode)
     CHECK(buffer != NULL);
     start = vs_time_ns();
 
+    if (mode == MODE_BUSY && index == 1) {
+        /* Computes, deaf to the network, once it has heard half. */
+        while (num_received < COUNT / 2) {
+            sent = send_some(ep, sent, COUNT, buffer);
+            iface->ops->iface_progress(iface);
+            CHECK(vs_time_ns() - start < LIMIT_NS);
+        }
+        printf("side 1: busy for 6 s after %llu received\n",
+               (unsigned long long)num_received);
+        sleep(6);
+    }
     if (fail_mode && index == 1) {
         /* Dies without a word once it has heard half. */
         while (num_received < COUNT / 2) {
@@ -203,6 +222,13 @@ static int run_side(int index, int to_peer, int from_peer, int fail_mode)
                (unsigned long long)vs_container_of(iface, vt_ud_iface_t,
                                                    super)->rel.stats.rx_ooo);
         CHECK(num_received == COUNT);
+        if (mode == MODE_BUSY && index == 0) {
+            uint64_t busy = vs_container_of(iface, vt_ud_iface_t,
+                                            super)->rel.stats.rx_busy;
+            printf("side 0: %llu keepalives from the busy side\n",
+                   (unsigned long long)busy);
+            CHECK(busy > 0);
+        }
     }
     CHECK(num_bad == 0);
     free(buffer);
@@ -213,18 +239,24 @@ static int run_side(int index, int to_peer, int from_peer, int fail_mode)
 
 int main(int argc, char **argv)
 {
-    int fail_mode = (argc > 1) && (strcmp(argv[1], "fail") == 0);
+    int mode = (argc < 2) ? MODE_PLAIN :
+               (strcmp(argv[1], "fail") == 0) ? MODE_FAIL :
+               (strcmp(argv[1], "busy") == 0) ? MODE_BUSY : -1;
     int down[2], up[2];
     int status, ret;
     pid_t child;
 
+    if (mode < 0) {
+        fprintf(stderr, "usage: ud_pair [fail|busy]\n");
+        return 2;
+    }
     CHECK(pipe(down) == 0 && pipe(up) == 0);
     child = fork();
     CHECK(child >= 0);
     if (child == 0) {
-        _exit(run_side(1, up[1], down[0], fail_mode));
+        _exit(run_side(1, up[1], down[0], mode));
     }
-    ret = run_side(0, down[1], up[0], fail_mode);
+    ret = run_side(0, down[1], up[0], mode);
     if (ret == 77) {
         kill(child, SIGKILL);
     }
