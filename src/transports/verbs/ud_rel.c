@@ -613,9 +613,13 @@ unsigned vt_ud_rel_progress(vt_ud_rel_t *rel, uint64_t now)
     /* 0 marks "timers not started" in last_progress. */
     now = vs_max(now, 1);
     rel->now = now;
-    /* Shorter pauses cost a peer at most a quarter of its timeout. */
+    /* Shorter pauses cost a peer at most a quarter of its timeout. A
+     * sleeping owner wakes for its timers, at most rto_max apart: that
+     * is no pause. */
     if (vs_unlikely(rel->last_call != 0 &&
-                    now - rel->last_call > rel->params.timeout_ns / 4)) {
+                    now - rel->last_call >
+                    vs_max(rel->params.timeout_ns / 4,
+                           2 * rel->params.rto_max_ns))) {
         vt_ud_rel_owner_paused(rel, now - rel->last_call);
     }
     rel->last_call = now;

@@ -543,9 +543,42 @@ static void test_busy_peer(void **state)
     free(t);
 }
 
+/* The owner itself pauses for five timeouts (no progress call): that is no
+ * evidence against its silent peer, which it fails only a full timeout
+ * after it is back. */
+static void test_owner_pause(void **state)
+{
+    vt_ud_rel_params_t params = test_params();
+    ud_sim_channel_t channel = {.delay_ns = 5 * UD_SIM_US};
+    uint64_t delivered = 0, t, back;
+    vt_ud_rel_peer_t *peer;
+    comp_rec_t rec;
+    ud_sim_t sim;
+
+    (void)state;
+    params.timeout_ns = 200 * UD_SIM_MS;
+    ud_sim_init(&sim, 2, &params, &channel, 16, count_deliver, &delivered);
+    peer = sim.nodes[0].peers[1];
+    comp_rec_init(&rec);
+    assert_int_equal(vt_ud_rel_send(&sim.nodes[0].rel, peer, 4, NULL, 0,
+                                    &rec, 8, &rec.comp), VERVE_INPROGRESS);
+    vt_ud_rel_progress(&sim.nodes[0].rel, UD_SIM_MS);
+    back = UD_SIM_MS + 5 * params.timeout_ns;
+    vt_ud_rel_progress(&sim.nodes[0].rel, back);
+    assert_false(vt_ud_rel_peer_is_failed(peer));
+    for (t = back; !vt_ud_rel_peer_is_failed(peer); t += 10 * UD_SIM_MS) {
+        vt_ud_rel_progress(&sim.nodes[0].rel, t);
+        assert_true(t <= back + params.timeout_ns + params.rto_max_ns);
+    }
+    assert_true(t > back + params.timeout_ns);
+    assert_int_equal(rec.status, VERVE_ERR_PEER_FAILED);
+    ud_sim_cleanup(&sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_owner_pause),
         cmocka_unit_test(test_busy_peer),
         cmocka_unit_test(test_backoff_schedule),
         cmocka_unit_test(test_peer_failure),
