@@ -4,6 +4,8 @@
 # loopback (VERVE_TLS=tcp vs UCX_TLS=tcp,self UCX_NET_DEVICES=lo), run
 # interleaved so that both see the same machine noise. Prints each run's
 # value, the medians, the ratio verve/UCX and whether it meets the target.
+# In the SoftRoCE guest the rc figures also run perftest (ib_send_lat,
+# ib_write_bw) in the same rounds: raw verbs, a reference row, no target.
 set -u
 
 usage() {
@@ -40,6 +42,11 @@ usage: bench/vs-ucx.sh [-r PAIRS] [-b BUILD_DIR] [-c CPU0,CPU1]
                   rc_put_bw   64 KiB put bandwidth over rc
                            (ucp_put_bw bw_overall vs put_bw bw_MBps)
                   ud_am_lat   8 B AM latency over ud (UCX ud_verbs)
+                rc_am_lat and rc_put_bw also run perftest's ib_send_lat
+                (8 B, RC, t_typical) and ib_write_bw (64 KiB, RC,
+                BW average) in each round, as a reference row: what
+                raw verbs take in the same guest (no target; NA where
+                perftest's clock calibration fails under TCG)
                 e.g. contrib/softroce-vm/vm-run -- bash bench/vs-ucx.sh \
                          -b build -r 3 -f rc_am_lat,rc_put_bw
   -h, --help    this help
@@ -100,7 +107,9 @@ if ! command -v ucx_perftest >/dev/null 2>&1; then
 fi
 
 # figure -> "ucx_test size iters ucx_field verve_test verve_field
-#            direction target unit transport"; ucx_field is a column of
+#            direction target unit transport [perftest]"; perftest, for
+# some rc figures, is the perftest program of the reference row (same
+# size and iterations); ucx_field is a column of
 # the client's "Final:" line: 3 p50, 5 latency overall, 7 bw overall,
 # 9 rate overall. direction: le (smaller is better) or ge. transport:
 # sm (shared memory), tcp, or rc / ud: verbs between the namespaces a and
@@ -119,11 +128,13 @@ figure_spec() {
     tcp_am_bw)
         echo "ucp_am_bw 1048576 1000 7 am_bw bw_MBps ge 1.0 MB/s tcp" ;;
     rc_am_lat)
-        echo "ucp_am_lat 8 2000 3 am_lat lat_us_median le 0.9 us rc" ;;
+        echo "ucp_am_lat 8 2000 3 am_lat lat_us_median le 0.9 us rc" \
+             "ib_send_lat" ;;
     rc_put_lat)
         echo "ucp_put_lat 8 2000 3 put_lat lat_us_median le 0.9 us rc" ;;
     rc_put_bw)
-        echo "ucp_put_bw 65536 500 7 put_bw bw_MBps ge 1.0 MB/s rc" ;;
+        echo "ucp_put_bw 65536 500 7 put_bw bw_MBps ge 1.0 MB/s rc" \
+             "ib_write_bw" ;;
     ud_am_lat)
         echo "ucp_am_lat 8 2000 3 am_lat lat_us_median le 0.9 us ud" ;;
     *) return 1 ;;
@@ -218,6 +229,44 @@ run_verve() {
         tail -n 1
 }
 
+# Prints perftest's figure from one run between the guest's namespaces
+# (server in a on rxe0, client in b on rxe1, GID index 1, the IPv4 one,
+# as in test/verbs/smoke.sh), or nothing: ib_send_lat's t_typical (half
+# a round trip, us) or ib_write_bw's BW average (perftest's MB/sec).
+# perftest calibrates its clock against gettimeofday and gives up on a
+# poor fit, which a loaded TCG guest makes likely: that is tried again.
+run_perftest() {
+    local prog=$1 size=$2 iters=$3 port server out value try col
+    local -a cpu0=() cpu1=()
+    case "$prog" in
+    ib_send_lat) col=5 ;;
+    *) col=4 ;;
+    esac
+    if [ "$cpus" != none ]; then
+        cpu0=(taskset -c "${cpus%,*}")
+        cpu1=(taskset -c "${cpus#*,}")
+    fi
+    for try in 1 2 3; do
+        port=$(free_port)
+        ip netns exec a timeout "$run_timeout" "${cpu1[@]}" "$prog" \
+            -d rxe0 -x 1 -F -s "$size" -n "$iters" -p "$port" \
+            >/dev/null 2>&1 &
+        server=$!
+        sleep "$try"
+        out=$(ip netns exec b timeout "$run_timeout" "${cpu0[@]}" "$prog" \
+              -d rxe1 -x 1 -F -s "$size" -n "$iters" -p "$port" \
+              10.11.0.1 2>&1)
+        wait "$server" 2>/dev/null
+        value=$(printf '%s\n' "$out" | awk -v s="$size" -v c="$col" '
+            $1 == s && $2 ~ /^[0-9]+$/ && $c ~ /^[0-9.]+$/ { v = $c }
+            END { if (v != "") print v }')
+        if [ -n "$value" ]; then
+            echo "$value"
+            return
+        fi
+    done
+}
+
 median() {
     printf '%s\n' "$@" | grep -E '^[-0-9.eE+]+$' | sort -g |
         awk '{ v[NR] = $1 } END {
@@ -233,33 +282,62 @@ for figure in "${figure_list[@]}"; do
         echo "vs-ucx.sh: unknown figure '$figure' (see --help)" >&2
         exit 2
     fi
+    perftest=
     read -r ucx_test size iters ucx_field verve_test verve_field \
-        direction target unit transport <<<"$spec"
+        direction target unit transport perftest <<<"$spec"
+    if [ -n "$perftest" ] && ! command -v "$perftest" >/dev/null 2>&1; then
+        echo "vs-ucx.sh: $perftest not found (perftest): no reference row"
+        perftest=
+    fi
     ucx_values=()
     verve_values=()
+    ref_values=()
     echo "== $figure: $verve_test vs $ucx_test over $transport, size $size," \
-        "$iters iters"
+        "$iters iters${perftest:+; reference $perftest}"
     for ((pair = 1; pair <= pairs; ++pair)); do
         # Alternate which tool goes first, so neither always runs on a
-        # machine the other just warmed or heated.
-        if ((pair % 2)); then
-            u=$(run_ucx "$ucx_test" "$size" "$iters" "$ucx_field" \
-                "$transport")
-            v=$(run_verve "$verve_test" "$size" "$iters" "$verve_field" \
-                "$transport")
-        else
-            v=$(run_verve "$verve_test" "$size" "$iters" "$verve_field" \
-                "$transport")
-            u=$(run_ucx "$ucx_test" "$size" "$iters" "$ucx_field" \
-                "$transport")
+        # machine the other just warmed or heated; perftest, where it
+        # runs, takes the first, middle and last place in turn.
+        if ((pair % 2)); then order="ucx verve"; else order="verve ucx"; fi
+        if [ -n "$perftest" ]; then
+            case $((pair % 3)) in
+            1) order="ref $order" ;;
+            2) order="${order% *} ref ${order#* }" ;;
+            *) order="$order ref" ;;
+            esac
         fi
+        u= v= ref=
+        for tool in $order; do
+            case $tool in
+            ucx) u=$(run_ucx "$ucx_test" "$size" "$iters" "$ucx_field" \
+                     "$transport") ;;
+            verve) v=$(run_verve "$verve_test" "$size" "$iters" \
+                       "$verve_field" "$transport") ;;
+            ref) ref=$(run_perftest "$perftest" "$size" "$iters") ;;
+            esac
+        done
         ucx_values+=("${u:-NA}")
         verve_values+=("${v:-NA}")
-        printf '   pair %d: ucx %s %s, verve %s %s\n' "$pair" "${u:-NA}" \
-            "$unit" "${v:-NA}" "$unit"
+        if [ -n "$perftest" ]; then
+            ref_values+=("${ref:-NA}")
+            ref=", $perftest ${ref:-NA} $unit"
+        fi
+        printf '   pair %d: ucx %s %s, verve %s %s%s\n' "$pair" "${u:-NA}" \
+            "$unit" "${v:-NA}" "$unit" "$ref"
     done
     ucx_median=$(median "${ucx_values[@]}")
     verve_median=$(median "${verve_values[@]}")
+    if [ -n "$perftest" ]; then
+        ref_median=$(median "${ref_values[@]}")
+        awk -v r="$ref_median" -v u="$ucx_median" -v v="$verve_median" \
+            -v p="$perftest" -v unit="$unit" 'BEGIN {
+            printf "   reference: %s median %s %s", p, r, unit
+            if (r != "NA" && r + 0 > 0) {
+                if (u != "NA") printf "; ucx/%s %.3f", p, u / r
+                if (v != "NA") printf ", verve/%s %.3f", p, v / r
+            }
+            printf " (no target)\n" }'
+    fi
     verdict=$(awk -v u="$ucx_median" -v v="$verve_median" \
                   -v d="$direction" -v t="$target" 'BEGIN {
         if (u == "NA" || v == "NA" || u + 0 <= 0) {

@@ -18,7 +18,7 @@ TESTS += contrib/softroce-vm/selftest.sh
 
 VERBS_TESTS =
 VERBS_KERNEL = backports
-VERBS_TIMEOUT = 900
+VERBS_TIMEOUT = 1500
 VERBS_RESULTS = test/verbs/results
 
 check-verbs: all $(check_PROGRAMS)

@@ -82,13 +82,14 @@ static verve_status_t va_get_native_send(ve_request_t *req)
             req->rma.rkey->vt_rkey, va_rma_comp_arm(req)));
 }
 
+/* On the key's atomics lane, which may not be the endpoint's. */
 static verve_status_t va_amo_native_send(ve_request_t *req)
 {
-    ve_ep_t *ep = req->ep;
-    return va_rma_comp_result(req, ep->vt_ep->iface->ops->ep_atomic(
-            ep->vt_ep, (vt_atomic_op_t)req->amo.op, req->amo.size,
+    vt_ep_t *vt_ep = req->amo.rkey->amo_vt_ep;
+    return va_rma_comp_result(req, vt_ep->iface->ops->ep_atomic(
+            vt_ep, (vt_atomic_op_t)req->amo.op, req->amo.size,
             req->amo.value, req->amo.compare, req->amo.result,
-            req->amo.remote_addr, req->amo.rkey->vt_rkey,
+            req->amo.remote_addr, req->amo.rkey->amo_vt_rkey,
             va_rma_comp_arm(req)));
 }
 
@@ -204,19 +205,20 @@ VERVE_API verve_status_t verve_atomic_nbx(verve_ep_h ep, verve_atomic_op_t op,
         goto out;
     }
     cap = (op_size == 4) ? VT_CAP_AMO32 : VT_CAP_AMO64;
-    if (vs_likely((rkey->caps & cap) &&
-                  !(ep->lane->caps.flags & VT_CAP_ASYNC) &&
+    /* amo_caps: the key's atomics lane, and whether it completes later. */
+    if (vs_likely((rkey->amo_caps & (cap | VT_CAP_ASYNC)) == cap &&
                   !ve_ep_has_pending(ep))) {
-        status = ep->vt_ep->iface->ops->ep_atomic(
-                ep->vt_ep, vt_ops[op], op_size, value, compare, result,
-                remote_addr, rkey->vt_rkey, NULL);
+        status = rkey->amo_vt_ep->iface->ops->ep_atomic(
+                rkey->amo_vt_ep, vt_ops[op], op_size, value, compare,
+                result, remote_addr, rkey->amo_vt_rkey, NULL);
         if (status != VERVE_ERR_NO_RESOURCE) {
             goto out;
         }
     }
     status = va_rma_start(ep, param,
-                          (rkey->caps & cap) ? va_amo_native_send
-                                             : va_amo_emulated_send, &req);
+                          (rkey->amo_caps & cap) ? va_amo_native_send
+                                                 : va_amo_emulated_send,
+                          &req);
     if (status != VERVE_OK) {
         goto out;
     }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "vc_coll.h"
+#include "vc_shm.h"
 #include "core/ve_request.h"
 #include "core/ve_worker.h"
 #include "core/base/log.h"
@@ -139,6 +140,8 @@ static verve_status_t vc_coll_build(vc_coll_t *coll)
                        : vc_alg_scatter_linear(coll);
     case VC_ALG_ALLREDUCE:
         return vc_alg_reduce_scatter_allreduce(coll);
+    case VC_ALG_SHM:
+        return vc_alg_shm(coll);
     default:
         vs_error("coll: %s has no algorithm %s", verve_coll_type_name(type),
                  vc_alg_name(coll->alg));
@@ -190,6 +193,12 @@ static void vc_coll_retire(vc_coll_t *coll)
 {
     vc_team_t *team = coll->team;
 
+    if (coll->sched.seq == 0) {
+        /* The creation barrier, which may set up the team's segment: a
+         * barrier with the same arguments must not run that again. */
+        vc_coll_free(coll);
+        return;
+    }
     switch (coll->args.coll_type) {
     case VERVE_COLL_ALLGATHERV:
     case VERVE_COLL_ALLTOALLV:
@@ -244,12 +253,19 @@ verve_status_t vc_coll_create(vc_team_t *team, const verve_coll_args_t *args,
     if (status != VERVE_OK) {
         goto err_free;
     }
-    coll->alg = vc_select(&team->vw->table, coll->args.coll_type,
-                          vc_coll_select_size(coll), team->size,
-                          coll->sched.op.commutative, &radix);
+    coll->alg = vc_select_team(&team->vw->table, coll->args.coll_type,
+                               vc_coll_select_size(coll), team->size,
+                               coll->sched.op.commutative,
+                               vc_shm_usable(team, coll->args.coll_type,
+                                             coll->sched.op.commutative),
+                               &radix);
     coll->radix = (args->field_mask & VERVE_COLL_ARGS_FIELD_RADIX) ?
                   args->radix : radix ? radix : 2;
     status = vc_coll_build(coll);
+    if (status == VERVE_OK && team->next_seq == 0 &&
+        coll->args.coll_type == VERVE_COLL_BARRIER) {
+        status = vc_shm_team_setup(coll);
+    }
     if (status == VERVE_OK) {
         status = vc_sched_ready(&coll->sched);
     }

@@ -24,6 +24,13 @@ typedef struct vc_worker {
     vs_list_link_t teams;
     vs_list_link_t orphans;       /* vc_unexp_t for unknown team ids */
     vc_select_table_t table;
+    vs_list_link_t polling;       /* vc_sched_t waiting in a call step */
+    uint64_t idle_since;          /* ns: polled without news since then */
+    unsigned idle_polls;
+    unsigned poll_limit;          /* idle polls before a yield (adapts) */
+    unsigned poll_news;           /* bumped by call steps that advance */
+    int crowded;                  /* a host of its teams has more members
+                                     than this process has CPUs */
 } vc_worker_t;
 
 /* The tag of the message that fails a team at every member: above every
@@ -61,6 +68,9 @@ struct verve_team {
      * verve_coll_nbx with the same arguments runs it again instead of
      * building one (back-to-back collectives then allocate nothing). */
     vc_coll_t *cache;
+    /* Its host's shared-memory segment (vc_shm.h): NULL when no host has
+     * two members or the members did not all get theirs. */
+    struct vc_shm_team *shm;
     /* A member failed: every collective on the team fails with this. */
     verve_status_t error;
 };
@@ -70,10 +80,14 @@ typedef enum vc_step_type {
     VC_STEP_RECV,
     VC_STEP_REDUCE,   /* dst = src (+) src2, length in elements */
     VC_STEP_COPY,     /* dst = src, length in bytes */
-    VC_STEP_FENCE     /* wait for every send and receive before it */
+    VC_STEP_FENCE,    /* wait for every send and receive before it */
+    VC_STEP_CALL      /* call(), again from progress until not INPROGRESS */
 } vc_step_type_t;
 
-typedef struct vc_step {
+typedef struct vc_step vc_step_t;
+typedef verve_status_t (*vc_step_call_t)(vc_sched_t *sched, vc_step_t *step);
+
+struct vc_step {
     vc_step_type_t type;
     uint16_t tag;
     unsigned peer;
@@ -82,7 +96,8 @@ typedef struct vc_step {
     const void *src2;
     void *dst;
     size_t length;
-} vc_step_t;
+    vc_step_call_t call;
+};
 
 /* A posted receive, matched on (seq, tag, src). */
 typedef struct vc_recv {
@@ -115,6 +130,8 @@ struct vc_sched {
     int active;
     verve_status_t status;
     void (*complete)(vc_sched_t *sched);
+    vs_list_link_t poll_list;   /* in vw->polling, while `polling` */
+    int polling;
 };
 
 struct verve_coll {
@@ -172,6 +189,12 @@ verve_status_t vc_sched_reduce(vc_sched_t *sched, void *dst,
 verve_status_t vc_sched_copy(vc_sched_t *sched, void *dst, const void *src,
                              size_t length);
 verve_status_t vc_sched_fence(vc_sched_t *sched);
+/* A step that runs call(sched, step) when reached; VERVE_INPROGRESS from
+ * it makes the run wait and call it again from the worker's progress. */
+verve_status_t vc_sched_call(vc_sched_t *sched, vc_step_call_t call,
+                             void *arg);
+/* Runs the waiting call steps once; returns how many advanced. */
+unsigned vc_sched_poll(vc_worker_t *vw);
 /* Starts a run with sequence number seq; sched->complete runs when it
  * ends (possibly before this returns). */
 void vc_sched_start(vc_sched_t *sched, uint32_t seq);

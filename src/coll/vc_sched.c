@@ -20,6 +20,10 @@ void vc_sched_init(vc_sched_t *sched, vc_team_t *team)
 
 void vc_sched_cleanup(vc_sched_t *sched)
 {
+    if (sched->polling) {
+        vs_list_del(&sched->poll_list);
+        sched->polling = 0;
+    }
     free(sched->steps);
     free(sched->recvs);
     free(sched->scratch);
@@ -96,6 +100,13 @@ verve_status_t vc_sched_copy(vc_sched_t *sched, void *dst, const void *src,
                                        : vc_sched_add(sched, &step);
 }
 
+verve_status_t vc_sched_call(vc_sched_t *sched, vc_step_call_t call,
+                             void *arg)
+{
+    vc_step_t step = {.type = VC_STEP_CALL, .call = call, .dst = arg};
+    return vc_sched_add(sched, &step);
+}
+
 verve_status_t vc_sched_fence(vc_sched_t *sched)
 {
     vc_step_t step = {.type = VC_STEP_FENCE};
@@ -165,6 +176,22 @@ static void vc_sched_progress(vc_sched_t *sched)
                 return;
             }
             break;
+        case VC_STEP_CALL:
+            if (sched->status != VERVE_OK) {
+                break;
+            }
+            status = step->call(sched, step);
+            if (status == VERVE_INPROGRESS) {
+                if (!sched->polling) {
+                    sched->polling = 1;
+                    vs_list_add_tail(&sched->team->vw->polling,
+                                     &sched->poll_list);
+                }
+                sched->running = 0;
+                return;
+            }
+            sched->status = status;
+            break;
         }
         ++sched->pos;
     }
@@ -173,6 +200,30 @@ static void vc_sched_progress(vc_sched_t *sched)
         sched->active = 0;
         sched->complete(sched);
     }
+}
+
+unsigned vc_sched_poll(vc_worker_t *vw)
+{
+    unsigned news = vw->poll_news;
+    vs_list_link_t todo;
+    vc_sched_t *sched;
+
+    /* Taken off first: a run that still waits puts itself back, at the
+     * tail, and is not polled twice in one pass. A run may be freed by
+     * its completion, so progress is counted by the calls themselves. */
+    vs_list_init(&todo);
+    while (!vs_list_is_empty(&vw->polling)) {
+        vs_list_link_t *link = vw->polling.next;
+        vs_list_del(link);
+        vs_list_add_tail(&todo, link);
+    }
+    while (!vs_list_is_empty(&todo)) {
+        sched = vs_list_entry(todo.next, vc_sched_t, poll_list);
+        vs_list_del(&sched->poll_list);
+        sched->polling = 0;
+        vc_sched_progress(sched);
+    }
+    return vw->poll_news - news;
 }
 
 void vc_sched_step_done(vc_sched_t *sched, verve_status_t status)

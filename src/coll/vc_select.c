@@ -30,6 +30,7 @@ static const char *const vc_alg_names[VC_ALG_LAST] = {
     [VC_ALG_PAIRWISE] = "pairwise",
     [VC_ALG_LINEAR] = "linear",
     [VC_ALG_ALLREDUCE] = "allreduce",
+    [VC_ALG_SHM] = "shm",
 };
 
 static const char *const vc_type_names[VERVE_COLL_TYPE_LAST] = {
@@ -52,10 +53,10 @@ static const char *const vc_type_names[VERVE_COLL_TYPE_LAST] = {
  * (which must work for every op and size). */
 #define VC_TYPE_ALGS_MAX 4
 static const vc_alg_t vc_type_algs[VERVE_COLL_TYPE_LAST][VC_TYPE_ALGS_MAX] = {
-    [VERVE_COLL_BARRIER] = {VC_ALG_DISSEMINATION},
-    [VERVE_COLL_BCAST] = {VC_ALG_KNOMIAL},
-    [VERVE_COLL_REDUCE] = {VC_ALG_KNOMIAL},
-    [VERVE_COLL_ALLREDUCE] = {VC_ALG_RD, VC_ALG_RAB, VC_ALG_RING},
+    [VERVE_COLL_BARRIER] = {VC_ALG_DISSEMINATION, VC_ALG_SHM},
+    [VERVE_COLL_BCAST] = {VC_ALG_KNOMIAL, VC_ALG_SHM},
+    [VERVE_COLL_REDUCE] = {VC_ALG_KNOMIAL, VC_ALG_SHM},
+    [VERVE_COLL_ALLREDUCE] = {VC_ALG_RD, VC_ALG_RAB, VC_ALG_RING, VC_ALG_SHM},
     [VERVE_COLL_ALLGATHER] = {VC_ALG_RING, VC_ALG_RD, VC_ALG_BRUCK},
     [VERVE_COLL_ALLGATHERV] = {VC_ALG_RING},
     [VERVE_COLL_ALLTOALL] = {VC_ALG_PAIRWISE, VC_ALG_BRUCK},
@@ -69,12 +70,14 @@ static const vc_alg_t vc_type_algs[VERVE_COLL_TYPE_LAST][VC_TYPE_ALGS_MAX] = {
 
 /* Defaults: latency-bound algorithms for small messages, bandwidth-bound
  * ones (each byte crosses each link about once) for large; two members
- * need one exchange whatever the size. */
+ * need one exchange whatever the size. Members sharing a host use its
+ * shared-memory segment (rules naming shm apply only to teams that have
+ * segments). */
 static const char vc_select_defaults[] =
-    "barrier:0-inf:dissemination;"
-    "bcast:0-64k:knomial/4,64k-inf:knomial/2;"
-    "reduce:0-64k:knomial/4,64k-inf:knomial/2;"
-    "allreduce:0-inf@1-2:rd,0-4k:rd,4k-256k:rab,256k-inf:ring;"
+    "barrier:0-inf:shm,0-inf:dissemination;"
+    "bcast:0-inf:shm,0-64k:knomial/4,64k-inf:knomial/2;"
+    "reduce:0-inf:shm,0-64k:knomial/4,64k-inf:knomial/2;"
+    "allreduce:0-inf:shm,0-inf@1-2:rd,0-4k:rd,4k-256k:rab,256k-inf:ring;"
     "allgather:0-inf@1-2:rd,0-1k:rd,1k-16k:bruck,16k-inf:ring;"
     "allgatherv:0-inf:ring;"
     "alltoall:0-256:bruck,256-inf:pairwise;"
@@ -286,6 +289,15 @@ vc_alg_t vc_select(const vc_select_table_t *table, verve_coll_type_t type,
                    size_t size, unsigned team_size, int commutative,
                    unsigned *radix_p)
 {
+    return vc_select_team(table, type, size, team_size, commutative, 0,
+                          radix_p);
+}
+
+vc_alg_t vc_select_team(const vc_select_table_t *table,
+                        verve_coll_type_t type, size_t size,
+                        unsigned team_size, int commutative, int shm,
+                        unsigned *radix_p)
+{
     const vc_select_rule_t *rule;
     vc_alg_t alg = vc_type_algs[type][0];
     unsigned i;
@@ -295,7 +307,8 @@ vc_alg_t vc_select(const vc_select_table_t *table, verve_coll_type_t type,
         rule = &table->rules[type][i];
         if (size >= rule->min_size &&
             (size < rule->max_size || rule->max_size == SIZE_MAX) &&
-            team_size >= rule->min_team && team_size <= rule->max_team) {
+            team_size >= rule->min_team && team_size <= rule->max_team &&
+            (shm || rule->alg != VC_ALG_SHM)) {
             alg = rule->alg;
             *radix_p = rule->radix;
             break;

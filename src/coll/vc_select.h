@@ -23,6 +23,7 @@ typedef enum vc_alg {
     VC_ALG_PAIRWISE,
     VC_ALG_LINEAR,
     VC_ALG_ALLREDUCE,   /* reduce_scatter as an allreduce */
+    VC_ALG_SHM,         /* the team's shared-memory segment (vc_shm.h) */
     VC_ALG_LAST
 } vc_alg_t;
 
@@ -56,6 +57,14 @@ verve_status_t vc_select_table_load(vc_select_table_t *table);
 vc_alg_t vc_select(const vc_select_table_t *table, verve_coll_type_t type,
                    size_t size, unsigned team_size, int commutative,
                    unsigned *radix_p);
+
+/* The same, for a team that has (shm != 0) or has not a shared-memory
+ * segment: without one, rules naming shm are passed over. vc_select is
+ * vc_select_team without a segment. */
+vc_alg_t vc_select_team(const vc_select_table_t *table,
+                        verve_coll_type_t type, size_t size,
+                        unsigned team_size, int commutative, int shm,
+                        unsigned *radix_p);
 
 const char *vc_alg_name(vc_alg_t alg);
 /* Whether type can run alg. */

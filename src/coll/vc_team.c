@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "vc_coll.h"
+#include "vc_shm.h"
 #include "core/ve_proto.h"
 #include "core/ve_worker.h"
 #include "core/base/hash.h"
@@ -33,6 +34,7 @@ static void vc_team_free(vc_team_t *team)
     if (team->cache != NULL) {
         vc_coll_free(team->cache);
     }
+    vc_shm_team_cleanup(team);
     vs_list_del(&team->list);
     free(team->eps);
     free(team);
@@ -54,6 +56,7 @@ static void vc_worker_cleanup(void *arg)
         if (team->cache != NULL) {
             vc_coll_free(team->cache);
         }
+        vc_shm_team_cleanup(team);
         vs_list_del(&team->list);
         free(team->eps);
         free(team);
@@ -93,6 +96,7 @@ verve_status_t ve_coll_worker_init(ve_worker_t *worker)
     vw->worker = worker;
     vs_list_init(&vw->teams);
     vs_list_init(&vw->orphans);
+    vs_list_init(&vw->polling);
     ve_worker_set_coll(worker, vc_chan_recv_data, vc_worker_cleanup,
                        vc_team_ep_failed, vw);
     return VERVE_OK;

@@ -7,8 +7,8 @@
  * the death of a peer it never talked to (tcp without a connection): so
  * the first member to see the failure tells every other (VC_TAG_REVOKE),
  * and each fails the whole team: the receives waiting now end with the
- * error, and every later run posts nothing and ends with it too
- * (vc_sched_start).
+ * error, runs polling shared-memory flags stop at their next poll, and
+ * every later run posts nothing and ends with it too (vc_sched_start).
  */
 #include <string.h>
 #include "vc_coll.h"
@@ -60,9 +60,16 @@ static void vc_team_revoke(vc_team_t *team)
 
 static void vc_team_fail(vc_team_t *team, verve_status_t status)
 {
+    vc_sched_t *sched;
     vc_recv_t *recv;
 
     team->error = status;
+    /* A call step is not run again once its run has failed. */
+    vs_list_for_each(sched, &team->vw->polling, poll_list) {
+        if (sched->team == team && sched->status == VERVE_OK) {
+            sched->status = status;
+        }
+    }
     /* A completion may start a new run, which posts nothing now. */
     while (!vs_list_is_empty(&team->posted)) {
         recv = vs_list_entry(team->posted.next, vc_recv_t, list);

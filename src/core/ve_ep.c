@@ -165,6 +165,110 @@ err_free:
     return status;
 }
 
+/* The endpoint's atomics lane: an endpoint of `lane` to the same peer,
+ * made once. */
+static verve_status_t ve_ep_amo_connect(ve_ep_t *ep, ve_lane_t *lane)
+{
+    ve_address_entry_t entries[VE_MAX_IFACES];
+    verve_status_t status;
+    unsigned count, i;
+    uint64_t uid;
+
+    if (ep->amo_vt_ep != NULL) {
+        /* One atomics lane per endpoint: a second component asking for
+         * its own would be a second agent on the same words. */
+        return ep->amo_vt_ep->iface == lane->iface ? VERVE_OK
+                                                   : VERVE_ERR_UNSUPPORTED;
+    }
+    status = ve_address_unpack(ep->peer->address, ep->peer->address_length,
+                               &uid, entries, VE_MAX_IFACES, &count);
+    if (status != VERVE_OK) {
+        return status;
+    }
+    for (i = 0; i < count; ++i) {
+        if (entries[i].component_id != lane->component->id ||
+            !lane->iface->ops->iface_is_reachable(
+                    lane->iface, entries[i].address, entries[i].length)) {
+            continue;
+        }
+        status = lane->iface->ops->ep_create(lane->iface, entries[i].address,
+                                             entries[i].length,
+                                             &ep->amo_vt_ep);
+        if (status == VERVE_OK) {
+            vs_debug("worker %016llx: atomics to %016llx on %s",
+                     (unsigned long long)ep->worker->uid,
+                     (unsigned long long)uid, lane->component->name);
+        }
+        return status;
+    }
+    return VERVE_ERR_UNREACHABLE;
+}
+
+verve_status_t ve_ep_amo_unpack(ve_rkey_t *rkey, uint8_t component_id,
+                                const void *buffer, size_t length)
+{
+    ve_ep_t *ep = rkey->ep;
+    ve_worker_t *worker = ep->worker;
+    const uint32_t amo = VT_CAP_AMO32 | VT_CAP_AMO64;
+    ve_lane_t *lane = NULL;
+    verve_status_t status;
+    vt_rkey_t *vt_rkey;
+    unsigned i;
+
+    if (!worker->context->config.rma_native || rkey->amo_component != NULL) {
+        return VERVE_OK;
+    }
+    for (i = 0; i < worker->num_ifaces && lane == NULL; ++i) {
+        if (worker->ifaces[i].component->id == component_id) {
+            lane = &worker->ifaces[i];
+        }
+    }
+    if (lane == NULL || !(lane->caps.flags & VT_CAP_AMO_LANE)) {
+        return VERVE_OK;
+    }
+    status = lane->component->rkey_unpack(lane->iface, buffer, length,
+                                          &vt_rkey);
+    if (status != VERVE_OK) {
+        return status == VERVE_ERR_INVALID_RKEY ? status : VERVE_OK;
+    }
+    if (!(vt_rkey->flags & VT_CAP_AMO_LANE) || !(vt_rkey->flags & amo)) {
+        lane->component->rkey_release(vt_rkey);
+        return VERVE_OK;
+    }
+    /* Keys are unpacked outside the worker's lock; an endpoint is made
+     * under it. */
+    ve_worker_lock(worker);
+    status = ve_ep_amo_connect(ep, lane);
+    ve_worker_unlock(worker);
+    if (status != VERVE_OK) {
+        /* The atomics stay on the endpoint's lane, which may race the
+         * device's: say so. */
+        vs_warn("worker %016llx: no %s lane to %016llx for atomics (%s): "
+                "atomics on its memory may race the device's",
+                (unsigned long long)worker->uid, lane->component->name,
+                (unsigned long long)ep->peer->uid,
+                verve_status_string(status));
+        lane->component->rkey_release(vt_rkey);
+        return VERVE_OK;
+    }
+    rkey->amo_vt_ep = ep->amo_vt_ep;
+    rkey->amo_vt_rkey = vt_rkey;
+    rkey->amo_component = lane->component;
+    rkey->amo_caps = (vt_rkey->flags & amo) |
+                     (lane->caps.flags & VT_CAP_ASYNC);
+    return VERVE_OK;
+}
+
+void ve_ep_amo_default(ve_rkey_t *rkey)
+{
+    if (rkey->amo_component == NULL) {
+        rkey->amo_vt_ep = rkey->ep->vt_ep;
+        rkey->amo_vt_rkey = rkey->vt_rkey;
+        rkey->amo_caps = (rkey->caps & (VT_CAP_AMO32 | VT_CAP_AMO64)) |
+                         (rkey->ep->lane->caps.flags & VT_CAP_ASYNC);
+    }
+}
+
 ve_ep_t *ve_ep_for_uid(ve_worker_t *worker, uint64_t uid)
 {
     ve_peer_t *peer = worker->last_peer;
@@ -248,6 +352,9 @@ void ve_ep_destroy(ve_ep_t *ep, verve_status_t status)
     /* Completes what the transport still held, through the requests'
      * completions. */
     ep->vt_ep->iface->ops->ep_destroy(ep->vt_ep);
+    if (ep->amo_vt_ep != NULL) {
+        ep->amo_vt_ep->iface->ops->ep_destroy(ep->amo_vt_ep);
+    }
     if (!vs_list_is_empty(&ep->outstanding)) {
         vs_error("worker %016llx: %s left operations to %016llx "
                  "uncompleted at close", (unsigned long long)ep->worker->uid,
@@ -271,6 +378,17 @@ static void ve_ep_add_pending(ve_ep_t *ep)
     }
 }
 
+/* The transports' part of a flush, on the atomics lane too. */
+static verve_status_t ve_ep_transport_flush(ve_ep_t *ep)
+{
+    verve_status_t status = ep->vt_ep->iface->ops->ep_flush(ep->vt_ep, NULL);
+
+    if (vs_unlikely(ep->amo_vt_ep != NULL) && status == VERVE_OK) {
+        status = ep->amo_vt_ep->iface->ops->ep_flush(ep->amo_vt_ep, NULL);
+    }
+    return status;
+}
+
 /* Flushes finish once nothing is queued or waiting for a reply and the
  * transport has finished what it was given (asked again from progress
  * while it has not); a close request then destroys the endpoint. */
@@ -284,7 +402,7 @@ static void ve_ep_check_flushes(ve_ep_t *ep)
         return;
     }
     if (!(ep->flags & VE_EP_FLAG_FAILED)) {
-        status = ep->vt_ep->iface->ops->ep_flush(ep->vt_ep, NULL);
+        status = ve_ep_transport_flush(ep);
         if (status == VERVE_INPROGRESS) {
             ve_ep_add_pending(ep);
             return;
@@ -503,7 +621,7 @@ verve_status_t ve_ep_flush(ve_ep_t *ep, ve_request_t *req)
         if (ep->flags & VE_EP_FLAG_FAILED) {
             return ep->error;
         }
-        status = ep->vt_ep->iface->ops->ep_flush(ep->vt_ep, NULL);
+        status = ve_ep_transport_flush(ep);
         if (status != VERVE_INPROGRESS) {
             return status;
         }

@@ -35,6 +35,17 @@ static inline void ve_ep_track(ve_request_t *req)
     vs_list_add_tail(&req->ep->outstanding, &req->list);
 }
 
+/* A key's part for another component than the endpoint's lane: where
+ * that component asks for every atomic on its memory (VT_CAP_AMO_LANE),
+ * the key's atomics go through its lane (to the same peer). Returns
+ * VERVE_ERR_INVALID_RKEY for malformed bytes, else VERVE_OK (the part is
+ * then used or ignored). */
+verve_status_t ve_ep_amo_unpack(ve_rkey_t *rkey, uint8_t component_id,
+                                const void *buffer, size_t length);
+/* Points the key's atomics at the endpoint's own lane, unless
+ * ve_ep_amo_unpack chose another one. */
+void ve_ep_amo_default(ve_rkey_t *rkey);
+
 unsigned ve_ep_progress_pending(ve_worker_t *worker);
 void ve_ep_check_peers(ve_worker_t *worker);
 void ve_ep_fail(ve_ep_t *ep, verve_status_t status);

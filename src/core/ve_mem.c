@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "ve_ep.h"
 #include "ve_mem.h"
 #include "ve_worker.h"
 #include "core/base/log.h"
@@ -282,7 +283,12 @@ VERVE_API verve_status_t verve_rkey_unpack(verve_ep_h ep,
         if ((size_t)(end - p) < part.length) {
             goto err_free;
         }
-        if (part.component_id == component->id && rkey->vt_rkey == NULL) {
+        if (part.component_id != component->id) {
+            if (ve_ep_amo_unpack(rkey, part.component_id, p,
+                                 part.length) != VERVE_OK) {
+                goto err_free;
+            }
+        } else if (rkey->vt_rkey == NULL) {
             status = component->rkey_unpack(ep->lane->iface, p, part.length,
                                             &rkey->vt_rkey);
             if (status == VERVE_OK) {
@@ -300,6 +306,7 @@ VERVE_API verve_status_t verve_rkey_unpack(verve_ep_h ep,
     if (p != end) {
         goto err_free;
     }
+    ve_ep_amo_default(rkey);
     *rkey_p = rkey;
     return VERVE_OK;
 
@@ -318,6 +325,9 @@ VERVE_API void verve_rkey_destroy(verve_rkey_h rkey)
     }
     if (rkey->vt_rkey != NULL) {
         rkey->component->rkey_release(rkey->vt_rkey);
+    }
+    if (rkey->amo_component != NULL) {
+        rkey->amo_component->rkey_release(rkey->amo_vt_rkey);
     }
     free(rkey);
 }

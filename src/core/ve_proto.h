@@ -49,6 +49,11 @@ verve_status_t ve_coll_am_send_nbx(struct verve_ep *ep, const void *header,
  * before any interface opens. */
 verve_status_t ve_coll_worker_init(struct verve_worker *worker);
 
+/* Polls what the collectives wait for outside the transports (flags in
+ * their shared-memory segments); called by every progress call (src/coll
+ * defines it). Returns how many of them advanced. */
+unsigned ve_coll_worker_progress(struct verve_worker *worker);
+
 /* The engine's own handler for VE_AM_WIREUP. */
 void ve_wireup_handler(void *arg, void *data, size_t length,
                        uint64_t src_uid);

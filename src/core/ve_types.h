@@ -118,6 +118,9 @@ struct verve_ep {
     vs_list_link_t pending;       /* requests not yet sent, in order */
     vs_list_link_t outstanding;   /* requests sent, waiting for a reply */
     vs_list_link_t flushes;       /* flush/close requests */
+    /* Atomics on keys that ask for their own lane (VT_CAP_AMO_LANE), on
+     * a lane other than this one's: made at the first such key. */
+    vt_ep_t *amo_vt_ep;
 };
 
 enum {
@@ -214,6 +217,13 @@ struct verve_rkey {
     const vt_component_t *component;
     vt_rkey_t *vt_rkey;      /* on the ep's lane, NULL: emulated */
     uint32_t caps;           /* VT_CAP_RMA/AMO32/AMO64 of vt_rkey */
+    /* Where atomics run: the ep's lane, or the lane the key asks for
+     * (VT_CAP_AMO_LANE). amo_caps: VT_CAP_AMO32/AMO64 of amo_vt_rkey,
+     * and VT_CAP_ASYNC of its lane. */
+    vt_ep_t *amo_vt_ep;
+    vt_rkey_t *amo_vt_rkey;
+    const vt_component_t *amo_component; /* when amo_vt_rkey is its own */
+    uint32_t amo_caps;
 };
 
 #endif

@@ -199,6 +199,7 @@ unsigned ve_worker_progress(ve_worker_t *worker)
     if (vs_unlikely(!vs_list_is_empty(&worker->pending_eps))) {
         count += ve_ep_progress_pending(worker);
     }
+    count += ve_coll_worker_progress(worker);
     /* Liveness checks cost a system call per peer: run them on a timer
      * read only every 64 idle calls. */
     if (count == 0 && (++worker->progress_count & 63) == 0) {

@@ -1,7 +1,8 @@
 /*
  * verve_perf: set-up and tear-down around the tests. Runs under
- * `verve_run -n 2` or `mpirun -n 2`: worker addresses and remote keys
- * travel through the bootstrap's put/fence/get.
+ * `verve_run -n N` or `mpirun -n N`: worker addresses and remote keys
+ * travel through the bootstrap's put/fence/get. Collective tests have
+ * their own set-up (verve_perf_coll.c).
  */
 #include <verve_config.h>
 #include <errno.h>
@@ -236,7 +237,7 @@ static void perf_run_all(perf_ctx_t *ctx)
         }
         count = perf_options_sizes(ctx->opts, test, sizes, PERF_SIZES_MAX);
         for (i = 0; i < count; ++i) {
-            iters = perf_options_iters(ctx->opts, sizes[i]);
+            iters = perf_options_iters(ctx->opts, test, sizes[i]);
             perf_test_run(ctx, test, sizes[i], iters,
                           perf_options_warmup(ctx->opts, iters), &result);
             if (ctx->job_rank == 0) {
@@ -289,8 +290,18 @@ int main(int argc, char **argv)
     perf_check("bootstrap init", status);
     perf_time_init();
     ctx.job_rank = verve_boot_rank(ctx.boot);
-    ctx.rank = ctx.job_rank % 2;
     size = verve_boot_size(ctx.boot);
+    if (opts.tests & PERF_TESTS_COLL) {
+        ctx.rank = ctx.job_rank;
+        ctx.job_size = size;
+        perf_cpu_pin(&ctx);
+        perf_coll_setup(&ctx);
+        perf_coll_run_all(&ctx);
+        perf_coll_teardown(&ctx);
+        verve_boot_finalize(ctx.boot);
+        return 0;
+    }
+    ctx.rank = ctx.job_rank % 2;
     if (size < 2 || size % 2 != 0) {
         if (ctx.job_rank == 0) {
             fprintf(stderr, "verve_perf: needs an even number of ranks (2, "

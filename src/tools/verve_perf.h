@@ -1,6 +1,9 @@
 /*
- * verve_perf: point-to-point benchmark between two ranks started by
- * `verve_run -n 2`. Rank 0 measures and prints, rank 1 is the peer.
+ * verve_perf: benchmark started by `verve_run -n N` or `mpirun -n N`.
+ * Point-to-point tests run between rank pairs (0, 1), (2, 3), ...: rank 0
+ * measures and prints, rank 1 is its peer. Collective tests run over every
+ * rank of the job as one team; rank 0 (the root of rooted collectives)
+ * reports its own timings.
  */
 #ifndef VERVE_PERF_H
 #define VERVE_PERF_H
@@ -10,6 +13,7 @@
 #include <stdio.h>
 #include <verve/verve.h>
 #include <verve/verve_boot.h>
+#include <verve/verve_coll.h>
 
 #define PERF_SIZES_MAX 64
 #define PERF_SIZE_LIMIT ((size_t)1 << 30)
@@ -29,8 +33,19 @@ typedef enum perf_test_id {
     PERF_TEST_GET_BW,
     PERF_TEST_FADD_LAT,
     PERF_TEST_SWAP_LAT,
+    PERF_TEST_BARRIER,             /* collectives from here on */
+    PERF_TEST_BCAST,
+    PERF_TEST_REDUCE,
+    PERF_TEST_ALLREDUCE,
+    PERF_TEST_ALLGATHER,
+    PERF_TEST_ALLTOALL,
     PERF_TEST_LAST
 } perf_test_id_t;
+
+#define PERF_TEST_COLL_FIRST PERF_TEST_BARRIER
+#define PERF_TESTS_P2P ((1u << PERF_TEST_COLL_FIRST) - 1)
+#define PERF_TESTS_COLL (((1u << PERF_TEST_LAST) - 1) & ~PERF_TESTS_P2P)
+#define PERF_ALGO_MAX 32
 
 typedef struct perf_options {
     uint32_t tests;                /* bit per perf_test_id_t */
@@ -42,6 +57,8 @@ typedef struct perf_options {
     int json;
     int cpus[2];                   /* -c: CPU of rank 0 and rank 1 */
     int num_cpus;                  /* 0: no pinning */
+    /* --algo: the algorithm forced on every collective test ("" none) */
+    char algo[PERF_ALGO_MAX];
     int help;                      /* -h/--help given */
     int version;                   /* --version given */
 } perf_options_t;
@@ -69,6 +86,10 @@ typedef struct perf_ctx {
     uint64_t ctl_count;          /* CTL messages received */
     verve_status_t async_status; /* first failure seen in a callback */
     int peer_failed;
+    /* Collective tests: the whole job as one team. */
+    int job_size;
+    verve_ep_h *eps;             /* job_size entries, NULL for this rank */
+    verve_team_h team;
 } perf_ctx_t;
 
 /* One measured (test, size) point. */
@@ -76,6 +97,11 @@ typedef struct perf_result {
     perf_test_id_t test;
     size_t size;
     size_t iters;
+    unsigned ranks;      /* collectives: team size */
+    double lat_us_avg;
+    /* collectives: the median over batches of consecutive iterations of
+     * the batch's mean, the steady time per operation */
+    double lat_us_batch;
     double lat_us_min;
     double lat_us_median;
     double lat_us_p99;
@@ -93,7 +119,12 @@ void perf_options_usage(FILE *stream);
 /* The sizes a test runs: the user's list or the test's default sweep. */
 size_t perf_options_sizes(const perf_options_t *opts, perf_test_id_t test,
                           size_t *sizes, size_t max);
-size_t perf_options_iters(const perf_options_t *opts, size_t size);
+size_t perf_options_iters(const perf_options_t *opts, perf_test_id_t test,
+                          size_t size);
+int perf_test_is_coll(perf_test_id_t test);
+/* The VERVE_COLL_TUNE value that forces opts->algo on the selected
+ * collectives; 0 on success, -1 when it does not fit in max bytes. */
+int perf_options_tune(const perf_options_t *opts, char *tune, size_t max);
 size_t perf_options_warmup(const perf_options_t *opts, size_t iters);
 
 /* verve_perf_comm.c: progress, requests and AM handlers. */
@@ -123,14 +154,29 @@ void perf_window_drain(perf_ctx_t *ctx);
 void perf_test_run(perf_ctx_t *ctx, perf_test_id_t test, size_t size,
                    size_t iters, size_t warmup, perf_result_t *result);
 
+/* verve_perf_coll.c: the collective tests; every rank calls them. */
+void perf_coll_setup(perf_ctx_t *ctx);
+void perf_coll_run_all(perf_ctx_t *ctx);
+void perf_coll_teardown(perf_ctx_t *ctx);
+
 /* verve_perf_report.c */
 /* Sorts samples (ns per iteration) and fills the latency fields. */
 void perf_report_latency(perf_result_t *result, double *samples_ns,
+                         size_t count);
+/* Iterations per batch for perf_report_batches: about 20 batches, at
+ * most 100 iterations each. */
+size_t perf_report_batch_length(size_t count);
+/* Fills lat_us_batch from samples in the order they were taken; call it
+ * before perf_report_latency, which sorts them. */
+void perf_report_batches(perf_result_t *result, const double *samples_ns,
                          size_t count);
 /* Fills every field from a total time over result->iters operations. */
 void perf_report_total(perf_result_t *result, uint64_t total_ns);
 void perf_report_header(const perf_options_t *opts);
 void perf_report_print(const perf_options_t *opts,
                        const perf_result_t *result);
+void perf_report_coll_header(const perf_options_t *opts);
+void perf_report_coll_print(const perf_options_t *opts,
+                            const perf_result_t *result);
 
 #endif

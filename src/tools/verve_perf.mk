@@ -1,5 +1,5 @@
-# verve_perf: the point-to-point benchmark. It uses only the public API, so
-# it links the shared library like an application would.
+# verve_perf: the point-to-point and collective benchmark. It uses only
+# the public API, so it links the shared library like an application would.
 bin_PROGRAMS += src/tools/verve_perf
 src_tools_verve_perf_SOURCES = \
     src/tools/verve_perf.h \
@@ -7,8 +7,14 @@ src_tools_verve_perf_SOURCES = \
     src/tools/verve_perf_options.c \
     src/tools/verve_perf_comm.c \
     src/tools/verve_perf_tests.c \
+    src/tools/verve_perf_coll.c \
     src/tools/verve_perf_report.c
 src_tools_verve_perf_LDADD = libverve.la
+# Its collective tests under verve_run (listed in test/integration's
+# TESTS), and the comparison with Open MPI, which builds bench/coll_mpi.c
+# itself with mpicc: nothing here needs MPI.
+EXTRA_DIST += test/integration/it_perf_coll.sh bench/vs-ompi-coll.sh \
+    bench/coll_mpi.c
 
 if HAVE_CMOCKA
 # The command line and the statistics need no peer: tested on their own.

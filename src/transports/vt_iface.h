@@ -70,7 +70,15 @@ enum {
     /* get/put_zcopy reach the peer's buffer through a key: its owner
      * registers it with the component's mem_reg, packs the key
      * (rkey_pack), the other side unpacks it into remote.rkey. */
-    VT_CAP_ZCOPY_KEY = 1u << 9
+    VT_CAP_ZCOPY_KEY = 1u << 9,
+    /* On an unpacked key (vt_rkey_t.flags): the device's atomics are
+     * atomic only among themselves (IBV_ATOMIC_HCA), not against the
+     * CPU's, so every atomic on this memory, the owner's own and those of
+     * its local peers included, must run through this component: the
+     * engine then gives such keys this component's lane for atomics
+     * whatever lane the endpoint has. On an iface's caps: its keys may
+     * carry it (the engine looks at foreign key parts only then). */
+    VT_CAP_AMO_LANE = 1u << 10
 };
 
 typedef struct vt_iface_caps {

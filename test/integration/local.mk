@@ -32,10 +32,18 @@ test_integration_it_coll_SOURCES = test/integration/it_coll.c \
     test/integration/it_coll_ref.c test/integration/it_coll.h \
     test/integration/it_common.c test/integration/it_common.h
 test_integration_it_coll_LDADD = libverve.la -lm
-TESTS += test/integration/it_coll.sh
+TESTS += test/integration/it_coll.sh test/integration/it_perf_coll.sh
 EXTRA_DIST += test/integration/it_coll.sh
 # A member dying mid-collective: it_coll_fail under verve_run, by it_coll.sh.
 check_PROGRAMS += test/integration/it_coll_fail
 test_integration_it_coll_fail_SOURCES = test/integration/it_coll_fail.c \
     test/integration/it_common.c test/integration/it_common.h
 test_integration_it_coll_fail_LDADD = libverve.la
+# The collectives' shared-memory path: it_coll and it_coll_shm, by
+# it_coll_shm.sh.
+check_PROGRAMS += test/integration/it_coll_shm
+test_integration_it_coll_shm_SOURCES = test/integration/it_coll_shm.c \
+    test/integration/it_common.c test/integration/it_common.h
+test_integration_it_coll_shm_LDADD = libverve.la
+TESTS += test/integration/it_coll_shm.sh
+EXTRA_DIST += test/integration/it_coll_shm.sh

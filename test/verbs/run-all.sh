@@ -8,7 +8,7 @@
 # Prints each test's output, then one "PASS: name", "FAIL: name" or
 # "SKIP: name" line, and at the end "N passed, N failed" (", N skipped"
 # when any). Exit status 1 when a test failed, else 0.
-# Environment: VERVE_VERBS_TEST_TIMEOUT (seconds per test, default 240),
+# Environment: VERVE_VERBS_TEST_TIMEOUT (seconds per test, default 360),
 # VERVE_VERBS_LOG_DIR (as --log-dir); both are unset for the tests;
 # top_srcdir and top_builddir (default: this folder's ../.. and the
 # current folder), exported to the tests with VT_DIR (this folder).
@@ -16,7 +16,7 @@ VT_DIR=$(cd "$(dirname "$0")" && pwd)
 : "${top_srcdir:=$(cd "$VT_DIR/../.." && pwd)}"
 : "${top_builddir:=$(pwd)}"
 export VT_DIR top_srcdir top_builddir
-timeout_s=${VERVE_VERBS_TEST_TIMEOUT:-240}
+timeout_s=${VERVE_VERBS_TEST_TIMEOUT:-360}
 log_dir=${VERVE_VERBS_LOG_DIR:-}
 if [ "${1:-}" = --log-dir ]; then
     log_dir=$2

@@ -6,6 +6,9 @@ libverve_core_la_SOURCES += \
     src/transports/verbs/verbs_device.c \
     src/transports/verbs/verbs_addr.c \
     src/transports/verbs/verbs_mem.c \
+    src/transports/verbs/verbs_odp.c \
+    src/transports/verbs/verbs_odp_probe.c \
+    src/transports/verbs/verbs_rcache.c \
     src/transports/verbs/verbs_info.c
 # rc: one RC QP per peer, connected over a UD handshake QP.
 libverve_core_la_SOURCES += \

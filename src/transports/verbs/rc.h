@@ -49,12 +49,13 @@ typedef struct vt_rc_config {
 } vt_rc_config_t;
 
 /* Where atomics on rc keys run. A device that is atomic only among its
- * own atomics (IBV_ATOMIC_HCA, SoftRoCE too) loses updates when the owner
- * or a process on its host updates the same word with CPU atomics (self,
- * shm), which the engine does: such devices emulate by default, running
- * every atomic at the owner. */
+ * own atomics (IBV_ATOMIC_HCA, SoftRoCE too) would lose updates if the
+ * owner or a process on its host updated the same word with CPU atomics
+ * (self, shm): its keys carry VT_CAP_AMO_LANE, so the engine runs every
+ * atomic on them through rc, to the owner itself over a loopback
+ * connection. */
 typedef enum vt_rc_atomics {
-    VT_RC_ATOMICS_AUTO,      /* device where coherent with the CPU (GLOB) */
+    VT_RC_ATOMICS_AUTO,      /* device wherever it has atomics */
     VT_RC_ATOMICS_DEVICE,    /* always on the device */
     VT_RC_ATOMICS_EMULATED   /* never */
 } vt_rc_atomics_t;
@@ -105,8 +106,10 @@ typedef struct vt_rc_op {
     uint64_t sn;
     uint8_t type;            /* vt_rc_op_type_t */
     uint8_t op_size;
+    uint8_t signalled;       /* posted with IBV_SEND_SIGNALED */
     int tx_buf;              /* bounce buffer index, -1: none */
     struct ibv_mr *mr;       /* registered for this op only */
+    void *region;            /* cached registration (vt_verbs_reg_t) */
     vt_completion_t *comp;
     void *buffer;            /* get destination, atomic result */
     size_t length;
@@ -180,6 +183,17 @@ typedef struct vt_rc_iface {
     char *ud_rx;                  /* VT_RC_UD_RX receive slots */
     vt_rc_op_t cm_ops[VT_RC_UD_RX];
     unsigned cm_inflight;
+    /* Signalled RC send WRs whose CQE is still to come: progress polls
+     * the send CQ only while there are some, and now and then for the
+     * flushed CQEs of a failed QP (rc_iface.c). */
+    unsigned tx_signalled;
+    unsigned tx_idle_polls;
+    /* Receive buffers consumed and not yet back in the SRQ: reposted as
+     * one chain of rx_batch WRs. */
+    unsigned *rx_repost;
+    unsigned rx_num_repost;
+    unsigned rx_batch;
+    vt_rc_conn_t *rx_last_conn;   /* sender of the last receive */
     /* Work completions taken by iface_arm, handled by the next
      * progress. */
     struct ibv_wc stash[16];
@@ -219,6 +233,11 @@ void vt_rc_conn_handle_cm(vt_rc_iface_t *iface, const void *data,
                           size_t length);
 void vt_rc_conn_retry(vt_rc_iface_t *iface);
 void vt_rc_conn_fail(vt_rc_conn_t *conn, verve_status_t status);
+/* The stall watchdog behind ep_check: VERVE_ERR_PEER_FAILED once no
+ * send completed for peer_timeout (the connection then fails), after
+ * asking for a completion where unsignalled sends end the ring; an idle
+ * connection gets a zero-length write, whose retries find a dead peer. */
+verve_status_t vt_rc_conn_check(vt_rc_conn_t *conn);
 /* Destroys the QP of a failed connection nobody uses any more; the
  * connection itself stays until the iface closes, for late CQEs. */
 void vt_rc_conn_release_qp(vt_rc_conn_t *conn);
@@ -261,6 +280,12 @@ verve_status_t vt_rc_ep_get(vt_ep_t *ep, void *buffer, size_t length,
                             uint64_t remote_addr, vt_rkey_t *rkey,
                             vt_completion_t *comp);
 verve_status_t vt_rc_ep_get_zcopy(vt_ep_t *ep, void *buffer, size_t length,
+                                  const vt_remote_buffer_t *remote,
+                                  vt_completion_t *comp);
+/* Not in vt_rc_iface_ops yet (rc_iface.c): the engine's split
+ * rendezvous writes through it once it is. */
+verve_status_t vt_rc_ep_put_zcopy(vt_ep_t *ep, const void *buffer,
+                                  size_t length,
                                   const vt_remote_buffer_t *remote,
                                   vt_completion_t *comp);
 verve_status_t vt_rc_ep_atomic(vt_ep_t *ep, vt_atomic_op_t op,

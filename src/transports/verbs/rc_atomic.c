@@ -14,6 +14,12 @@ verve_status_t vt_rc_rkey_unpack(vt_iface_t *tl_iface, const void *buffer,
 
     if (vt_rc_native_atomics(iface)) {
         flags |= VT_CAP_AMO64;
+        /* Such a device is atomic only against itself: the engine then
+         * sends every atomic on this memory through rc, the owner's own
+         * (over a loopback connection) and its local peers' included. */
+        if (iface->dev->attr.atomic_cap == IBV_ATOMIC_HCA) {
+            flags |= VT_CAP_AMO_LANE;
+        }
     }
     return vt_verbs_rkey_parse(buffer, length, flags, rkey_p);
 }
@@ -26,7 +32,9 @@ int vt_rc_native_atomics(const vt_rc_iface_t *iface)
     case VT_RC_ATOMICS_EMULATED:
         return 0;
     default:
-        return iface->dev->attr.atomic_cap == IBV_ATOMIC_GLOB;
+        /* On IBV_ATOMIC_HCA devices too: their keys carry
+         * VT_CAP_AMO_LANE. */
+        return iface->dev->attr.atomic_cap != IBV_ATOMIC_NONE;
     }
 }
 

@@ -40,9 +40,11 @@ static const vs_config_field_t vt_rc_config_fields[] = {
      VS_CONFIG_TYPE_TIME, offsetof(vt_rc_config_t, peer_timeout)},
     {"ATOMICS", "auto",
      "Where atomics run: device (the HCA's fetch-add and compare-swap), "
-     "emulated (at the owner, over AM), or auto: device only where its "
-     "atomics are coherent with the CPU's (IBV_ATOMIC_GLOB); elsewhere an "
-     "owner's own CPU atomics would race the HCA's and lose updates",
+     "emulated (at the owner, over AM), or auto: device wherever it has "
+     "atomics. Where they are atomic only among themselves "
+     "(IBV_ATOMIC_HCA, SoftRoCE), every atomic on rc-registered memory, "
+     "the owner's own and its local peers' included, then goes through "
+     "the device",
      VS_CONFIG_TYPE_ENUM(vt_rc_atomics_names, "auto, device, emulated"),
      offsetof(vt_rc_config_t, atomics)}
 };

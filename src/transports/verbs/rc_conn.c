@@ -243,6 +243,31 @@ err_free:
     return status;
 }
 
+/* A worker's connection to itself: its QP connected to itself, with no
+ * handshake. The engine makes one for atomics on its own memory where the
+ * device's atomics are atomic only among themselves (IBV_ATOMIC_HCA), so
+ * that they go through the device like everyone else's. */
+static verve_status_t vt_rc_conn_loopback(vt_rc_iface_t *iface,
+                                          const vt_verbs_addr_t *self,
+                                          vt_rc_conn_t **conn_p)
+{
+    verve_status_t status;
+    vt_rc_conn_t *conn;
+
+    status = vt_rc_conn_create(iface, self, &conn);
+    if (status != VERVE_OK) {
+        return status;
+    }
+    status = vt_rc_conn_connect_qp(conn, conn->qp->qp_num, conn->psn,
+                                   iface->dev->port.active_mtu);
+    if (status != VERVE_OK) {
+        vt_rc_conn_fail(conn, status);
+        return status;
+    }
+    *conn_p = conn;
+    return VERVE_OK;
+}
+
 verve_status_t vt_rc_conn_get(vt_rc_iface_t *iface,
                               const vt_verbs_addr_t *peer,
                               vt_rc_conn_t **conn_p)
@@ -261,6 +286,9 @@ verve_status_t vt_rc_conn_get(vt_rc_iface_t *iface,
          attr.qp_state == IBV_QPS_ERR)) {
         vt_rc_conn_fail(conn, VERVE_ERR_PEER_FAILED);
         conn = NULL;
+    }
+    if (conn == NULL && peer->uid == iface->uid) {
+        return vt_rc_conn_loopback(iface, peer, conn_p);
     }
     if (conn == NULL) {
         status = vt_rc_conn_create(iface, peer, &conn);
@@ -348,6 +376,52 @@ void vt_rc_conn_retry(vt_rc_iface_t *iface)
                  (unsigned long long)conn->peer_uid);
         (void)vt_rc_conn_send_cm(conn, VT_RC_CM_CONNECT);
     }
+}
+
+verve_status_t vt_rc_conn_check(vt_rc_conn_t *conn)
+{
+    uint64_t now;
+
+    if (conn->state == VT_RC_CONN_FAILED) {
+        return VERVE_ERR_PEER_FAILED;
+    }
+    if (conn->state != VT_RC_CONN_CONNECTED) {
+        conn->stall_since_ns = 0;
+        return VERVE_OK;
+    }
+    if (conn->sq_head == conn->sq_tail) {
+        conn->stall_since_ns = 0;
+        /* An idle connection learns nothing of a dead peer: a zero-length
+         * write does, through the QP's retry timeout, and costs the
+         * peer's CPU nothing. */
+        (void)vt_rc_conn_fence(conn, NULL);
+        return VERVE_OK;
+    }
+    now = vs_time_ns();
+    if (conn->sq_tail != conn->seen_tail || conn->stall_since_ns == 0) {
+        conn->seen_tail = conn->sq_tail;
+        conn->stall_since_ns = now;
+        return VERVE_OK;
+    }
+    if (conn->unsignalled > 0 && vt_rc_conn_fence(conn, NULL) != NULL) {
+        /* Unsignalled sends ended the ring: their CQE never comes, however
+         * alive the peer (a barrier message, then nothing for a while on
+         * this connection). A signalled write asks for one; the stall
+         * clock starts again from it. */
+        conn->stall_since_ns = now;
+        return VERVE_OK;
+    }
+    if ((double)(now - conn->stall_since_ns) >
+        conn->iface->cfg.peer_timeout * 1e9) {
+        vs_error("rc: no send to worker %016llx completed for %.1f s "
+                 "(%u in flight): taking the peer for dead",
+                 (unsigned long long)conn->peer_uid,
+                 conn->iface->cfg.peer_timeout,
+                 (unsigned)(conn->sq_head - conn->sq_tail));
+        vt_rc_conn_fail(conn, VERVE_ERR_PEER_FAILED);
+        return VERVE_ERR_PEER_FAILED;
+    }
+    return VERVE_OK;
 }
 
 /* Removes a map entry only if it still names this connection: a newer one

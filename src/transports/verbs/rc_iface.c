@@ -13,6 +13,12 @@
 
 #define VT_RC_UD_SLOT (VT_RC_GRH + sizeof(vt_rc_cm_msg_t))
 #define VT_RC_POLL_BATCH 16
+/* Receive buffers reposted to the SRQ in one call, at most. */
+#define VT_RC_RX_BATCH 16
+/* Progress calls between two looks at a send CQ that expects nothing:
+ * a failed QP flushes unsignalled WRs too, and those CQEs must not fill
+ * the CQ. */
+#define VT_RC_TX_IDLE_POLL 64
 
 int vt_rc_tx_get(vt_rc_iface_t *iface)
 {
@@ -50,6 +56,41 @@ static verve_status_t vt_rc_srq_post(vt_rc_iface_t *iface, unsigned index)
     return VERVE_OK;
 }
 
+/* Gives the consumed receive buffers back to the SRQ as one chain: one
+ * lock and one queue update in the provider instead of one per message. */
+static void vt_rc_srq_repost(vt_rc_iface_t *iface)
+{
+    struct ibv_recv_wr wr[VT_RC_RX_BATCH], *bad = NULL;
+    struct ibv_sge sge[VT_RC_RX_BATCH];
+    unsigned n = vs_min(iface->rx_num_repost, VT_RC_RX_BATCH), i, posted;
+    int ret;
+
+    for (i = 0; i < n; ++i) {
+        sge[i].addr = (uintptr_t)(iface->rx_bufs +
+                                  (size_t)iface->rx_repost[i] *
+                                          iface->cfg.seg_size);
+        sge[i].length = (uint32_t)iface->cfg.seg_size;
+        sge[i].lkey = iface->rx_mr->lkey;
+        wr[i].wr_id = iface->rx_repost[i];
+        wr[i].next = (i + 1 < n) ? &wr[i + 1] : NULL;
+        wr[i].sg_list = &sge[i];
+        wr[i].num_sge = 1;
+    }
+    ret = ibv_post_srq_recv(iface->srq, wr, &bad);
+    posted = n;
+    if (vs_unlikely(ret != 0)) {
+        posted = bad != NULL ? (unsigned)(bad - wr) : 0;
+        vs_error("rc: ibv_post_srq_recv of %u buffers on %s failed at "
+                 "buffer %u: %s", n, iface->dev->port.dev_name,
+                 iface->rx_repost[posted], strerror(ret));
+    }
+    /* What was not posted waits for the next try. */
+    iface->rx_posted += posted;
+    iface->rx_num_repost -= posted;
+    memmove(iface->rx_repost, iface->rx_repost + posted,
+            iface->rx_num_repost * sizeof(*iface->rx_repost));
+}
+
 static verve_status_t vt_rc_ud_post_recv(vt_rc_iface_t *iface,
                                          unsigned index)
 {
@@ -77,6 +118,12 @@ static void vt_rc_handle_send_wc(vt_rc_iface_t *iface, struct ibv_wc *wc)
 {
     vt_rc_op_t *op = (vt_rc_op_t *)(uintptr_t)wc->wr_id;
 
+    /* The flushed CQE of an unsignalled WR of a failed QP is no CQE that
+     * progress waited for. */
+    if (op->signalled) {
+        op->signalled = 0;
+        --iface->tx_signalled;
+    }
     if (op->type == VT_RC_OP_CM) {
         if (wc->status != IBV_WC_SUCCESS) {
             vs_debug("rc: handshake send failed: %s (resent later)",
@@ -129,7 +176,15 @@ static void vt_rc_handle_recv_wc(vt_rc_iface_t *iface, struct ibv_wc *wc)
                  ibv_wc_status_str(wc->status));
         goto repost;
     }
-    conn = vs_hash_get(&iface->conn_by_qpn, wc->qp_num);
+    /* Messages come in runs from one peer: skip the map for those. A
+     * connection stays allocated until the iface closes, and a released
+     * QP leaves conn->qp NULL. */
+    conn = iface->rx_last_conn;
+    if (vs_unlikely(conn == NULL || conn->qp == NULL ||
+                    conn->qp->qp_num != wc->qp_num)) {
+        conn = vs_hash_get(&iface->conn_by_qpn, wc->qp_num);
+        iface->rx_last_conn = conn;
+    }
     id = (uint8_t)ntohl(wc->imm_data);
     if (vs_unlikely(conn == NULL || !(wc->wc_flags & IBV_WC_WITH_IMM) ||
                     id >= VT_AM_ID_MAX || iface->am_handlers[id] == NULL)) {
@@ -142,8 +197,9 @@ static void vt_rc_handle_recv_wc(vt_rc_iface_t *iface, struct ibv_wc *wc)
     iface->am_handlers[id](iface->am_args[id], data, wc->byte_len,
                            conn->peer_uid);
 repost:
-    if (vt_rc_srq_post(iface, index) == VERVE_OK) {
-        ++iface->rx_posted;
+    iface->rx_repost[iface->rx_num_repost++] = index;
+    if (iface->rx_num_repost >= iface->rx_batch) {
+        vt_rc_srq_repost(iface);
     }
 }
 
@@ -236,8 +292,16 @@ static unsigned vt_rc_iface_progress(vt_iface_t *tl_iface)
         }
         count += n;
     }
-    count += vt_rc_poll(iface, iface->send_cq);
+    /* Receives first: they are what a waiting caller is after. The send
+     * CQ only while a CQE is due (selective signalling leaves most sends
+     * without one): an empty poll takes the CQ's lock in the provider,
+     * and a busy-polling caller pays it on every call. */
     count += vt_rc_poll(iface, iface->recv_cq);
+    if (iface->tx_signalled + iface->cm_inflight > 0 ||
+        vs_unlikely(++iface->tx_idle_polls >= VT_RC_TX_IDLE_POLL)) {
+        iface->tx_idle_polls = 0;
+        count += vt_rc_poll(iface, iface->send_cq);
+    }
     if (vs_unlikely(iface->num_connecting > 0)) {
         vt_rc_conn_retry(iface);
     }
@@ -286,6 +350,9 @@ static void vt_rc_iface_query(vt_iface_t *tl_iface, vt_iface_caps_t *caps)
                   VT_CAP_ZCOPY_KEY;
     if (vt_rc_native_atomics(iface)) {
         caps->flags |= VT_CAP_AMO64;
+        if (iface->dev->attr.atomic_cap == IBV_ATOMIC_HCA) {
+            caps->flags |= VT_CAP_AMO_LANE;   /* see its keys (rc_atomic.c) */
+        }
     }
     caps->am_short_max = iface->cfg.seg_size;
     caps->am_bcopy_max = iface->cfg.seg_size;
@@ -338,6 +405,7 @@ static void vt_rc_iface_close(vt_iface_t *tl_iface)
     free(iface->tx_bufs);
     free(iface->rx_bufs);
     free(iface->tx_free);
+    free(iface->rx_repost);
     vs_hash_cleanup(&iface->conn_by_qpn);
     vs_hash_cleanup(&iface->conn_by_uid);
     vt_verbs_dev_put(iface->dev);
@@ -377,8 +445,9 @@ static verve_status_t vt_rc_iface_alloc_buffers(vt_rc_iface_t *iface)
                                                      cfg->seg_size, 4096));
     iface->tx_bufs = aligned_alloc(4096, vs_align_up(tx_length, 4096));
     iface->tx_free = calloc(cfg->tx_bufs, sizeof(int));
+    iface->rx_repost = calloc(cfg->rx_queue, sizeof(unsigned));
     if (iface->rx_bufs == NULL || iface->tx_bufs == NULL ||
-        iface->tx_free == NULL) {
+        iface->tx_free == NULL || iface->rx_repost == NULL) {
         vs_error("rc: allocating %u receive and %u bounce buffers of %zu "
                  "bytes failed", cfg->rx_queue, cfg->tx_bufs, cfg->seg_size);
         return VERVE_ERR_NO_MEMORY;
@@ -399,6 +468,8 @@ static verve_status_t vt_rc_iface_alloc_buffers(vt_rc_iface_t *iface)
         iface->tx_free[i] = (int)(cfg->tx_bufs - 1 - i);
     }
     iface->tx_num_free = cfg->tx_bufs;
+    /* A quarter of the SRQ at most waits for its repost. */
+    iface->rx_batch = vs_min(VT_RC_RX_BATCH, cfg->rx_queue / 4);
     return VERVE_OK;
 }
 
@@ -526,6 +597,7 @@ static void vt_rc_iface_cleanup(vt_rc_iface_t *iface)
     free(iface->tx_bufs);
     free(iface->rx_bufs);
     free(iface->tx_free);
+    free(iface->rx_repost);
 }
 
 verve_status_t vt_rc_iface_open(const vt_iface_params_t *params,

@@ -18,6 +18,16 @@ void vt_rc_op_unget(vt_rc_conn_t *conn)
     --conn->sq_head;
 }
 
+/* Gives back the registration of the user's buffer, if the op took one. */
+static void vt_rc_rma_release(vt_rc_op_t *op)
+{
+    vt_verbs_reg_t reg = {.region = op->region, .mr = op->mr};
+
+    vt_verbs_reg_put(&reg);
+    op->region = NULL;
+    op->mr = NULL;
+}
+
 void vt_rc_rma_complete(vt_rc_conn_t *conn, vt_rc_op_t *op,
                         verve_status_t status)
 {
@@ -84,10 +94,7 @@ void vt_rc_rma_complete(vt_rc_conn_t *conn, vt_rc_op_t *op,
         vt_rc_tx_put(iface, op->tx_buf);
         op->tx_buf = -1;
     }
-    if (op->mr != NULL) {
-        ibv_dereg_mr(op->mr);
-        op->mr = NULL;
-    }
+    vt_rc_rma_release(op);
     op->status = status;
     op->done = 1;
     if (op->comp != NULL) {
@@ -126,9 +133,7 @@ verve_status_t vt_rc_rma_post(vt_rc_op_t *op, struct ibv_send_wr *wr)
         if (op->tx_buf >= 0) {
             vt_rc_tx_put(conn->iface, op->tx_buf);
         }
-        if (op->mr != NULL) {
-            ibv_dereg_mr(op->mr);
-        }
+        vt_rc_rma_release(op);
         return status;
     }
     if (op->comp != NULL) {
@@ -138,13 +143,16 @@ verve_status_t vt_rc_rma_post(vt_rc_op_t *op, struct ibv_send_wr *wr)
 }
 
 /* The local side of a put or get: inline, a bounce buffer, or the user's
- * buffer registered for this op. */
+ * buffer, registered through the cache or ODP (verbs_rcache.c) and held
+ * until the op completes. */
 static verve_status_t vt_rc_rma_local(vt_rc_op_t *op, void *buffer,
                                       size_t length, int is_put,
                                       struct ibv_sge *sge,
                                       unsigned *send_flags)
 {
     vt_rc_iface_t *iface = op->conn->iface;
+    verve_status_t status;
+    vt_verbs_reg_t reg;
 
     sge->length = (uint32_t)length;
     if (is_put && length <= iface->max_inline) {
@@ -165,15 +173,18 @@ static verve_status_t vt_rc_rma_local(vt_rc_op_t *op, void *buffer,
         sge->lkey = iface->tx_mr->lkey;
         return VERVE_OK;
     }
-    op->mr = ibv_reg_mr(iface->dev->pd, buffer, length,
-                        is_put ? 0 : IBV_ACCESS_LOCAL_WRITE);
-    if (op->mr == NULL) {
+    status = vt_verbs_reg_get(buffer, length,
+                              is_put ? 0 : VT_VERBS_REG_WRITE, &reg);
+    if (status != VERVE_OK) {
         vs_error("rc: registering the %s buffer [%p, +%zu) failed: %s",
-                 is_put ? "put" : "get", buffer, length, strerror(errno));
-        return VERVE_ERR_NO_MEMORY;
+                 is_put ? "put" : "get", buffer, length,
+                 verve_status_string(status));
+        return status;
     }
+    op->region = reg.region;
+    op->mr = reg.mr;
     sge->addr = (uintptr_t)buffer;
-    sge->lkey = op->mr->lkey;
+    sge->lkey = reg.lkey;
     return VERVE_OK;
 }
 
@@ -237,6 +248,19 @@ verve_status_t vt_rc_ep_get_zcopy(vt_ep_t *ep, void *buffer, size_t length,
     }
     return vt_rc_ep_rdma(ep, buffer, length, remote->address, remote->rkey,
                          comp, 0);
+}
+
+verve_status_t vt_rc_ep_put_zcopy(vt_ep_t *ep, const void *buffer,
+                                  size_t length,
+                                  const vt_remote_buffer_t *remote,
+                                  vt_completion_t *comp)
+{
+    /* Rendezvous write into the receiver's buffer through its key. */
+    if (vs_unlikely(remote->rkey == NULL)) {
+        return VERVE_ERR_INVALID_RKEY;
+    }
+    return vt_rc_ep_rdma(ep, (void *)buffer, length, remote->address,
+                         remote->rkey, comp, 1);
 }
 
 vt_rc_op_t *vt_rc_conn_fence(vt_rc_conn_t *conn, vt_completion_t *comp)

@@ -131,8 +131,13 @@ int vt_verbs_gid_choose(const union ibv_gid *gids, const int *types,
 void vt_verbs_devices_print(FILE *stream);
 
 /* verbs_mem.c */
+/* mem_reg: a registration of its own (verve_mem_map). mem_reg_cached:
+ * through the registration cache or ODP, for buffers registered per
+ * message (rendezvous); its key may outlive mem_dereg, readable only. */
 verve_status_t vt_verbs_mem_reg(void *address, size_t length,
                                 vt_memh_t **memh_p);
+verve_status_t vt_verbs_mem_reg_cached(void *address, size_t length,
+                                       vt_memh_t **memh_p);
 void vt_verbs_mem_dereg(vt_memh_t *memh);
 size_t vt_verbs_rkey_packed_size(vt_memh_t *memh);
 void vt_verbs_rkey_pack(vt_memh_t *memh, void *buffer);
@@ -145,6 +150,93 @@ typedef struct vt_verbs_rkey {
 verve_status_t vt_verbs_rkey_parse(const void *buffer, size_t length,
                                    uint32_t flags, vt_rkey_t **rkey_p);
 void vt_verbs_rkey_release(vt_rkey_t *rkey);
+
+/* verbs_odp.c: how buffers that verve_mem_map did not register reach the
+ * device (zero-copy put and get, rendezvous), chosen once per process. */
+typedef enum vt_verbs_odp_mode {
+    VT_VERBS_ODP_AUTO,       /* ODP where the device offers it on rc */
+    VT_VERBS_ODP_YES,        /* ODP, or fail where the device lacks it */
+    VT_VERBS_ODP_NO,         /* the registration cache */
+    VT_VERBS_ODP_UNCHECKED   /* yes, even where the probe fails */
+} vt_verbs_odp_mode_t;
+
+typedef struct vt_verbs_mem_config {
+    unsigned odp;              /* vt_verbs_odp_mode_t */
+    size_t rcache_max_bytes;   /* unused cached registrations beyond... */
+    unsigned rcache_max_regions;
+} vt_verbs_mem_config_t;
+
+extern vs_config_table_t vt_verbs_mem_config_table;
+
+/* What the device offers of ODP for rc (VT_VERBS_ODP_CAP_*). */
+enum {
+    VT_VERBS_ODP_CAP_RC = 1u << 0,        /* send, write, read */
+    VT_VERBS_ODP_CAP_IMPLICIT = 1u << 1,  /* the whole address space */
+    VT_VERBS_ODP_CAP_ATOMIC = 1u << 2     /* atomics on ODP memory */
+};
+
+typedef enum vt_verbs_reg_path {
+    VT_VERBS_PATH_RCACHE,        /* pinned, cached, invalidated by events */
+    VT_VERBS_PATH_PER_USE,       /* pinned per use: no memory events */
+    VT_VERBS_PATH_ODP,           /* explicit ODP regions, cached */
+    VT_VERBS_PATH_ODP_IMPLICIT   /* one implicit ODP MR for local access */
+} vt_verbs_reg_path_t;
+
+uint32_t vt_verbs_odp_caps(struct ibv_context *context);
+/* The path for a device with these caps under this mode; VERVE_ERR_
+ * UNSUPPORTED when mode is yes and the device has no ODP on rc. */
+verve_status_t vt_verbs_odp_path(unsigned mode, uint32_t caps,
+                                 int kernel_events,
+                                 vt_verbs_reg_path_t *path_p);
+const char *vt_verbs_path_name(vt_verbs_reg_path_t path);
+/* Faults [address, +length) in for the device (ibv_advise_mr), so the
+ * transfer does not wait on page faults; a no-op where unsupported. */
+void vt_verbs_odp_prefetch(struct ibv_pd *pd, void *address, size_t length,
+                           uint32_t lkey, int write);
+
+/* verbs_odp_probe.c: 1 when an RDMA write and read between ODP regions
+ * at offsets inside pages arrive intact, else 0. */
+int vt_verbs_odp_probe(vt_verbs_dev_t *dev);
+
+/* verbs_rcache.c: user buffers registered through the registration cache
+ * or ODP, for the process-wide device. */
+typedef struct vt_verbs_reg {
+    uint32_t lkey;
+    uint32_t rkey;
+    void *region;              /* vs_rcache_region_t, or NULL */
+    struct ibv_mr *mr;         /* registered for this use only, or NULL */
+} vt_verbs_reg_t;
+
+enum {
+    VT_VERBS_REG_REMOTE = 1u << 0,   /* an rkey, for remote reads */
+    VT_VERBS_REG_WRITE = 1u << 1,    /* the device writes the buffer */
+    /* A registration of this use alone, with every remote access, that
+     * dies with its put: verve_mem_map's keys must stop working at
+     * verve_mem_unmap, which a cached region outlives. ODP where in use
+     * (cheap), pinned otherwise. */
+    VT_VERBS_REG_OWN = 1u << 2
+};
+
+/* Registers (or finds) [address, +length) for a use; VT_VERBS_REG_*. */
+verve_status_t vt_verbs_reg_get(void *address, size_t length,
+                                unsigned flags, vt_verbs_reg_t *reg);
+void vt_verbs_reg_put(vt_verbs_reg_t *reg);
+/* The path in use (the process's device opened for it, once), and why
+ * it was chosen. */
+verve_status_t vt_verbs_reg_path(vt_verbs_reg_path_t *path_p);
+const char *vt_verbs_reg_why(void);
+/* Registration count and pinned bytes of the cache, for tests and
+ * verve_info; zero before first use. */
+typedef struct vt_verbs_reg_stats {
+    size_t regions;            /* cached now */
+    size_t bytes;              /* cached now */
+    size_t in_use;             /* registrations handed out, not put */
+    size_t registrations;      /* ibv_reg_mr calls for user buffers */
+    size_t hits;
+    size_t invalidations;
+    size_t evictions;
+} vt_verbs_reg_stats_t;
+void vt_verbs_reg_stats(vt_verbs_reg_stats_t *stats);
 
 /* Maps a work completion status to a verve status. */
 verve_status_t vt_verbs_wc_status(enum ibv_wc_status status);

@@ -292,6 +292,56 @@ out:
     ibv_close_device(ctx);
 }
 
+static pthread_mutex_t vt_verbs_dev_lock = PTHREAD_MUTEX_INITIALIZER;
+static vt_verbs_dev_t vt_verbs_dev;
+/* Set once no usable port was found, so that every registration on a
+ * machine without RDMA does not scan the devices again. */
+static int vt_verbs_dev_absent;
+
+static pthread_once_t vt_verbs_fork_once = PTHREAD_ONCE_INIT;
+
+/* The child starts without the parent's device: the context and every
+ * object in it belong to the parent (with ibv_fork_init their memory is
+ * not even mapped here), so verve in the child opens its own. The
+ * parent's copy is dropped, not closed: closing would act on the
+ * parent's kernel objects. */
+static void vt_verbs_fork_child(void)
+{
+    pthread_mutex_t unlocked = PTHREAD_MUTEX_INITIALIZER;
+
+    vt_verbs_dev_lock = unlocked;
+    memset(&vt_verbs_dev, 0, sizeof(vt_verbs_dev));
+}
+
+/* A child forked after registrations must not take the parent's DMA pages
+ * with it (the parent's transfers would then land in pages the child
+ * owns): either the kernel copies such pages at fork (5.13 and later,
+ * nothing to do), or libibverbs marks registered ranges MADV_DONTFORK,
+ * which ibv_fork_init must set up before the first registration. */
+static void vt_verbs_fork_setup(void)
+{
+    int ret;
+
+    ret = pthread_atfork(NULL, NULL, vt_verbs_fork_child);
+    if (ret != 0) {
+        vs_warn("verbs: pthread_atfork failed: %s: a forked child cannot "
+                "use verbs", strerror(ret));
+    }
+    if (ibv_is_fork_initialized() == IBV_FORK_UNNEEDED) {
+        vs_debug("verbs: fork safety: the kernel copies DMA pages at fork");
+        return;
+    }
+    ret = ibv_fork_init();
+    if (ret != 0) {
+        vs_warn("verbs: ibv_fork_init failed: %s: a child forked after "
+                "registrations may corrupt this process's transfers",
+                strerror(ret));
+        return;
+    }
+    vs_debug("verbs: fork safety: ibv_fork_init (registered memory is "
+             "not inherited by children)");
+}
+
 verve_status_t vt_verbs_ports_list(const vt_verbs_config_t *cfg,
                                    vt_verbs_port_t *ports, unsigned max,
                                    unsigned *count_p)
@@ -301,6 +351,9 @@ verve_status_t vt_verbs_ports_list(const vt_verbs_config_t *cfg,
     unsigned count = 0, i, j;
     int num;
 
+    /* Before anything else of libibverbs: every device is opened and
+     * every registration made after the port scan. */
+    pthread_once(&vt_verbs_fork_once, vt_verbs_fork_setup);
     list = ibv_get_device_list(&num);
     if (list == NULL) {
         vs_debug("verbs: ibv_get_device_list failed: %s", strerror(errno));
@@ -324,12 +377,6 @@ verve_status_t vt_verbs_ports_list(const vt_verbs_config_t *cfg,
     *count_p = count;
     return count > 0 ? VERVE_OK : VERVE_ERR_NO_ELEM;
 }
-
-static pthread_mutex_t vt_verbs_dev_lock = PTHREAD_MUTEX_INITIALIZER;
-static vt_verbs_dev_t vt_verbs_dev;
-/* Set once no usable port was found, so that every registration on a
- * machine without RDMA does not scan the devices again. */
-static int vt_verbs_dev_absent;
 
 static verve_status_t vt_verbs_dev_open(vt_verbs_dev_t *dev)
 {

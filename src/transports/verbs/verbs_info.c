@@ -51,6 +51,37 @@ static void vt_verbs_print_odp(FILE *stream, const char *name,
             (caps & IBV_ODP_SUPPORT_READ) ? "read" : "");
 }
 
+/* How rc reaches buffers that verve_mem_map did not register: for the
+ * device in use, what the transports do (the memory events of this
+ * kernel included); for others, what they would do. */
+static void vt_verbs_print_path(FILE *stream, struct ibv_context *ctx,
+                                int used)
+{
+    static const char *const modes[] = {"auto", "yes", "no", "unchecked"};
+    vt_verbs_mem_config_t cfg;
+    vt_verbs_reg_path_t path;
+    verve_status_t status;
+
+    if (vs_config_read(&vt_verbs_mem_config_table, &cfg) != VERVE_OK) {
+        return;
+    }
+    if (used) {
+        status = vt_verbs_reg_path(&path);
+    } else {
+        status = vt_verbs_odp_path(cfg.odp, vt_verbs_odp_caps(ctx), 1,
+                                   &path);
+    }
+    fprintf(stream, "#     user buffers:    %s (VERVE_ODP=%s%s)\n",
+            status == VERVE_OK ? vt_verbs_path_name(path)
+                               : verve_status_string(status),
+            cfg.odp < vs_array_size(modes) ? modes[cfg.odp] : "?",
+            used ? "" : ", if used");
+    if (used && status == VERVE_OK) {
+        fprintf(stream, "#                      %s\n", vt_verbs_reg_why());
+    }
+    vs_config_release(&vt_verbs_mem_config_table, &cfg);
+}
+
 static void vt_verbs_print_device(FILE *stream, struct ibv_device *device,
                                   const vt_verbs_port_t *ports,
                                   unsigned num_ports)
@@ -99,6 +130,8 @@ static void vt_verbs_print_device(FILE *stream, struct ibv_device *device,
                        attr.odp_caps.per_transport_caps.rc_odp_caps);
     vt_verbs_print_odp(stream, "ud:",
                        attr.odp_caps.per_transport_caps.ud_odp_caps);
+    vt_verbs_print_path(stream, ctx, num_ports > 0 &&
+                                     strcmp(ports[0].dev_name, name) == 0);
     for (i = 0; i < num_ports; ++i) {
         char gid[64];
 

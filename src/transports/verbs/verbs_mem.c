@@ -9,9 +9,11 @@
 
 #define VT_VERBS_RKEY_MAGIC 0x6b726276u    /* "vbrk" */
 
+/* A registration of its own (mem_reg: verve_mem_map, whose key must die
+ * with verve_mem_unmap), or one found in the cache (mem_reg_cached:
+ * rendezvous buffers). */
 struct vt_memh {
-    struct ibv_mr *mr;
-    vt_verbs_dev_t *dev;
+    vt_verbs_reg_t reg;
 };
 
 /* Little-endian fixed layout: keys cross hosts. */
@@ -20,50 +22,44 @@ typedef struct vt_verbs_rkey_packed {
     uint32_t rkey;
 } vt_verbs_rkey_packed_t;
 
+static verve_status_t vt_verbs_mem_reg_flags(void *address, size_t length,
+                                             unsigned flags,
+                                             vt_memh_t **memh_p)
+{
+    verve_status_t status;
+    vt_memh_t *memh;
+
+    memh = calloc(1, sizeof(*memh));
+    if (memh == NULL) {
+        return VERVE_ERR_NO_MEMORY;
+    }
+    status = vt_verbs_reg_get(address, length, flags, &memh->reg);
+    if (status != VERVE_OK) {
+        free(memh);
+        return status;
+    }
+    *memh_p = memh;
+    return VERVE_OK;
+}
+
 verve_status_t vt_verbs_mem_reg(void *address, size_t length,
                                 vt_memh_t **memh_p)
 {
-    verve_status_t status;
-    vt_verbs_dev_t *dev;
-    vt_memh_t *memh;
+    return vt_verbs_mem_reg_flags(address, length,
+                                  VT_VERBS_REG_REMOTE | VT_VERBS_REG_OWN,
+                                  memh_p);
+}
 
-    status = vt_verbs_dev_get(&dev);
-    if (status != VERVE_OK) {
-        return status;
-    }
-    memh = calloc(1, sizeof(*memh));
-    if (memh == NULL) {
-        status = VERVE_ERR_NO_MEMORY;
-        goto err_put;
-    }
-    memh->mr = ibv_reg_mr(dev->pd, address, length,
-                          IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
-                          IBV_ACCESS_REMOTE_READ |
-                          IBV_ACCESS_REMOTE_ATOMIC);
-    if (memh->mr == NULL) {
-        vs_error("verbs: ibv_reg_mr of [%p, +%zu) on %s failed: %s", address,
-                 length, dev->port.dev_name, strerror(errno));
-        status = errno == ENOMEM ? VERVE_ERR_NO_MEMORY : VERVE_ERR_IO;
-        goto err_free;
-    }
-    memh->dev = dev;
-    *memh_p = memh;
-    return VERVE_OK;
-
-err_free:
-    free(memh);
-err_put:
-    vt_verbs_dev_put(dev);
-    return status;
+verve_status_t vt_verbs_mem_reg_cached(void *address, size_t length,
+                                       vt_memh_t **memh_p)
+{
+    return vt_verbs_mem_reg_flags(address, length, VT_VERBS_REG_REMOTE,
+                                  memh_p);
 }
 
 void vt_verbs_mem_dereg(vt_memh_t *memh)
 {
-    if (ibv_dereg_mr(memh->mr) != 0) {
-        vs_warn("verbs: ibv_dereg_mr of rkey 0x%x failed: %s",
-                memh->mr->rkey, strerror(errno));
-    }
-    vt_verbs_dev_put(memh->dev);
+    vt_verbs_reg_put(&memh->reg);
     free(memh);
 }
 
@@ -78,7 +74,7 @@ void vt_verbs_rkey_pack(vt_memh_t *memh, void *buffer)
     vt_verbs_rkey_packed_t packed;
 
     packed.magic = htole32(VT_VERBS_RKEY_MAGIC);
-    packed.rkey = htole32(memh->mr->rkey);
+    packed.rkey = htole32(memh->reg.rkey);
     memcpy(buffer, &packed, sizeof(packed));
 }
 

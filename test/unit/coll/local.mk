@@ -13,3 +13,9 @@ test_unit_coll_test_coll_select_LDADD = libverve_core.la $(CMOCKA_LIBS)
 test_unit_coll_test_coll_sched_SOURCES = test/unit/coll/test_coll_sched.c
 test_unit_coll_test_coll_sched_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 test_unit_coll_test_coll_sched_LDADD = libverve_core.la $(CMOCKA_LIBS)
+# The shared-memory algorithms, members interleaved in one process.
+check_PROGRAMS += test/unit/coll/test_coll_shm
+TESTS += test/unit/coll/test_coll_shm
+test_unit_coll_test_coll_shm_SOURCES = test/unit/coll/test_coll_shm.c
+test_unit_coll_test_coll_shm_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+test_unit_coll_test_coll_shm_LDADD = libverve_core.la $(CMOCKA_LIBS)
