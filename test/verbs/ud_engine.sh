@@ -3,13 +3,16 @@
 # namespaces a and b: it_am (large messages as fragments over ud's own
 # reliability; every message checked to arrive once, in order and intact;
 # large messages go as fragments everywhere, VERVE_AM_ZCOPY=n)
-# and it_rma (emulated over AM), on a clean link and then with netem
+# and it_rma (emulated over AM; 300 fetch-adds per kind on the lossy
+# link, where each is a round trip), on a clean link and then with netem
 # dropping 5%, duplicating 2% and reordering 10% of what each veth end
 # sends; then a peer killed mid-stream (ud_pair fail, and it_peer_failure
 # with rendezvous, gets and atomics in flight), a member leaving a team
-# (it_coll_fail), and a peer that computes for three failure timeouts
-# without progress, kept alive by its keepalive thread (ud_pair busy; the
-# same with the keepalive off must fail).
+# (it_coll_fail), a peer whose messages are lost after which it blocks
+# without progress, resent by its keepalive thread (ud_pair mute; the same
+# with the keepalive off must not arrive), and a peer that computes for
+# three failure timeouts without progress, kept alive by its keepalive
+# thread (ud_pair busy; the same with the keepalive off must fail).
 . "${VT_DIR:-$(dirname "$0")}/lib-engine.sh"
 . "${VT_DIR:-$(dirname "$0")}/netem.sh"
 # Every large message as fragments, to itself (self) too, so that
@@ -23,7 +26,7 @@ check "rma, 2 ranks" rank_run 2 "$IT/it_rma"
 vt_netem_add both loss 5% duplicate 2% delay 1ms reorder 10% 50% ||
     vt_fail "netem could not be set up"
 check "am, 2 ranks, lossy link" rank_run 2 "$IT/it_am --eager-only"
-check "rma, 2 ranks, lossy link" rank_run 2 "$IT/it_rma"
+check "rma, 2 ranks, lossy link" rank_run 2 "$IT/it_rma --fadds=300"
 vt_netem_clear_all
 
 pair=$top_builddir/test/unit/transports/verbs/ud_pair
@@ -36,6 +39,13 @@ if [ -x "$pair" ]; then
         failures=$((failures + 1))
     else
         vt_note "ok: a busy peer without keepalive fails"
+    fi
+    check "lost messages of a stopped sender resent" timeout 60 "$pair" mute
+    if out=$(env VERVE_UD_KEEPALIVE=0 timeout 60 "$pair" mute 2>&1); then
+        echo "FAIL: lost messages arrived with no keepalive thread to resend"
+        failures=$((failures + 1))
+    else
+        vt_note "ok: without keepalive, a stopped sender's loss stays lost"
     fi
 fi
 

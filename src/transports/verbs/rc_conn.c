@@ -208,7 +208,7 @@ static verve_status_t vt_rc_conn_create(vt_rc_iface_t *iface,
     conn->error = VERVE_OK;
     conn->psn = (uint32_t)(vs_time_ns() & 0xffffff);
     vt_rc_conn_ah_attr(conn, &ah_attr);
-    conn->ah = ibv_create_ah(iface->dev->pd, &ah_attr);
+    conn->ah = vt_verbs_ah_create(iface->dev->pd, &ah_attr);
     if (conn->ah == NULL) {
         vs_error("rc: ibv_create_ah to worker %016llx failed: %s",
                  (unsigned long long)peer->uid, strerror(errno));

@@ -14,6 +14,7 @@
 #define VT_UD_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include "verbs.h"
 #include "ud_rel.h"
@@ -64,6 +65,10 @@ typedef struct vt_ud_keepalive {
     struct ibv_mr *mr;
     unsigned outstanding;      /* sends not yet reaped */
     uint64_t sent;
+    uint64_t resent;           /* datagrams resent for a paused owner */
+    /* Set while the thread resends in the owner's place; see
+     * vt_ud_enter. */
+    _Atomic int in;
     uint8_t datagram[VT_UD_REL_HDR_LEN];
 } vt_ud_keepalive_t;
 
@@ -99,8 +104,37 @@ struct vt_ud_iface {
     void *am_args[VT_AM_ID_MAX];
     /* vs_time_ns of the owner's last progress, or VT_UD_ASLEEP. */
     _Atomic uint64_t progress_ns;
+    /* Set while the owner is inside an operation of this iface; depth
+     * counts the operations nested in it (a send from a handler). */
+    _Atomic int owner_in;
+    unsigned depth;
     vt_ud_keepalive_t ka;
 };
+
+/* Every operation that touches the engine, the QP or the send slots runs
+ * between these, so that the keepalive thread, which resends for an owner
+ * that stopped progressing, never runs at the same time (Dekker's
+ * handshake: each side raises its flag, then looks at the other's). The
+ * owner waits only while the thread resends, which takes microseconds. */
+static inline void vt_ud_enter(vt_ud_iface_t *iface)
+{
+    if (iface->depth++ > 0 || !iface->ka.running) {
+        return;
+    }
+    atomic_store_explicit(&iface->owner_in, 1, memory_order_seq_cst);
+    while (vs_unlikely(atomic_load_explicit(&iface->ka.in,
+                                            memory_order_seq_cst))) {
+        sched_yield();
+    }
+}
+
+static inline void vt_ud_leave(vt_ud_iface_t *iface)
+{
+    if (--iface->depth > 0 || !iface->ka.running) {
+        return;
+    }
+    atomic_store_explicit(&iface->owner_in, 0, memory_order_release);
+}
 
 /* ud_iface.c */
 verve_status_t vt_ud_iface_open(const vt_iface_params_t *params,
@@ -109,6 +143,9 @@ verve_status_t vt_ud_iface_open(const vt_iface_params_t *params,
 verve_status_t vt_ud_peer_get(vt_ud_iface_t *iface, uint64_t uid,
                               struct ibv_ah_attr *ah_attr, uint32_t qpn,
                               vt_ud_peer_t **peer_p);
+
+/* Takes the send completions there are, freeing their slots. */
+void vt_ud_iface_reap_sends(vt_ud_iface_t *iface);
 
 /* Takes a new UD QP of this iface's port to RTS. */
 verve_status_t vt_ud_qp_to_rts(vt_ud_iface_t *iface, struct ibv_qp *qp);

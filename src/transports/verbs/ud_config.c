@@ -38,7 +38,9 @@ static const vs_config_field_t vt_ud_config_fields[] = {
      "When the process has made no progress for this long (a long "
      "computation), a thread tells its peers this often that it lives, so "
      "they do not declare it failed after VERVE_UD_TIMEOUT (at most a "
-     "quarter of which is used); 0 turns it off (no thread)",
+     "quarter of which is used), and resends what they have not acked; "
+     "0 turns it off (no thread: a message lost after the sender stopped "
+     "progressing then waits for its next progress)",
      VS_CONFIG_TYPE_TIME, offsetof(vt_ud_config_t, keepalive)}
 };
 

@@ -45,7 +45,9 @@ verve_status_t vt_ud_ep_create(vt_iface_t *tl_iface, const void *address,
         return VERVE_ERR_NO_MEMORY;
     }
     vt_ud_ah_attr(iface, &addr, &ah_attr);
+    vt_ud_enter(iface);
     status = vt_ud_peer_get(iface, addr.uid, &ah_attr, addr.qpn, &ep->peer);
+    vt_ud_leave(iface);
     if (status != VERVE_OK) {
         free(ep);
         return status;
@@ -91,11 +93,15 @@ verve_status_t vt_ud_ep_am_short(vt_ep_t *tl_ep, uint8_t id,
     vt_ud_ep_t *ep = vs_container_of(tl_ep, vt_ud_ep_t, super);
     vt_ud_iface_t *iface = ep->peer->iface;
 
-    if (!vt_ud_ep_has_slots(iface, header_length + length)) {
-        return VERVE_ERR_NO_RESOURCE;
+    verve_status_t status = VERVE_ERR_NO_RESOURCE;
+
+    vt_ud_enter(iface);
+    if (vt_ud_ep_has_slots(iface, header_length + length)) {
+        status = vt_ud_rel_send(&iface->rel, ep->peer->rel, id, header,
+                                header_length, payload, length, NULL);
     }
-    return vt_ud_rel_send(&iface->rel, ep->peer->rel, id, header,
-                          header_length, payload, length, NULL);
+    vt_ud_leave(iface);
+    return status;
 }
 
 ssize_t vt_ud_ep_am_bcopy(vt_ep_t *tl_ep, uint8_t id, vt_pack_cb_t pack,
@@ -109,18 +115,26 @@ ssize_t vt_ud_ep_am_bcopy(vt_ep_t *tl_ep, uint8_t id, vt_pack_cb_t pack,
     if (vt_ud_rel_peer_is_failed(ep->peer->rel)) {
         return VERVE_ERR_PEER_FAILED;
     }
+    vt_ud_enter(iface);
     length = pack(iface->bcopy_buf, arg);
-    if (!vt_ud_ep_has_slots(iface, length)) {
-        return VERVE_ERR_NO_RESOURCE;
+    if (vt_ud_ep_has_slots(iface, length)) {
+        status = vt_ud_rel_send(&iface->rel, ep->peer->rel, id, NULL, 0,
+                                iface->bcopy_buf, length, NULL);
+    } else {
+        status = VERVE_ERR_NO_RESOURCE;
     }
-    status = vt_ud_rel_send(&iface->rel, ep->peer->rel, id, NULL, 0,
-                            iface->bcopy_buf, length, NULL);
+    vt_ud_leave(iface);
     return (status == VERVE_OK) ? (ssize_t)length : status;
 }
 
 verve_status_t vt_ud_ep_flush(vt_ep_t *tl_ep, vt_completion_t *comp)
 {
     vt_ud_ep_t *ep = vs_container_of(tl_ep, vt_ud_ep_t, super);
+    vt_ud_iface_t *iface = ep->peer->iface;
+    verve_status_t status;
 
-    return vt_ud_rel_flush(&ep->peer->iface->rel, ep->peer->rel, comp);
+    vt_ud_enter(iface);
+    status = vt_ud_rel_flush(&iface->rel, ep->peer->rel, comp);
+    vt_ud_leave(iface);
+    return status;
 }

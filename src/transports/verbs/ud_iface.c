@@ -39,7 +39,7 @@ verve_status_t vt_ud_peer_get(vt_ud_iface_t *iface, uint64_t uid,
     peer->iface = iface;
     peer->uid = uid;
     peer->qpn = qpn;
-    peer->ah = ibv_create_ah(iface->dev->pd, ah_attr);
+    peer->ah = vt_verbs_ah_create(iface->dev->pd, ah_attr);
     if (peer->ah == NULL) {
         vs_error("ud: ibv_create_ah to worker %016llx (qpn 0x%x) failed: %s",
                  (unsigned long long)uid, qpn, strerror(errno));
@@ -275,12 +275,18 @@ static void vt_ud_iface_drain_events(vt_ud_iface_t *iface)
     iface->armed = 0;
 }
 
+void vt_ud_iface_reap_sends(vt_ud_iface_t *iface)
+{
+    vt_ud_poll(iface, iface->send_cq, 0);
+}
+
 static unsigned vt_ud_iface_progress(vt_iface_t *tl_iface)
 {
     vt_ud_iface_t *iface = vs_container_of(tl_iface, vt_ud_iface_t, super);
     uint64_t now = vs_time_ns();
     unsigned count = 0;
 
+    vt_ud_enter(iface);
     atomic_store_explicit(&iface->progress_ns, now, memory_order_relaxed);
     if (vs_unlikely(iface->armed)) {
         vt_ud_iface_drain_events(iface);
@@ -296,14 +302,14 @@ static unsigned vt_ud_iface_progress(vt_iface_t *tl_iface)
     count += vt_ud_poll(iface, iface->send_cq, now);
     count += vt_ud_poll(iface, iface->recv_cq, now);
     count += vt_ud_rel_progress(&iface->rel, now);
+    vt_ud_leave(iface);
     return count;
 }
 
 /* A sleeping worker must still wake for retransmissions and delayed acks:
  * the timer fd fires at the engine's next deadline. */
-static verve_status_t vt_ud_iface_arm(vt_iface_t *tl_iface)
+static verve_status_t vt_ud_iface_arm_entered(vt_ud_iface_t *iface)
 {
-    vt_ud_iface_t *iface = vs_container_of(tl_iface, vt_ud_iface_t, super);
     struct ibv_cq *cqs[2] = {iface->send_cq, iface->recv_cq};
     uint64_t deadline = vt_ud_rel_next_deadline(&iface->rel);
     uint64_t now = vs_time_ns();
@@ -349,6 +355,17 @@ static verve_status_t vt_ud_iface_arm(vt_iface_t *tl_iface)
     atomic_store_explicit(&iface->progress_ns, VT_UD_ASLEEP,
                           memory_order_relaxed);
     return VERVE_OK;
+}
+
+static verve_status_t vt_ud_iface_arm(vt_iface_t *tl_iface)
+{
+    vt_ud_iface_t *iface = vs_container_of(tl_iface, vt_ud_iface_t, super);
+    verve_status_t status;
+
+    vt_ud_enter(iface);
+    status = vt_ud_iface_arm_entered(iface);
+    vt_ud_leave(iface);
+    return status;
 }
 
 static void vt_ud_iface_query(vt_iface_t *tl_iface, vt_iface_caps_t *caps)
@@ -631,6 +648,8 @@ verve_status_t vt_ud_iface_open(const vt_iface_params_t *params,
         goto err_queues;
     }
     atomic_init(&iface->progress_ns, vs_time_ns());
+    atomic_init(&iface->owner_in, 0);
+    atomic_init(&iface->ka.in, 0);
     status = vt_ud_keepalive_start(iface);
     if (status != VERVE_OK) {
         goto err_queues;

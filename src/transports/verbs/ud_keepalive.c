@@ -6,12 +6,13 @@
  * sends every known peer a VT_UD_REL_FLAG_BUSY datagram each interval;
  * the peers restart their failure timers and keep resending, backed off,
  * until the owner progresses again. A dead process sends nothing, so it is
- * still found within VERVE_UD_TIMEOUT.
+ * still found within VERVE_UD_TIMEOUT. The thread also resends, each
+ * interval, what the paused owner has not had acked (vt_ud_ka_resend).
  *
- * The thread has a QP and a CQ of its own and touches nothing of the
- * engine's: it reads the peers' address handles, which never change, from
- * a list that grows under its lock, and the owner's progress time, an
- * atomic. A worker asleep in epoll (iface_arm) is not busy: it wakes for
+ * For the keepalives the thread has a QP and a CQ of its own and touches
+ * nothing of the engine's: it reads the peers' address handles, which
+ * never change, from a list that grows under its lock, and the owner's
+ * progress time, an atomic. A worker asleep in epoll (iface_arm) is not busy: it wakes for
  * any datagram, so the thread stays quiet then.
  */
 #include "ud.h"
@@ -89,6 +90,25 @@ static void vt_ud_ka_send_all(vt_ud_iface_t *iface)
     }
 }
 
+/* What the paused owner sent may have been lost after its send completed
+ * (to it, a short or bcopy message is done once handed to the engine),
+ * and only a resend delivers it: a rank blocked in a bootstrap barrier
+ * after its last message would otherwise hang the peer waiting for that
+ * message. So the thread resends in the owner's place, between the
+ * owner's operations (vt_ud_enter), touching only the engine's send side
+ * and calling nothing above the transport. */
+static void vt_ud_ka_resend(vt_ud_iface_t *iface)
+{
+    vt_ud_keepalive_t *ka = &iface->ka;
+
+    atomic_store_explicit(&ka->in, 1, memory_order_seq_cst);
+    if (atomic_load_explicit(&iface->owner_in, memory_order_seq_cst) == 0) {
+        vt_ud_iface_reap_sends(iface);
+        ka->resent += vt_ud_rel_resend_due(&iface->rel, vs_time_ns());
+    }
+    atomic_store_explicit(&ka->in, 0, memory_order_release);
+}
+
 static void *vt_ud_ka_thread(void *arg)
 {
     vt_ud_iface_t *iface = arg;
@@ -119,6 +139,7 @@ static void *vt_ud_ka_thread(void *arg)
                      (unsigned long long)iface->uid, (now - last) * 1e-9,
                      ka->num_peers);
             vt_ud_ka_send_all(iface);
+            vt_ud_ka_resend(iface);
         }
     }
     pthread_mutex_unlock(&ka->lock);

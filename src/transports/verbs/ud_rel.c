@@ -629,6 +629,29 @@ unsigned vt_ud_rel_progress(vt_ud_rel_t *rel, uint64_t now)
     return count;
 }
 
+unsigned vt_ud_rel_resend_due(vt_ud_rel_t *rel, uint64_t now)
+{
+    vt_ud_rel_peer_t *peer;
+    unsigned count = 0;
+
+    /* The failure clock (last_progress) is the owner's to judge when it
+     * returns; only the back-off moves here. */
+    vs_list_for_each(peer, &rel->active, active_link) {
+        if (!vs_list_is_empty(&peer->unacked) &&
+            (peer->last_progress == 0 || now >= peer->rto_deadline)) {
+            ++rel->stats.timeouts;
+            count += vt_ud_rel_resend_all(rel, peer);
+            peer->rto = (uint32_t)vs_min((uint64_t)peer->rto * 2,
+                                         rel->params.rto_max_ns);
+            peer->rto_deadline = now + peer->rto;
+        } else if (peer->ack_now || peer->rx_unacked > 0) {
+            vt_ud_rel_tx_ack(rel, peer);
+            ++count;
+        }
+    }
+    return count;
+}
+
 uint64_t vt_ud_rel_next_deadline(const vt_ud_rel_t *rel)
 {
     const vt_ud_rel_peer_t *peer;

@@ -275,6 +275,11 @@ void vt_ud_rel_recv(vt_ud_rel_t *rel, const void *datagram, size_t length,
 /* Runs due timers: delayed acks, retransmissions, failure detection.
  * Returns the number of datagrams sent. */
 unsigned vt_ud_rel_progress(vt_ud_rel_t *rel, uint64_t now);
+/* For a thread standing in for an owner that does not progress (the
+ * caller excludes the owner): resends to every peer whose retransmission
+ * timer expired, and pays the acks owed, with no failure verdict and no
+ * callback. Returns the number of datagrams sent. */
+unsigned vt_ud_rel_resend_due(vt_ud_rel_t *rel, uint64_t now);
 /* The earliest time at which progress has timer work; UINT64_MAX: none. */
 uint64_t vt_ud_rel_next_deadline(const vt_ud_rel_t *rel);
 /* Bytes the engine holds from the allocator now. */

@@ -98,6 +98,11 @@ int vt_verbs_addr_parse(const void *address, size_t length, uint32_t magic,
 /* A well-formed address with this magic on this device's link layer. */
 int vt_verbs_addr_reachable(const vt_verbs_dev_t *dev, uint32_t magic,
                             const void *address, size_t length);
+/* ibv_create_ah, tried again while the kernel's neighbour resolution of a
+ * RoCE destination times out (a lost ARP exchange is not a dead peer);
+ * NULL with errno set after five tries over about two seconds. */
+struct ibv_ah *vt_verbs_ah_create(struct ibv_pd *pd,
+                                  struct ibv_ah_attr *attr);
 
 /* verbs_device.c */
 

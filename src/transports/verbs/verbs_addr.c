@@ -2,7 +2,9 @@
 #include "verbs.h"
 
 #include <endian.h>
+#include <errno.h>
 #include <string.h>
+#include <time.h>
 
 void vt_verbs_addr_pack(const vt_verbs_dev_t *dev, uint32_t magic,
                         uint32_t qpn, uint64_t uid, void *address)
@@ -47,4 +49,23 @@ int vt_verbs_addr_reachable(const vt_verbs_dev_t *dev, uint32_t magic,
 
     return vt_verbs_addr_parse(address, length, magic, &addr) &&
            addr.link_layer == dev->port.link_layer;
+}
+
+struct ibv_ah *vt_verbs_ah_create(struct ibv_pd *pd, struct ibv_ah_attr *attr)
+{
+    long wait_ms = 100;
+    struct ibv_ah *ah;
+
+    /* Each try waits up to the kernel's own resolution timeout; the back-off
+     * between tries lets a lost request be answered by the next. */
+    for (int attempt = 0;; ++attempt) {
+        ah = ibv_create_ah(pd, attr);
+        if (ah != NULL || errno != ETIMEDOUT || attempt == 4) {
+            return ah;
+        }
+        struct timespec pause = {0, wait_ms * 1000000L};
+        nanosleep(&pause, NULL);
+        wait_ms *= 2;
+        errno = ETIMEDOUT;
+    }
 }

@@ -4,7 +4,7 @@
  *
  *   contrib/softroce-vm/vm-run 'ip netns exec a tc qdisc add dev v0 root \
  *       netem loss 10% duplicate 2% reorder 10% delay 1ms; \
- *       build/test/unit/transports/verbs/ud_pair [fail|busy]'
+ *       build/test/unit/transports/verbs/ud_pair [fail|busy|mute]'
  *
  * The parent runs in network namespace a on rxe0, the child in b on rxe1
  * (when those namespaces exist). Both send COUNT checked messages of every
@@ -14,7 +14,10 @@
  * progressing for three timeouts once it has received half (a long
  * computation), then goes on: its keepalive thread (every 0.5 s unless
  * VERVE_UD_KEEPALIVE says otherwise) keeps the parent from failing it,
- * and everything arrives. Not in TESTS: it needs the guest.
+ * and everything arrives. With "mute", every datagram the child sends
+ * first is lost and the child then blocks without progress: its keepalive
+ * thread must resend, so that the parent gets every message within 20 s.
+ * Not in TESTS: it needs the guest.
  * Exit status 0 pass, 1 fail, 77 no device.
  */
 #include <fcntl.h>
@@ -117,7 +120,55 @@ static uint64_t send_some(vt_ep_t *ep, uint64_t sent, uint64_t count,
     return sent;
 }
 
-enum { MODE_PLAIN, MODE_FAIL, MODE_BUSY };
+enum { MODE_PLAIN, MODE_FAIL, MODE_BUSY, MODE_MUTE };
+
+/* MODE_MUTE: the network loses every datagram the child sends at first. */
+static verve_status_t drop_tx(void *arg, void *peer_arg,
+                              const void *datagram, size_t length)
+{
+    (void)arg, (void)peer_arg, (void)datagram, (void)length;
+    return VERVE_OK;
+}
+
+#define MUTE_LIMIT_NS (20ull * 1000000000ull)
+
+/* The child's messages are all lost, and it stops progressing once its
+ * sends completed (blocked, as in a bootstrap barrier): its keepalive
+ * thread must resend them, or the parent waits forever. */
+static int run_mute(int index, vt_iface_t *iface, vt_ep_t *ep, int to_peer,
+                    int from_peer, uint8_t *buffer)
+{
+    vt_ud_iface_t *ud = vs_container_of(iface, vt_ud_iface_t, super);
+    uint64_t count = 0, start = vs_time_ns();
+    char done = 1;
+
+    if (index == 1) {
+        vt_ud_rel_tx_cb_t tx = ud->rel.params.tx;
+
+        ud->rel.params.tx = drop_tx;
+        count = send_some(ep, 0, 32, buffer);
+        ud->rel.params.tx = tx;
+        CHECK(count > 0);
+        CHECK(write(to_peer, &count, sizeof(count)) == sizeof(count));
+        CHECK(read(from_peer, &done, 1) == 1);
+        printf("side 1: %llu messages lost, then no progress; the "
+               "keepalive thread resent %llu datagrams\n",
+               (unsigned long long)count, (unsigned long long)ud->ka.resent);
+        CHECK(ud->ka.resent > 0);
+        return 0;
+    }
+    CHECK(read(from_peer, &count, sizeof(count)) == sizeof(count));
+    while (num_received < count && vs_time_ns() - start < MUTE_LIMIT_NS) {
+        iface->ops->iface_progress(iface);
+    }
+    printf("side 0: %llu of %llu messages from the stopped side in %.2f s\n",
+           (unsigned long long)num_received, (unsigned long long)count,
+           (double)(vs_time_ns() - start) * 1e-9);
+    CHECK(num_received == count);
+    CHECK(num_bad == 0);
+    CHECK(write(to_peer, &done, 1) == 1);
+    return 0;
+}
 
 static int run_side(int index, int to_peer, int from_peer, int mode)
 {
@@ -162,6 +213,14 @@ static int run_side(int index, int to_peer, int from_peer, int mode)
     buffer = malloc(max_length);
     CHECK(buffer != NULL);
     start = vs_time_ns();
+    if (mode == MODE_MUTE) {
+        int ret = run_mute(index, iface, ep, to_peer, from_peer, buffer);
+
+        free(buffer);
+        iface->ops->ep_destroy(ep);
+        iface->ops->iface_close(iface);
+        return ret;
+    }
 
     if (mode == MODE_BUSY && index == 1) {
         /* Computes, deaf to the network, once it has heard half. */
@@ -241,21 +300,28 @@ int main(int argc, char **argv)
 {
     int mode = (argc < 2) ? MODE_PLAIN :
                (strcmp(argv[1], "fail") == 0) ? MODE_FAIL :
-               (strcmp(argv[1], "busy") == 0) ? MODE_BUSY : -1;
+               (strcmp(argv[1], "busy") == 0) ? MODE_BUSY :
+               (strcmp(argv[1], "mute") == 0) ? MODE_MUTE : -1;
     int down[2], up[2];
     int status, ret;
     pid_t child;
 
     if (mode < 0) {
-        fprintf(stderr, "usage: ud_pair [fail|busy]\n");
+        fprintf(stderr, "usage: ud_pair [fail|busy|mute]\n");
         return 2;
     }
     CHECK(pipe(down) == 0 && pipe(up) == 0);
     child = fork();
     CHECK(child >= 0);
+    /* Each side keeps only its own ends, so that a side that exits ends
+     * the other's reads instead of leaving it blocked. */
     if (child == 0) {
+        close(down[1]);
+        close(up[0]);
         _exit(run_side(1, up[1], down[0], mode));
     }
+    close(down[0]);
+    close(up[1]);
     ret = run_side(0, down[1], up[0], mode);
     if (ret == 77) {
         kill(child, SIGKILL);
