@@ -135,8 +135,9 @@ ssize_t va_send_chunk(ve_ep_t *ep, uint8_t am_id, const void *header,
 }
 
 /* On lanes that reach the peer's buffer through a key, the buffer is
- * registered for the rendezvous (until the request completes) and its
- * packed key travels after the user header. */
+ * registered for the rendezvous (until the request completes; through the
+ * component's cache where it has one) and its packed key travels after
+ * the user header. */
 static verve_status_t va_rts_key(ve_request_t *req, uint8_t *key,
                                  size_t *key_length_p)
 {
@@ -149,8 +150,9 @@ static verve_status_t va_rts_key(ve_request_t *req, uint8_t *key,
         return VERVE_OK;
     }
     if (!(req->flags & VE_REQ_FLAG_RNDV_MEMH)) {
-        status = component->mem_reg((void *)req->am.buffer,
-                                    req->am.length, &req->am.rndv_memh);
+        status = (component->mem_reg_cached != NULL ?
+                  component->mem_reg_cached : component->mem_reg)(
+                (void *)req->am.buffer, req->am.length, &req->am.rndv_memh);
         if (status != VERVE_OK) {
             vs_error("rendezvous: registering %zu bytes at %p on %s "
                      "failed: %s", req->am.length, req->am.buffer,

@@ -208,6 +208,11 @@ struct vt_component {
                                 vt_memh_t **memh_p);
     verve_status_t (*mem_reg)(void *address, size_t length,
                               vt_memh_t **memh_p);
+    /* For a buffer registered per message (a rendezvous send): may come
+     * from a cache, and its key may stay valid, for reads, after
+     * mem_dereg. NULL: mem_reg serves. */
+    verve_status_t (*mem_reg_cached)(void *address, size_t length,
+                                     vt_memh_t **memh_p);
     void (*mem_dereg)(vt_memh_t *memh);
     /* Bytes of rkey_pack output; 0 when the component has no rkeys. */
     size_t (*rkey_packed_size)(vt_memh_t *memh);

@@ -89,6 +89,16 @@ static void test_remap(pair_t *p)
     fill(buffer, REMAP_LEN, 0);
     send_both(p, buffer, REMAP_LEN, "first map", 0);
     vt_verbs_reg_stats(&before);
+    /* Both ends of the put and of the rendezvous are in the cache now. */
+    send_both(p, buffer, REMAP_LEN, "first map again", 0);
+    vt_verbs_reg_stats(&after);
+    if (p->cache) {
+        check(after.registrations + after.uncached ==
+              before.registrations + before.uncached,
+              "sending an unchanged buffer again registered %zu times",
+              after.registrations + after.uncached -
+                      before.registrations - before.uncached);
+    }
     for (round = 1; round <= 6; ++round) {
         uint8_t *again;
         void *spot;

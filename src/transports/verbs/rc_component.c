@@ -70,6 +70,7 @@ const vt_component_t vt_rc_component = {
     .iface_open = vt_rc_iface_open,
     .mem_alloc = NULL,
     .mem_reg = vt_verbs_mem_reg,
+    .mem_reg_cached = vt_verbs_mem_reg_cached,
     .mem_dereg = vt_verbs_mem_dereg,
     .rkey_packed_size = vt_verbs_rkey_packed_size,
     .rkey_pack = vt_verbs_rkey_pack,

@@ -237,6 +237,8 @@ typedef struct vt_verbs_reg_stats {
     size_t bytes;              /* cached now */
     size_t in_use;             /* registrations handed out, not put */
     size_t registrations;      /* ibv_reg_mr calls for user buffers */
+    size_t uncached;           /* ibv_reg_mr calls beside the cache:
+                                * verve_mem_map's, unwatchable memory */
     size_t hits;
     size_t invalidations;
     size_t evictions;

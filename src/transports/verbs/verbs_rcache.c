@@ -51,6 +51,7 @@ static struct {
     vs_rcache_t *rcache;
     struct ibv_mr *implicit_mr;
     atomic_size_t in_use;
+    atomic_size_t uncached;
 } vt_verbs_reg_state = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -253,6 +254,7 @@ static verve_status_t vt_verbs_reg_per_use(void *address, size_t length,
 {
     struct ibv_mr *mr;
 
+    atomic_fetch_add(&vt_verbs_reg_state.uncached, 1);
     mr = ibv_reg_mr(vt_verbs_reg_state.dev->pd, address, length, access);
     if (mr == NULL) {
         if (quiet) {
@@ -390,4 +392,5 @@ void vt_verbs_reg_stats(vt_verbs_reg_stats_t *stats)
     stats->invalidations = rstats.invalidations;
     stats->evictions = rstats.evictions;
     stats->in_use = atomic_load(&vt_verbs_reg_state.in_use);
+    stats->uncached = atomic_load(&vt_verbs_reg_state.uncached);
 }
