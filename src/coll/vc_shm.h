@@ -48,6 +48,7 @@ typedef struct vc_shm_team {
     unsigned sym_max;            /* all-read-all up to this many members */
     uint8_t *slots;              /* [size * slot_size] */
     uint64_t round;              /* of the last round started here */
+    int whole_slot;              /* that round used whole slots */
     /* Collectives run one at a time, in the order they were started,
      * which is the same on every member. */
     uint64_t next_ticket;

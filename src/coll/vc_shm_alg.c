@@ -12,7 +12,9 @@
  *      own), copy it to its area for its children and to the user's
  *      buffer; release[m] = R.
  * An area is the flag line's payload when the chunk fits there, else the
- * member's slot (one slot for both phases). Why nothing is overwritten
+ * member's slot (one slot for both phases; for a bcast on a flat tree,
+ * the half of it picked by the round's parity, so that rounds overlap:
+ * see vc_shm_children_round). Why nothing is overwritten
  * before it is read: m writes its area in round R only after its
  * children arrived at R (so they finished reading round R-1) and after
  * p released R-1 (so p finished reading m's fan-in of R-1); p reads m's
@@ -92,6 +94,8 @@ typedef struct vc_shm_op {
     int fan_in_data;
     int fan_out_data;
     int cma;               /* a large bcast: single copies */
+    int pipelined;         /* a bcast on a flat tree: slot halves */
+    int overlap;           /* this round may start before the last ends */
     int sym;               /* all-read-all */
     int32_t pid;
     verve_status_t error;  /* of a single copy: reported at the end */
@@ -118,18 +122,46 @@ typedef struct vc_shm_ops {
     unsigned count;
 } vc_shm_ops_t;
 
-static uint8_t *vc_shm_fan_in_area(vc_shm_team_t *shm, unsigned member,
-                                   size_t bytes)
+/* A member's area in op's round: the flag line's payload for a chunk
+ * that fits, else its slot, or for a pipelined bcast the half of its slot
+ * that the round's parity picks. */
+static uint8_t *vc_shm_area(vc_shm_team_t *shm, const vc_shm_op_t *op,
+                            vc_shm_line_t *lines, unsigned member,
+                            size_t bytes)
 {
-    return (bytes <= VC_SHM_INLINE) ? shm->arrive[member].data
-                                    : shm->slots + member * shm->slot_size;
+    if (bytes <= VC_SHM_INLINE) {
+        return lines[member].data;
+    }
+    return shm->slots + member * shm->slot_size +
+           (op->pipelined ? (op->round & 1) * (shm->slot_size / 2) : 0);
 }
 
-static uint8_t *vc_shm_fan_out_area(vc_shm_team_t *shm, unsigned member,
+static uint8_t *vc_shm_fan_in_area(vc_shm_team_t *shm, const vc_shm_op_t *op,
+                                   unsigned member, size_t bytes)
+{
+    return vc_shm_area(shm, op, shm->arrive, member, bytes);
+}
+
+static uint8_t *vc_shm_fan_out_area(vc_shm_team_t *shm,
+                                    const vc_shm_op_t *op, unsigned member,
                                     size_t bytes)
 {
-    return (bytes <= VC_SHM_INLINE) ? shm->release[member].data
-                                    : shm->slots + member * shm->slot_size;
+    return vc_shm_area(shm, op, shm->release, member, bytes);
+}
+
+/* The round a child must have arrived at before m's fan-in of op's
+ * round. A pipelined bcast chunk in a slot half needs only that the
+ * children finished reading the round before last, which used the same
+ * half: m writes round R while they still read R-1, a pipeline two deep.
+ * Not after a round that used whole slots (op->overlap is 0 then), and
+ * only on a flat tree, where every reader of an area waits on its writer
+ * directly: deeper, a subtree could fall a round behind per level, past
+ * what the halves cover. A root below member 0 brings the round's data in
+ * its fan-in; every other round needs the children's arrival at R itself
+ * (their data, or the barrier). */
+static uint64_t vc_shm_children_round(const vc_shm_op_t *op, unsigned child)
+{
+    return (op->overlap && child != op->root) ? op->round - 1 : op->round;
 }
 
 static int vc_shm_arrived(vc_shm_line_t *line, uint64_t round)
@@ -182,7 +214,7 @@ static void vc_shm_cma_read(vc_shm_op_t *op, const vc_shm_source_t *source,
 static void vc_shm_fan_in(vc_shm_op_t *op, vc_shm_team_t *shm)
 {
     size_t bytes = op->length * op->esize;
-    uint8_t *area = vc_shm_fan_in_area(shm, op->rank, bytes);
+    uint8_t *area = vc_shm_fan_in_area(shm, op, op->rank, bytes);
     vc_shm_source_t source;
     unsigned i;
 
@@ -200,8 +232,8 @@ static void vc_shm_fan_in(vc_shm_op_t *op, vc_shm_team_t *shm)
         vc_shm_copy(area, op->input + op->first * op->esize, bytes);
         for (i = 0; i < op->num_children; ++i) {
             vc_reduce(&op->coll->sched.op, area,
-                      vc_shm_fan_in_area(shm, op->children[i], bytes), area,
-                      op->length);
+                      vc_shm_fan_in_area(shm, op, op->children[i], bytes),
+                      area, op->length);
         }
     }
     atomic_store_explicit(&shm->arrive[op->rank].seq, op->round,
@@ -234,16 +266,16 @@ static void vc_shm_fan_out(vc_shm_op_t *op, vc_shm_team_t *shm)
         }
     } else if (op->fan_out_data) {
         if (op->parent != UINT_MAX) {
-            result = vc_shm_fan_out_area(shm, op->parent, bytes);
+            result = vc_shm_fan_out_area(shm, op, op->parent, bytes);
         } else if (op->type == VERVE_COLL_BCAST) {
             result = (op->root == 0)
                              ? op->input + offset
-                             : vc_shm_fan_in_area(shm, op->root, bytes);
+                             : vc_shm_fan_in_area(shm, op, op->root, bytes);
         } else {
-            result = vc_shm_fan_in_area(shm, op->rank, bytes);
+            result = vc_shm_fan_in_area(shm, op, op->rank, bytes);
         }
         if (op->num_children > 0) {
-            vc_shm_copy(vc_shm_fan_out_area(shm, op->rank, bytes), result,
+            vc_shm_copy(vc_shm_fan_out_area(shm, op, op->rank, bytes), result,
                         bytes);
         }
         if (op->output != NULL) {
@@ -251,8 +283,8 @@ static void vc_shm_fan_out(vc_shm_op_t *op, vc_shm_team_t *shm)
         }
     } else if (op->output != NULL) {
         /* reduce: the result waits in member 0's fan-in area. */
-        vc_shm_copy(op->output + offset, vc_shm_fan_in_area(shm, 0, bytes),
-                    bytes);
+        vc_shm_copy(op->output + offset,
+                    vc_shm_fan_in_area(shm, op, 0, bytes), bytes);
     }
     atomic_store_explicit(&shm->release[op->rank].seq, op->round,
                           memory_order_release);
@@ -342,6 +374,13 @@ static verve_status_t vc_shm_run(vc_sched_t *sched, vc_step_t *step)
                                  ? op->count - op->first : op->chunk;
             op->round = ++shm->round;
             op->next_child = 0;
+            {
+                int in_slot = op->length * op->esize > VC_SHM_INLINE &&
+                              !op->sym && !op->cma;
+
+                op->overlap = op->pipelined && in_slot && !shm->whole_slot;
+                shm->whole_slot = in_slot && !op->pipelined;
+            }
             op->phase = op->sym ? VC_SHM_SYM_BEFORE : VC_SHM_CHILDREN;
             break;
         case VC_SHM_SYM_BEFORE:
@@ -354,7 +393,10 @@ static verve_status_t vc_shm_run(vc_sched_t *sched, vc_step_t *step)
         case VC_SHM_CHILDREN:
             while (op->next_child < op->num_children) {
                 if (!vc_shm_arrived(&shm->arrive[op->children[
-                                            op->next_child]], op->round)) {
+                                            op->next_child]],
+                                    vc_shm_children_round(
+                                            op, op->children[
+                                                    op->next_child]))) {
                     return VERVE_INPROGRESS;
                 }
                 ++op->next_child;
@@ -447,17 +489,23 @@ static void vc_shm_op_init(vc_shm_op_t *op, vc_coll_t *coll,
     } else {
         op->esize = vc_coll_esize(coll);
         op->count = coll->args.dst.count;
-        op->chunk = shm->slot_size / op->esize;
+        op->pipelined = (type == VERVE_COLL_BCAST && k == n);
+        op->chunk = (op->pipelined ? shm->slot_size / 2 : shm->slot_size) /
+                    op->esize;
         op->rounds = (unsigned)((op->count + op->chunk - 1) / op->chunk);
     }
     if ((type == VERVE_COLL_BARRIER || type == VERVE_COLL_ALLREDUCE) &&
         n <= shm->sym_max && op->count * op->esize <= VC_SHM_INLINE) {
+        /* One round in the lines, whatever the slot. */
         op->sym = 1;
+        op->chunk = vs_max(op->count, 1);
+        op->rounds = 1;
     }
     if (type == VERVE_COLL_BCAST && shm->cma && shm->cma_min > 0 &&
         op->count * op->esize >= shm->cma_min) {
         op->cma = 1;
         op->pid = (int32_t)getpid();
+        op->pipelined = 0;
         op->chunk = op->count;
         op->rounds = 2;
     }

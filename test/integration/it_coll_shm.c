@@ -75,7 +75,10 @@ static void it_back_to_back(it_shm_t *t, unsigned iters)
             args.coll_type = VERVE_COLL_BARRIER;
             it_run(t, &args, "barrier");
             break;
-        case 1:
+        case 3:
+            /* Right after an allreduce, whose result other members may
+             * still be copying out of member 0's slot when a bcast of
+             * slot halves starts writing one. */
             args.coll_type = VERVE_COLL_BCAST;
             if (r == root) {
                 memcpy(out, in, count * sizeof(*in));
@@ -88,7 +91,7 @@ static void it_back_to_back(it_shm_t *t, unsigned iters)
             }
             break;
         default:
-            args.coll_type = (i % 4 == 2) ? VERVE_COLL_REDUCE
+            args.coll_type = (i % 4 == 1) ? VERVE_COLL_REDUCE
                                           : VERVE_COLL_ALLREDUCE;
             it_run(t, &args, "reduce");
             if (args.coll_type == VERVE_COLL_REDUCE && r != root) {

@@ -47,14 +47,15 @@ for n in 2 5 9; do
         VERVE_COLL_SHM_RADIX=3 \
         nice "$RUN" -n "$n" --timeout 300 "$IT/it_coll" --iters 200
 done
-# bcasts as single copies (process_vm_readv) from 1 KiB, and never
+# bcasts as single copies (process_vm_readv) from 1 KiB, and never (the
+# default) with bcasts of many pipelined rounds
 for n in 3 6; do
     run "shm collectives, $n ranks, single copies from 1k" \
         env VERVE_COLL_SHM_CMA_MIN=1k \
         nice "$RUN" -n "$n" --timeout 300 "$IT/it_coll" --iters 100
 done
-run "shm collectives, 4 ranks, no single copies" \
-    env VERVE_COLL_SHM_CMA_MIN=0 \
+run "shm collectives, 4 ranks, no single copies, 8k slot (pipelined)" \
+    env VERVE_COLL_SHM_CMA_MIN=0 VERVE_COLL_SHM_SLOT=8k \
     nice "$RUN" -n 4 --timeout 300 "$IT/it_coll" --iters 100
 run "shm collectives, 7 ranks, full matrix" \
     nice "$RUN" -n 7 --timeout 300 "$IT/it_coll" --full \

@@ -12,8 +12,8 @@
  * For the keepalives the thread has a QP and a CQ of its own and touches
  * nothing of the engine's: it reads the peers' address handles, which
  * never change, from a list that grows under its lock, and the owner's
- * progress time, an atomic. A worker asleep in epoll (iface_arm) is not busy: it wakes for
- * any datagram, so the thread stays quiet then.
+ * progress time, an atomic. A worker asleep in epoll (iface_arm) is not
+ * busy: it wakes for any datagram, so the thread stays quiet then.
  */
 #include "ud.h"
 
