@@ -36,6 +36,7 @@ typedef struct vc_shm_header {
     uint32_t radix;
     uint64_t cma_min;
     uint32_t sym_max;
+    uint64_t split_min;
 } vc_shm_header_t;
 
 /* ---- options ------------------------------------------------------------ */
@@ -61,6 +62,15 @@ static const vs_config_field_t vc_shm_config_fields[] = {
      VS_CONFIG_TYPE_UINT, offsetof(vc_shm_config_t, flat_max)},
     {"RADIX", "4", "radix of the tree of larger teams (2 to 64)",
      VS_CONFIG_TYPE_UINT, offsetof(vc_shm_config_t, radix)},
+    {"SPLIT_MIN", "2k",
+     "allreduces from this size on a flat tree split the reduction: each "
+     "member folds its share of every round's chunk, all at once (0: "
+     "never; member 0 folds everything)", VS_CONFIG_TYPE_SIZE,
+     offsetof(vc_shm_config_t, split_min)},
+    {"SPLIT_CROWDED", "n",
+     "split allreduces also on a host with more members than CPUs, where "
+     "they are slower (each round waits on every member three times)",
+     VS_CONFIG_TYPE_BOOL, offsetof(vc_shm_config_t, split_crowded)},
     {"SYM_MAX", "8",
      "barriers and allreduces of flag-line size on hosts up to this many "
      "members: each member reads every other's line (one step, not two)",
@@ -131,7 +141,7 @@ const vc_shm_config_t *vc_shm_config(void)
 
 static size_t vc_shm_length(unsigned size, size_t slot_size)
 {
-    return VC_SHM_LINE + 4 * (size_t)size * VC_SHM_LINE +
+    return VC_SHM_LINE + 5 * (size_t)size * VC_SHM_LINE +
            (size_t)size * slot_size;
 }
 
@@ -186,7 +196,9 @@ static verve_status_t vc_shm_view_map(vc_shm_team_t *view, void *base,
     view->release = view->arrive + header->size;
     view->sym = view->release + header->size;
     view->sym_max = header->sym_max;
-    view->slots = (uint8_t *)(view->sym + 2 * header->size);
+    view->split_min = header->split_min;
+    view->done = view->sym + 2 * header->size;
+    view->slots = (uint8_t *)(view->done + header->size);
     return VERVE_OK;
 }
 
@@ -224,6 +236,9 @@ verve_status_t vc_shm_segment_create(vc_team_t *team, vc_shm_team_t *view)
     header->radix = config->radix;
     header->cma_min = config->cma_min;
     header->sym_max = config->sym_max;
+    /* Member 0 decides for all: members' CPU sets may differ. */
+    header->split_min = (vc_shm_crowded(view) && !config->split_crowded)
+                                ? 0 : config->split_min;
     header->magic = VC_SHM_MAGIC;
     status = vc_shm_view_map(view, base, length);
     if (status != VERVE_OK) {

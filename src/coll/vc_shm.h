@@ -7,7 +7,8 @@
  *
  * Segment: a header line, then per member one arrive line and one release
  * line (64 bytes each, written by that member only: a sequence number and
- * up to VC_SHM_INLINE bytes of payload), then per member a data slot. A
+ * up to VC_SHM_INLINE bytes of payload), two all-read-all lines, a done
+ * line (the last round it finished), then per member a data slot. A
  * collective is one or more rounds (one per slot-sized chunk); a round is
  * a fan-in (children to parent, with data for reductions) and a fan-out
  * (parent to children, with data for bcast and allreduce) over a k-nomial
@@ -46,9 +47,12 @@ typedef struct vc_shm_team {
     vc_shm_line_t *release;      /* [size] */
     vc_shm_line_t *sym;          /* [size][2] by round parity */
     unsigned sym_max;            /* all-read-all up to this many members */
+    vc_shm_line_t *done;         /* [size]: the last round finished */
+    size_t split_min;            /* split allreduces from this size */
     uint8_t *slots;              /* [size * slot_size] */
     uint64_t round;              /* of the last round started here */
     int whole_slot;              /* that round used whole slots */
+    int after_split;             /* that round was a split allreduce */
     /* Collectives run one at a time, in the order they were started,
      * which is the same on every member. */
     uint64_t next_ticket;
@@ -69,6 +73,8 @@ typedef struct vc_shm_config {
     unsigned flat_max;
     unsigned radix;
     unsigned sym_max;
+    size_t split_min;
+    int split_crowded;
     unsigned poll_count;
     unsigned poll_crowded;
     double sleep_after;

@@ -81,7 +81,10 @@ enum {
     VC_SHM_CHILDREN,
     VC_SHM_PARENT,
     VC_SHM_SYM_BEFORE,    /* all-read-all: everyone past the last round */
-    VC_SHM_SYM_ALL        /* all-read-all: everyone arrived */
+    VC_SHM_SYM_ALL,       /* all-read-all: everyone arrived */
+    VC_SHM_AFTER,         /* everyone finished the round before */
+    VC_SHM_SPLIT_FOLD,    /* split: everyone's chunk is in */
+    VC_SHM_SPLIT_OUT      /* split: every share is folded */
 };
 
 typedef struct vc_shm_op {
@@ -96,6 +99,7 @@ typedef struct vc_shm_op {
     int cma;               /* a large bcast: single copies */
     int pipelined;         /* a bcast on a flat tree: slot halves */
     int overlap;           /* this round may start before the last ends */
+    int split;             /* an allreduce whose members fold a share each */
     int sym;               /* all-read-all */
     int32_t pid;
     verve_status_t error;  /* of a single copy: reported at the end */
@@ -211,6 +215,16 @@ static void vc_shm_cma_read(vc_shm_op_t *op, const vc_shm_source_t *source,
     }
 }
 
+/* Whether the op's kernels write every byte of their output. Those of
+ * pairs leave the padding as it was, and a user's op may too: their
+ * output must start as a copy of the first input, so that every rank's
+ * bytes agree with what a sequential fold gives. */
+static int vc_shm_writes_all(const vc_op_t *rop)
+{
+    return rop->op != VERVE_COLL_OP_MINLOC &&
+           rop->op != VERVE_COLL_OP_MAXLOC && rop->op != VERVE_COLL_OP_USER;
+}
+
 static void vc_shm_fan_in(vc_shm_op_t *op, vc_shm_team_t *shm)
 {
     size_t bytes = op->length * op->esize;
@@ -229,9 +243,17 @@ static void vc_shm_fan_in(vc_shm_op_t *op, vc_shm_team_t *shm)
             vc_shm_copy(area, op->input + op->first * op->esize, bytes);
         }
     } else if (op->fan_in_data) {
-        vc_shm_copy(area, op->input + op->first * op->esize, bytes);
+        const vc_op_t *rop = &op->coll->sched.op;
+        const uint8_t *input = op->input + op->first * op->esize;
+        /* The first child folds straight into the input: one pass over
+         * memory fewer than copying the input first. */
+        int fuse = op->num_children > 0 && vc_shm_writes_all(rop);
+
+        if (!fuse) {
+            vc_shm_copy(area, input, bytes);
+        }
         for (i = 0; i < op->num_children; ++i) {
-            vc_reduce(&op->coll->sched.op, area,
+            vc_reduce(rop, (i == 0 && fuse) ? input : area,
                       vc_shm_fan_in_area(shm, op, op->children[i], bytes),
                       area, op->length);
         }
@@ -304,6 +326,15 @@ static int vc_shm_all_arrived(vc_shm_op_t *op, vc_shm_team_t *shm,
     return 1;
 }
 
+/* The round is over here: nothing of it is read or written any more. */
+static void vc_shm_round_done(vc_shm_op_t *op, vc_shm_team_t *shm)
+{
+    atomic_store_explicit(&shm->done[op->rank].seq, op->round,
+                          memory_order_release);
+    ++op->round_index;
+    op->phase = VC_SHM_NEXT;
+}
+
 /* One phase of an all-read-all round; 0 while it must wait. */
 static int vc_shm_sym_step(vc_shm_op_t *op, vc_shm_team_t *shm)
 {
@@ -334,9 +365,105 @@ static int vc_shm_sym_step(vc_shm_op_t *op, vc_shm_team_t *shm)
                       shm->sym[2 * j + parity].data, output, op->length);
         }
     }
-    ++op->round_index;
-    op->phase = VC_SHM_NEXT;
+    vc_shm_round_done(op, shm);
     return 1;
+}
+
+/* Whether every member but this one has finished round. */
+static int vc_shm_all_done(vc_shm_op_t *op, vc_shm_team_t *shm,
+                           uint64_t round)
+{
+    for (; op->next_child < shm->size; ++op->next_child) {
+        if (op->next_child != op->rank &&
+            !vc_shm_arrived(&shm->done[op->next_child], round)) {
+            return 0;
+        }
+    }
+    op->next_child = 0;
+    return 1;
+}
+
+/* Member m's share of a split round's chunk, in elements. */
+static size_t vc_shm_share(const vc_shm_op_t *op, unsigned n, unsigned m)
+{
+    return op->length * m / n;
+}
+
+/*
+ * A split allreduce round (flat tree, one host): every member copies its
+ * chunk into its slot and arrives; once all have, member j folds share j
+ * of every slot, in rank order, into its output and copies the result
+ * into share j of its own slot (no one else reads that share of it) and
+ * releases; once all have, each copies the other shares out of their
+ * folders' slots. Each element is folded once, by one member, in rank
+ * order: every member gets the same bits, for any op. The folding is
+ * spread over the members instead of left to member 0. The round starts
+ * only when every member finished the one before (VC_SHM_AFTER), and the
+ * round after waits for this one likewise: slots are read by everyone.
+ */
+static int vc_shm_split_step(vc_shm_op_t *op, vc_shm_team_t *shm)
+{
+    const vc_op_t *rop = &op->coll->sched.op;
+    unsigned n = shm->size, j = op->rank, m;
+    size_t esize = op->esize, offset = op->first * esize;
+    size_t lo, hi;
+    uint8_t *out;
+
+    switch (op->phase) {
+    case VC_SHM_CHILDREN:
+        vc_shm_copy(shm->slots + j * shm->slot_size, op->input + offset,
+                    op->length * esize);
+        atomic_store_explicit(&shm->arrive[j].seq, op->round,
+                              memory_order_release);
+        op->phase = VC_SHM_SPLIT_FOLD;
+        return 1;
+    case VC_SHM_SPLIT_FOLD:
+        if (!vc_shm_all_arrived(op, shm, op->round)) {
+            return 0;
+        }
+        lo = vc_shm_share(op, n, j);
+        hi = vc_shm_share(op, n, j + 1);
+        out = op->output + offset + lo * esize;
+        if (hi > lo) {
+            m = 1;
+            if (vc_shm_writes_all(rop)) {
+                vc_reduce(rop, shm->slots + lo * esize,
+                          shm->slots + shm->slot_size + lo * esize, out,
+                          hi - lo);
+                m = 2;
+            } else {
+                vc_shm_copy(out, shm->slots + lo * esize, (hi - lo) * esize);
+            }
+            for (; m < n; ++m) {
+                vc_reduce(rop, out, shm->slots + m * shm->slot_size +
+                                            lo * esize, out, hi - lo);
+            }
+            vc_shm_copy(shm->slots + j * shm->slot_size + lo * esize, out,
+                        (hi - lo) * esize);
+        }
+        atomic_store_explicit(&shm->release[j].seq, op->round,
+                              memory_order_release);
+        op->phase = VC_SHM_SPLIT_OUT;
+        return 1;
+    default:    /* VC_SHM_SPLIT_OUT */
+        for (; op->next_child < n; ++op->next_child) {
+            m = op->next_child;
+            if (m == j) {
+                continue;
+            }
+            if (!vc_shm_arrived(&shm->release[m], op->round)) {
+                return 0;
+            }
+            lo = vc_shm_share(op, n, m);
+            hi = vc_shm_share(op, n, m + 1);
+            vc_shm_copy(op->output + offset + lo * esize,
+                        shm->slots + m * shm->slot_size + lo * esize,
+                        (hi - lo) * esize);
+        }
+        op->next_child = 0;
+        vc_shm_round_done(op, shm);
+        return 1;
+    }
 }
 
 /* The collective's step: runs as far as the flags allow. */
@@ -382,6 +509,23 @@ static verve_status_t vc_shm_run(vc_sched_t *sched, vc_step_t *step)
                 shm->whole_slot = in_slot && !op->pipelined;
             }
             op->phase = op->sym ? VC_SHM_SYM_BEFORE : VC_SHM_CHILDREN;
+            if (op->split || shm->after_split) {
+                op->phase = VC_SHM_AFTER;
+            }
+            shm->after_split = op->split;
+            break;
+        case VC_SHM_AFTER:
+            if (!vc_shm_all_done(op, shm, op->round - 1)) {
+                return VERVE_INPROGRESS;
+            }
+            op->phase = op->sym ? VC_SHM_SYM_BEFORE : VC_SHM_CHILDREN;
+            break;
+        case VC_SHM_SPLIT_FOLD:
+        case VC_SHM_SPLIT_OUT:
+            if (!vc_shm_split_step(op, shm)) {
+                return VERVE_INPROGRESS;
+            }
+            ++team->vw->poll_news;
             break;
         case VC_SHM_SYM_BEFORE:
         case VC_SHM_SYM_ALL:
@@ -391,6 +535,11 @@ static verve_status_t vc_shm_run(vc_sched_t *sched, vc_step_t *step)
             ++team->vw->poll_news;
             break;
         case VC_SHM_CHILDREN:
+            if (op->split) {
+                vc_shm_split_step(op, shm);
+                ++team->vw->poll_news;
+                break;
+            }
             while (op->next_child < op->num_children) {
                 if (!vc_shm_arrived(&shm->arrive[op->children[
                                             op->next_child]],
@@ -412,8 +561,7 @@ static verve_status_t vc_shm_run(vc_sched_t *sched, vc_step_t *step)
             }
             vc_shm_fan_out(op, shm);
             ++team->vw->poll_news;
-            ++op->round_index;
-            op->phase = VC_SHM_NEXT;
+            vc_shm_round_done(op, shm);
             break;
         default:
             return VERVE_ERR_INVALID_PARAM;
@@ -509,6 +657,10 @@ static void vc_shm_op_init(vc_shm_op_t *op, vc_coll_t *coll,
         op->chunk = op->count;
         op->rounds = 2;
     }
+    op->split = (type == VERVE_COLL_ALLREDUCE && k == n && n >= 2 &&
+                 !op->sym && shm->split_min > 0 &&
+                 op->count * op->esize >= shm->split_min &&
+                 op->count * op->esize > VC_SHM_INLINE);
 }
 
 /* One host: one op. */

@@ -4,7 +4,8 @@
 # path is off). Then it_coll's whole matrix (every collective, datatype,
 # op, in place or not, roots) on 1 to 9 ranks with the default slot and
 # with slots that move the switches (flag line / slot / rounds) onto
-# it_coll's sizes, flat and tree shapes, bcasts as single copies or not;
+# it_coll's sizes, flat and tree shapes, bcasts as single copies or not,
+# split allreduces on more members than CPUs;
 # it_coll_shm's back-to-back collectives (2000, no barrier) with 8 ranks
 # on 2 CPUs; teams split in 2 and 3 "hosts" by VERVE_COLL_SHM_TEST_NODES
 # (node leaders exchange messages, shared memory within each); a member
@@ -57,6 +58,10 @@ done
 run "shm collectives, 4 ranks, no single copies, 8k slot (pipelined)" \
     env VERVE_COLL_SHM_CMA_MIN=0 VERVE_COLL_SHM_SLOT=8k \
     nice "$RUN" -n 4 --timeout 300 "$IT/it_coll" --iters 100
+# split allreduces with more members than CPUs (off there by default)
+run "shm collectives, 5 ranks, split allreduces from 64 bytes" \
+    env VERVE_COLL_SHM_SPLIT_MIN=64 VERVE_COLL_SHM_SPLIT_CROWDED=y \
+    nice "$RUN" -n 5 --timeout 300 "$IT/it_coll" --iters 100
 run "shm collectives, 7 ranks, full matrix" \
     nice "$RUN" -n 7 --timeout 300 "$IT/it_coll" --full \
     --iters 100

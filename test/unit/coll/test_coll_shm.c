@@ -174,6 +174,8 @@ static void test_members(unsigned n, unsigned seed)
         view->release = views[0]->release;
         view->sym = views[0]->sym;
         view->sym_max = views[0]->sym_max;
+        view->done = views[0]->done;
+        view->split_min = views[0]->split_min;
         view->slots = views[0]->slots;
     }
     for (member = 0; member < n; ++member) {
@@ -259,9 +261,13 @@ int main(void)
     };
 
     /* Rounds of a few elements; flat up to 5 members, trees above; bcasts
-     * of 32 elements and more as single copies; all-read-all up to 4. */
+     * of 32 elements and more as single copies; all-read-all up to 4;
+     * allreduces of 64 bytes and more split on flat trees, however many
+     * CPUs there are. */
     setenv("VERVE_COLL_SHM_CMA_MIN", "256", 1);
     setenv("VERVE_COLL_SHM_SYM_MAX", "4", 1);
+    setenv("VERVE_COLL_SHM_SPLIT_MIN", "64", 1);
+    setenv("VERVE_COLL_SHM_SPLIT_CROWDED", "y", 1);
     setenv("VERVE_COLL_SHM_SLOT", "64", 1);
     setenv("VERVE_COLL_SHM_FLAT_MAX", "5", 1);
     setenv("VERVE_COLL_SHM_RADIX", "2", 1);
