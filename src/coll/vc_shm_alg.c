@@ -312,18 +312,25 @@ static void vc_shm_fan_out(vc_shm_op_t *op, vc_shm_team_t *shm)
                           memory_order_release);
 }
 
-/* Whether every member but this one has arrived at round. */
-static int vc_shm_all_arrived(vc_shm_op_t *op, vc_shm_team_t *shm,
-                              uint64_t round)
+/* Whether every member but this one has reached round on its line of
+ * lines (arrive, release or done); resumes where the last call waited. */
+static int vc_shm_all_at(vc_shm_op_t *op, vc_shm_team_t *shm,
+                         vc_shm_line_t *lines, uint64_t round)
 {
     for (; op->next_child < shm->size; ++op->next_child) {
         if (op->next_child != op->rank &&
-            !vc_shm_arrived(&shm->arrive[op->next_child], round)) {
+            !vc_shm_arrived(&lines[op->next_child], round)) {
             return 0;
         }
     }
     op->next_child = 0;
     return 1;
+}
+
+static int vc_shm_all_arrived(vc_shm_op_t *op, vc_shm_team_t *shm,
+                              uint64_t round)
+{
+    return vc_shm_all_at(op, shm, shm->arrive, round);
 }
 
 /* The round is over here: nothing of it is read or written any more. */
@@ -366,20 +373,6 @@ static int vc_shm_sym_step(vc_shm_op_t *op, vc_shm_team_t *shm)
         }
     }
     vc_shm_round_done(op, shm);
-    return 1;
-}
-
-/* Whether every member but this one has finished round. */
-static int vc_shm_all_done(vc_shm_op_t *op, vc_shm_team_t *shm,
-                           uint64_t round)
-{
-    for (; op->next_child < shm->size; ++op->next_child) {
-        if (op->next_child != op->rank &&
-            !vc_shm_arrived(&shm->done[op->next_child], round)) {
-            return 0;
-        }
-    }
-    op->next_child = 0;
     return 1;
 }
 
@@ -515,7 +508,7 @@ static verve_status_t vc_shm_run(vc_sched_t *sched, vc_step_t *step)
             shm->after_split = op->split;
             break;
         case VC_SHM_AFTER:
-            if (!vc_shm_all_done(op, shm, op->round - 1)) {
+            if (!vc_shm_all_at(op, shm, shm->done, op->round - 1)) {
                 return VERVE_INPROGRESS;
             }
             op->phase = op->sym ? VC_SHM_SYM_BEFORE : VC_SHM_CHILDREN;

@@ -49,3 +49,16 @@ check()
     fi
 }
 
+# check_fails NAME COMMAND...: the command must fail (the same setting
+# without the feature under test).
+check_fails()
+{
+    name=$1
+    shift
+    if out=$("$@" 2>&1); then
+        echo "FAIL: $name: it succeeded"
+        failures=$((failures + 1))
+    else
+        vt_note "ok: $name"
+    fi
+}
