@@ -513,16 +513,12 @@ static verve_status_t vc_shm_run(vc_sched_t *sched, vc_step_t *step)
             }
             op->phase = op->sym ? VC_SHM_SYM_BEFORE : VC_SHM_CHILDREN;
             break;
-        case VC_SHM_SPLIT_FOLD:
-        case VC_SHM_SPLIT_OUT:
-            if (!vc_shm_split_step(op, shm)) {
-                return VERVE_INPROGRESS;
-            }
-            ++team->vw->poll_news;
-            break;
         case VC_SHM_SYM_BEFORE:
         case VC_SHM_SYM_ALL:
-            if (!vc_shm_sym_step(op, shm)) {
+        case VC_SHM_SPLIT_FOLD:
+        case VC_SHM_SPLIT_OUT:
+            if (!(op->sym ? vc_shm_sym_step(op, shm)
+                          : vc_shm_split_step(op, shm))) {
                 return VERVE_INPROGRESS;
             }
             ++team->vw->poll_news;
