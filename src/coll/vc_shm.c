@@ -236,9 +236,10 @@ verve_status_t vc_shm_segment_create(vc_team_t *team, vc_shm_team_t *view)
     header->radix = config->radix;
     header->cma_min = config->cma_min;
     header->sym_max = config->sym_max;
-    /* Member 0 decides for all: members' CPU sets may differ. */
-    header->split_min = (vc_shm_crowded(view) && !config->split_crowded)
-                                ? 0 : config->split_min;
+    /* Member 0 decides for all, by the host's CPUs: members pinned to
+     * one CPU each are not crowded. */
+    header->split_min = (view->size > (unsigned)sysconf(_SC_NPROCESSORS_ONLN)
+                         && !config->split_crowded) ? 0 : config->split_min;
     header->magic = VC_SHM_MAGIC;
     status = vc_shm_view_map(view, base, length);
     if (status != VERVE_OK) {
