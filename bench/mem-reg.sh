@@ -15,11 +15,9 @@
 #   -m MODES  comma-separated, among cache,prereg,odp (default: all)
 #   -t FILE   only print the table of rows collected before
 #
-# The engine registers the sender's buffer with the component's mem_reg,
-# which on verbs is a registration of its own (verve_mem_map's keys must
-# die with verve_mem_unmap): until the engine asks for the cached one
-# (vt_verbs_mem_reg_cached), "cache" caches the receiver's side only and
-# "pre-registered" pays the sender's registration again per message.
+# The engine registers the sender's buffer through the component's cache
+# (mem_reg_cached), so "cache" caches both sides; "pre-registered" memory
+# (verve_mem_map) is found in the cache too after its first send.
 #
 # ODP runs with VERVE_ODP=unchecked: on devices whose ODP fails verve's
 # test transfer (rxe on the 7.3 backports kernel drops offsets inside
