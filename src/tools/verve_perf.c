@@ -22,22 +22,6 @@ typedef struct perf_exchange_header {
     uint64_t region_address;
 } perf_exchange_header_t;
 
-static void perf_check(const char *op, verve_status_t status)
-{
-    if (status != VERVE_OK) {
-        perf_fatal(op, status);
-    }
-}
-
-static void perf_ep_error_cb(void *arg, verve_ep_h ep, verve_status_t status)
-{
-    perf_ctx_t *ctx = arg;
-
-    (void)ep;
-    (void)status;
-    ctx->peer_failed = 1;
-}
-
 static size_t perf_max_size(const perf_options_t *opts)
 {
     size_t sizes[PERF_SIZES_MAX];
@@ -82,24 +66,10 @@ static void perf_cpu_pin(const perf_ctx_t *ctx)
 static uint8_t *perf_exchange_get(perf_ctx_t *ctx, int rank,
                                   perf_exchange_header_t *header)
 {
-    verve_status_t status;
-    size_t length = 0;
-    uint8_t *value;
+    size_t length;
+    uint8_t *value = perf_boot_value(ctx, rank, PERF_EXCHANGE_KEY,
+                                     sizeof(*header), &length);
 
-    status = verve_boot_get(ctx->boot, rank, PERF_EXCHANGE_KEY, NULL,
-                            &length);
-    if ((status != VERVE_ERR_MESSAGE_TRUNCATED) ||
-        (length < sizeof(*header))) {
-        perf_fatal("address exchange", (status == VERVE_OK) ?
-                   VERVE_ERR_IO : status);
-    }
-    value = malloc(length);
-    if (value == NULL) {
-        perf_fatal("address exchange allocation", VERVE_ERR_NO_MEMORY);
-    }
-    perf_check("address exchange", verve_boot_get(ctx->boot, rank,
-                                                  PERF_EXCHANGE_KEY, value,
-                                                  &length));
     memcpy(header, value, sizeof(*header));
     if (header->address_length + header->rkey_length !=
         length - sizeof(*header)) {

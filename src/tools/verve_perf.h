@@ -130,6 +130,14 @@ size_t perf_options_warmup(const perf_options_t *opts, size_t iters);
 /* verve_perf_comm.c: progress, requests and AM handlers. */
 void perf_fatal(const char *op, verve_status_t status)
     __attribute__((noreturn));
+/* Exits through perf_fatal unless status is VERVE_OK. */
+void perf_check(const char *op, verve_status_t status);
+/* The endpoints' error handler: marks the peer failed for perf_progress. */
+void perf_ep_error_cb(void *arg, verve_ep_h ep, verve_status_t status);
+/* Rank's bootstrap value under key, malloc'ed, of *length_p bytes, at
+ * least min_length; exits on a missing or shorter value. */
+uint8_t *perf_boot_value(perf_ctx_t *ctx, int rank, const char *key,
+                         size_t min_length, size_t *length_p);
 /* Calibrates the clock perf_time_ns reads; call once before measuring. */
 void perf_time_init(void);
 uint64_t perf_time_ns(void);

@@ -19,23 +19,6 @@
 #define PERF_COLL_ADDRESS_KEY "perf.coll.address"
 #define PERF_COLL_TUNE_MAX 512
 
-static void perf_coll_check(const char *op, verve_status_t status)
-{
-    if (status != VERVE_OK) {
-        perf_fatal(op, status);
-    }
-}
-
-static void perf_coll_ep_error_cb(void *arg, verve_ep_h ep,
-                                  verve_status_t status)
-{
-    perf_ctx_t *ctx = arg;
-
-    (void)ep;
-    (void)status;
-    ctx->peer_failed = 1;
-}
-
 static verve_coll_type_t perf_coll_type(perf_test_id_t test)
 {
     switch (test) {
@@ -88,36 +71,12 @@ static size_t perf_coll_buffer_length(const perf_ctx_t *ctx)
     return max * (size_t)ctx->job_size;
 }
 
-static uint8_t *perf_coll_address_get(perf_ctx_t *ctx, int rank,
-                                      size_t *length_p)
-{
-    verve_status_t status;
-    size_t length = 0;
-    uint8_t *address;
-
-    status = verve_boot_get(ctx->boot, rank, PERF_COLL_ADDRESS_KEY, NULL,
-                            &length);
-    if ((status != VERVE_ERR_MESSAGE_TRUNCATED) || (length == 0)) {
-        perf_fatal("address exchange", (status == VERVE_OK) ?
-                   VERVE_ERR_IO : status);
-    }
-    address = malloc(length);
-    if (address == NULL) {
-        perf_fatal("address exchange allocation", VERVE_ERR_NO_MEMORY);
-    }
-    perf_coll_check("address exchange",
-                    verve_boot_get(ctx->boot, rank, PERF_COLL_ADDRESS_KEY,
-                                   address, &length));
-    *length_p = length;
-    return address;
-}
-
 static void perf_coll_connect(perf_ctx_t *ctx)
 {
     verve_ep_params_t eparams = {
         .field_mask = VERVE_EP_PARAM_FIELD_REMOTE_ADDRESS |
                       VERVE_EP_PARAM_FIELD_ERR_HANDLER,
-        .err_cb = perf_coll_ep_error_cb,
+        .err_cb = perf_ep_error_cb,
         .err_arg = ctx
     };
     void *address;
@@ -125,14 +84,13 @@ static void perf_coll_connect(perf_ctx_t *ctx)
     size_t length;
     int rank;
 
-    perf_coll_check("worker address pack",
-                    verve_worker_address_pack(ctx->worker, &address,
-                                              &length));
-    perf_coll_check("address exchange",
-                    verve_boot_put(ctx->boot, PERF_COLL_ADDRESS_KEY, address,
-                                   length));
+    perf_check("worker address pack",
+               verve_worker_address_pack(ctx->worker, &address, &length));
+    perf_check("address exchange",
+               verve_boot_put(ctx->boot, PERF_COLL_ADDRESS_KEY, address,
+                              length));
     verve_worker_address_release(address);
-    perf_coll_check("address exchange", verve_boot_fence(ctx->boot));
+    perf_check("address exchange", verve_boot_fence(ctx->boot));
     ctx->eps = calloc((size_t)ctx->job_size, sizeof(*ctx->eps));
     if (ctx->eps == NULL) {
         perf_fatal("endpoint table allocation", VERVE_ERR_NO_MEMORY);
@@ -141,12 +99,12 @@ static void perf_coll_connect(perf_ctx_t *ctx)
         if (rank == ctx->job_rank) {
             continue;
         }
-        theirs = perf_coll_address_get(ctx, rank, &length);
+        theirs = perf_boot_value(ctx, rank, PERF_COLL_ADDRESS_KEY, 1,
+                                 &length);
         eparams.address = theirs;
         eparams.address_length = length;
-        perf_coll_check("endpoint create",
-                        verve_ep_create(ctx->worker, &eparams,
-                                        &ctx->eps[rank]));
+        perf_check("endpoint create",
+                   verve_ep_create(ctx->worker, &eparams, &ctx->eps[rank]));
         free(theirs);
     }
 }
@@ -181,15 +139,15 @@ void perf_coll_setup(perf_ctx_t *ctx)
             perf_fatal("setting VERVE_COLL_TUNE", VERVE_ERR_NO_MEMORY);
         }
     }
-    perf_coll_check("context create", verve_context_create(&cparams,
-                                                           &ctx->context));
+    perf_check("context create",
+               verve_context_create(&cparams, &ctx->context));
     status = verve_worker_create(ctx->context, &wparams, &ctx->worker);
     if ((status == VERVE_ERR_INVALID_CONFIG) && (ctx->opts->algo[0])) {
         fprintf(stderr, "verve_perf: --algo %s: not an algorithm of every "
                 "collective tested (VERVE_COLL_TUNE=%s; verve_info -l "
                 "lists them)\n", ctx->opts->algo, tune);
     }
-    perf_coll_check("worker create", status);
+    perf_check("worker create", status);
     perf_coll_connect(ctx);
 
     tparams.eps = ctx->eps;
@@ -198,7 +156,7 @@ void perf_coll_setup(perf_ctx_t *ctx)
     status = verve_team_create_nbx(ctx->worker, &tparams, &ctx->team, NULL,
                                    &request);
     perf_request_finish(ctx, "team create", status, request);
-    perf_coll_check("barrier", verve_boot_barrier(ctx->boot));
+    perf_check("barrier", verve_boot_barrier(ctx->boot));
 }
 
 void perf_coll_teardown(perf_ctx_t *ctx)
@@ -208,7 +166,7 @@ void perf_coll_teardown(perf_ctx_t *ctx)
     verve_status_t status;
     int rank;
 
-    perf_coll_check("barrier", verve_boot_barrier(ctx->boot));
+    perf_check("barrier", verve_boot_barrier(ctx->boot));
     verve_team_destroy(ctx->team);
     for (rank = 0; rank < ctx->job_size; ++rank) {
         if (ctx->eps[rank] == NULL) {
@@ -220,7 +178,7 @@ void perf_coll_teardown(perf_ctx_t *ctx)
         perf_request_finish(ctx, "endpoint close", status, request);
     }
     /* No rank tears down its worker while a peer may still flush to it. */
-    perf_coll_check("barrier", verve_boot_barrier(ctx->boot));
+    perf_check("barrier", verve_boot_barrier(ctx->boot));
     verve_worker_destroy(ctx->worker);
     verve_context_destroy(ctx->context);
     free(ctx->eps);
@@ -499,8 +457,8 @@ static void perf_coll_test_run(perf_ctx_t *ctx, perf_test_id_t test,
     result->iters = iters;
     result->ranks = (unsigned)ctx->job_size;
     perf_coll_args_init(ctx, test, size, &args);
-    perf_coll_check("persistent collective init",
-                    verve_coll_init(ctx->team, &args, &coll));
+    perf_check("persistent collective init",
+               verve_coll_init(ctx->team, &args, &coll));
     perf_coll_data_fill(ctx, test, &args, size);
     perf_coll_once(ctx, coll, name);
     perf_coll_data_check(ctx, test, &args, size);
@@ -514,7 +472,7 @@ static void perf_coll_test_run(perf_ctx_t *ctx, perf_test_id_t test,
     }
     /* Every rank enters the timed loop together, none carrying the
      * warm-up's skew. */
-    perf_coll_check("barrier", verve_boot_barrier(ctx->boot));
+    perf_check("barrier", verve_boot_barrier(ctx->boot));
     for (i = 0; i < iters; ++i) {
         t0 = perf_time_ns();
         perf_coll_once(ctx, coll, name);
@@ -525,7 +483,7 @@ static void perf_coll_test_run(perf_ctx_t *ctx, perf_test_id_t test,
     free(samples);
     verve_coll_destroy(coll);
     perf_coll_stats_max(ctx, result);
-    perf_coll_check("barrier", verve_boot_barrier(ctx->boot));
+    perf_check("barrier", verve_boot_barrier(ctx->boot));
 }
 
 void perf_coll_run_all(perf_ctx_t *ctx)

@@ -28,6 +28,44 @@ void perf_fatal(const char *op, verve_status_t status)
     exit(1);
 }
 
+void perf_check(const char *op, verve_status_t status)
+{
+    if (status != VERVE_OK) {
+        perf_fatal(op, status);
+    }
+}
+
+void perf_ep_error_cb(void *arg, verve_ep_h ep, verve_status_t status)
+{
+    perf_ctx_t *ctx = arg;
+
+    (void)ep;
+    (void)status;
+    ctx->peer_failed = 1;
+}
+
+uint8_t *perf_boot_value(perf_ctx_t *ctx, int rank, const char *key,
+                         size_t min_length, size_t *length_p)
+{
+    verve_status_t status;
+    size_t length = 0;
+    uint8_t *value;
+
+    status = verve_boot_get(ctx->boot, rank, key, NULL, &length);
+    if ((status != VERVE_ERR_MESSAGE_TRUNCATED) || (length < min_length)) {
+        perf_fatal("address exchange", (status == VERVE_OK) ?
+                   VERVE_ERR_IO : status);
+    }
+    value = malloc(length);
+    if (value == NULL) {
+        perf_fatal("address exchange allocation", VERVE_ERR_NO_MEMORY);
+    }
+    perf_check("address exchange",
+               verve_boot_get(ctx->boot, rank, key, value, &length));
+    *length_p = length;
+    return value;
+}
+
 static uint64_t perf_clock_ns(void)
 {
     struct timespec ts;

@@ -17,19 +17,10 @@
 #include <verve/verve.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "../check.h"
 
 #define AM_ID 3
 #define BIG (1 << 20)
-
-#define check(cond, ...) \
-    do { \
-        if (!(cond)) { \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__); \
-            fprintf(stderr, "\n"); \
-            exit(1); \
-        } \
-    } while (0)
 
 static int error_calls;
 static verve_status_t error_status;

@@ -9,7 +9,8 @@ test_integration_it_am_LDADD = libverve.la
 test_integration_it_rma_SOURCES = test/integration/it_rma.c \
     test/integration/it_common.c test/integration/it_common.h
 test_integration_it_rma_LDADD = libverve.la
-test_integration_it_peer_failure_SOURCES = test/integration/it_peer_failure.c
+test_integration_it_peer_failure_SOURCES = test/integration/it_peer_failure.c \
+                                          test/check.h
 test_integration_it_peer_failure_LDADD = libverve.la
 TESTS += test/integration/it_engine.sh
 EXTRA_DIST += test/integration/it_engine.sh test/integration/it_lib.sh

@@ -18,21 +18,11 @@
 #include <unistd.h>
 #include <infiniband/verbs.h>
 #include <verve/verve.h>
+#include "../check.h"
 
 #define ROUNDS 10
 #define SIZE (192u * 1024)
 #define AM_ID 9
-
-#define check(cond, ...) \
-    do { \
-        if (!(cond)) { \
-            fprintf(stderr, "FAIL %s:%d (pid %d): ", __FILE__, __LINE__, \
-                    (int)getpid()); \
-            fprintf(stderr, __VA_ARGS__); \
-            fprintf(stderr, "\n"); \
-            exit(1); \
-        } \
-    } while (0)
 
 typedef struct job {
     verve_context_h context;

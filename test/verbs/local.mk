@@ -9,16 +9,18 @@ EXTRA_DIST += test/verbs/run-all.sh test/verbs/lib-verbs.sh \
 # rc between two workers of one process (rc_pair.sh runs it in the guest).
 if HAVE_VERBS
 check_PROGRAMS += test/verbs/rc_pair
-test_verbs_rc_pair_SOURCES = test/verbs/rc_pair.c
+test_verbs_rc_pair_SOURCES = test/verbs/rc_pair.c test/check.h
 test_verbs_rc_pair_LDADD = libverve.la -lpthread
 check_PROGRAMS += test/verbs/fork_rma
-test_verbs_fork_rma_SOURCES = test/verbs/fork_rma.c
+test_verbs_fork_rma_SOURCES = test/verbs/fork_rma.c test/check.h
 test_verbs_fork_rma_LDADD = libverve.la $(VERBS_LIBS)
 check_PROGRAMS += test/verbs/mem_reg
-test_verbs_mem_reg_SOURCES = test/verbs/mem_reg.c test/verbs/mem_pair.h
+test_verbs_mem_reg_SOURCES = test/verbs/mem_reg.c test/verbs/mem_pair.h \
+                            test/check.h
 test_verbs_mem_reg_LDADD = libverve_core.la -lpthread
 check_PROGRAMS += test/verbs/mem_bench
-test_verbs_mem_bench_SOURCES = test/verbs/mem_bench.c test/verbs/mem_pair.h
+test_verbs_mem_bench_SOURCES = test/verbs/mem_bench.c test/verbs/mem_pair.h \
+                              test/check.h
 test_verbs_mem_bench_LDADD = libverve_core.la -lpthread
 endif
 EXTRA_DIST += test/verbs/rc_engine.sh test/verbs/rc_pair.sh \

@@ -13,18 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <verve/verve.h>
+#include "../check.h"
 
 #define MEM_PAIR_AM_ID 9
-
-#define check(cond, ...) \
-    do { \
-        if (!(cond)) { \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__); \
-            fprintf(stderr, "\n"); \
-            exit(1); \
-        } \
-    } while (0)
 
 typedef struct pair {
     verve_context_h context;

@@ -13,19 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <verve/verve.h>
+#include "../check.h"
 
 #define BIG (1u << 20)
 #define AM_ID 7
-
-#define check(cond, ...) \
-    do { \
-        if (!(cond)) { \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__); \
-            fprintf(stderr, "\n"); \
-            exit(1); \
-        } \
-    } while (0)
 
 typedef struct pair {
     verve_context_h context;
