@@ -181,13 +181,7 @@ run_ompi() {
         2>/dev/null | json_field "$test" "$field"
 }
 
-median() {
-    printf '%s\n' "$@" | grep -E '^[-0-9.eE+]+$' | sort -g |
-        awk '{ v[NR] = $1 } END {
-            if (NR == 0) { print "NA"; exit }
-            if (NR % 2) print v[(NR + 1) / 2];
-            else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
+. "$(dirname "$0")/lib-median.sh"
 
 ratio_of() {
     awk -v u="$1" -v v="$2" 'BEGIN {

@@ -267,13 +267,7 @@ run_perftest() {
     done
 }
 
-median() {
-    printf '%s\n' "$@" | grep -E '^[-0-9.eE+]+$' | sort -g |
-        awk '{ v[NR] = $1 } END {
-            if (NR == 0) { print "NA"; exit }
-            if (NR % 2) print v[(NR + 1) / 2];
-            else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
+. "$(dirname "$0")/lib-median.sh"
 
 misses=0
 IFS=, read -r -a figure_list <<<"$figures"
