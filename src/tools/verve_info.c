@@ -32,7 +32,7 @@ enum {
 static void info_usage(FILE *stream)
 {
     fprintf(stream,
-        "usage: verve_info [-v] [-t] [-d] [-l] [-c] [-a] [-h]\n"
+        "usage: verve_info [-v] [-t] [-d] [-l] [-c] [-a] [-h|--help]\n"
         "  -v  version and build configuration\n"
         "  -t  transports that open here, with their capabilities\n"
         "  -d  RDMA devices: limits, ports and the GID used on each\n"
@@ -190,8 +190,13 @@ int main(int argc, char **argv)
     int rc = 0;
     int c;
 
+    static const struct option long_opts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}
+    };
+
     opterr = 0;
-    while ((c = getopt(argc, argv, "vtdlcah")) != -1) {
+    while ((c = getopt_long(argc, argv, "vtdlcah", long_opts, NULL)) != -1) {
         switch (c) {
         case 'v':
             what |= INFO_VERSION;
@@ -216,7 +221,13 @@ int main(int argc, char **argv)
             info_usage(stdout);
             return 0;
         default:
-            fprintf(stderr, "verve_info: unknown option '-%c'\n", optopt);
+            if (optopt != 0) {
+                fprintf(stderr, "verve_info: unknown option '-%c'\n",
+                        optopt);
+            } else {
+                fprintf(stderr, "verve_info: unknown option '%s'\n",
+                        argv[optind - 1]);
+            }
             info_usage(stderr);
             return 2;
         }

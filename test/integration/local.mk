@@ -14,6 +14,9 @@ test_integration_it_peer_failure_SOURCES = test/integration/it_peer_failure.c \
 test_integration_it_peer_failure_LDADD = libverve.la
 TESTS += test/integration/it_engine.sh
 EXTRA_DIST += test/integration/it_engine.sh test/integration/it_lib.sh
+# --help and unknown options of every tool.
+TESTS += test/integration/it_tools_help.sh
+EXTRA_DIST += test/integration/it_tools_help.sh
 # The PMIx bootstrap under mpirun: it_mpirun.sh skips itself when configure
 # found no mpirun or no PMIx.
 TESTS += test/integration/it_mpirun.sh
