@@ -127,14 +127,27 @@ verve_status_t vt_rc_rma_post(vt_rc_op_t *op, struct ibv_send_wr *wr)
 {
     vt_rc_conn_t *conn = op->conn;
     verve_status_t status;
+    /* An inline put holds nothing of the caller's once posted: it is
+     * complete locally, as a put's completion means, and rides the
+     * selective signalling of sends. An error still ends the connection
+     * and shows in the next flush. No CQE of its own spares the device
+     * and us a completion per put. */
+    int in_place = (wr->send_flags & IBV_SEND_INLINE) &&
+                   op->type == VT_RC_OP_PUT;
 
-    status = vt_rc_op_post(conn, op, wr, 1);
+    if (in_place) {
+        op->comp = NULL;
+    }
+    status = vt_rc_op_post(conn, op, wr, !in_place);
     if (vs_unlikely(status != VERVE_OK)) {
         if (op->tx_buf >= 0) {
             vt_rc_tx_put(conn->iface, op->tx_buf);
         }
         vt_rc_rma_release(op);
         return status;
+    }
+    if (in_place) {
+        return VERVE_OK;
     }
     if (op->comp != NULL) {
         return VERVE_INPROGRESS;
