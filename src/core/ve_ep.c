@@ -140,6 +140,7 @@ verve_status_t ve_ep_create_internal(ve_worker_t *worker,
     ep->worker = worker;
     ep->peer = peer;
     ep->lane = lane;
+    worker->idle_yield_eps += !!(lane->caps.flags & VT_CAP_IDLE_YIELD);
     ep->error = VERVE_OK;
     vs_list_init(&ep->pending);
     vs_list_init(&ep->outstanding);
@@ -349,6 +350,8 @@ void ve_ep_destroy(ve_ep_t *ep, verve_status_t status)
         ep->peer->ep = NULL;
     }
     vs_list_del(&ep->list);
+    ep->worker->idle_yield_eps -= !!(ep->lane->caps.flags &
+                                     VT_CAP_IDLE_YIELD);
     /* Completes what the transport still held, through the requests'
      * completions. */
     ep->vt_ep->iface->ops->ep_destroy(ep->vt_ep);

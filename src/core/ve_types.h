@@ -85,6 +85,8 @@ struct verve_worker {
     vs_list_link_t pending_eps; /* endpoints with queued sends */
     uint64_t next_check_ns;
     unsigned progress_count;
+    unsigned idle_yield_eps;  /* endpoints on VT_CAP_IDLE_YIELD lanes */
+    unsigned idle_polls;      /* progress calls in a row that found nothing */
     int in_progress;
     /* The collectives' channel: AMs flagged VA_AM_FLAG_COLL go to this
      * handler (set by src/coll through ve_worker_set_coll), never to a

@@ -1,6 +1,7 @@
 /* Workers: interfaces, progress and sleep. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -188,6 +189,11 @@ VERVE_API void verve_worker_destroy(verve_worker_h worker)
     free(worker);
 }
 
+/* Empty progress calls in a row before idle progress yields: longer than
+ * a round trip's wait on the devices it is for (SoftRoCE under emulation:
+ * a few hundred calls), far shorter than a passive side's wait. */
+#define VE_WORKER_IDLE_YIELD_POLLS 1024
+
 unsigned ve_worker_progress(ve_worker_t *worker)
 {
     unsigned count = 0, i;
@@ -200,6 +206,15 @@ unsigned ve_worker_progress(ve_worker_t *worker)
         count += ve_ep_progress_pending(worker);
     }
     count += ve_coll_worker_progress(worker);
+    /* A device that runs on our CPUs (VT_CAP_IDLE_YIELD) gets the CPU
+     * once we have been idle for a while: not at once, or a latency-bound
+     * wait pays a system call each time it looks. */
+    if (count != 0) {
+        worker->idle_polls = 0;
+    } else if (vs_unlikely(worker->idle_yield_eps > 0) &&
+               ++worker->idle_polls > VE_WORKER_IDLE_YIELD_POLLS) {
+        sched_yield();
+    }
     /* Liveness checks cost a system call per peer: run them on a timer
      * read only every 64 idle calls. */
     if (count == 0 && (++worker->progress_count & 63) == 0) {

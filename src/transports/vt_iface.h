@@ -78,7 +78,13 @@ enum {
      * engine then gives such keys this component's lane for atomics
      * whatever lane the endpoint has. On an iface's caps: its keys may
      * carry it (the engine looks at foreign key parts only then). */
-    VT_CAP_AMO_LANE = 1u << 10
+    VT_CAP_AMO_LANE = 1u << 10,
+    /* The device's work runs on the host's CPUs (a software RDMA device):
+     * while an endpoint uses this lane, a worker progress call that found
+     * nothing gives the CPU away, or a busy-polling process takes the CPU
+     * the device needs (SoftRoCE's write bandwidth dropped by a third with
+     * a spinning passive side). */
+    VT_CAP_IDLE_YIELD = 1u << 11
 };
 
 typedef struct vt_iface_caps {

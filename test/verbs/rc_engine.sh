@@ -54,6 +54,44 @@ check "rma, 2 ranks, native" \
 check "rma, 3 ranks, native" \
     amo_run 3 3 "$IT/it_rma --access-error-breaks-connection"
 
+# rxe's work runs in the kernel on the guest's CPUs: idle progress must
+# give the CPU away (VT_CAP_IDLE_YIELD), and must not with
+# VERVE_VERBS_IDLE_YIELD=no. strace counts each rank's sched_yield calls
+# over a short put bandwidth run, whose passive side only waits.
+cat >"$VT_TMP/count_yields" <<EOF
+#!/bin/sh
+exec strace -f -qq -c -e trace=sched_yield \
+    -o "$VT_TMP/yields.\$VERVE_RUN_RANK" "\$@"
+EOF
+chmod +x "$VT_TMP/count_yields"
+# yields_run MIN MAX [VAR=VALUE...]: the ranks' sched_yield calls, summed,
+# must be within MIN..MAX.
+yields_run()
+{
+    _min=$1 _max=$2
+    shift 2
+    rm -f "$VT_TMP"/yields.*
+    rank_run 2 "$VT_TMP/count_yields $top_builddir/src/tools/verve_perf \
+        -t put_bw -s 64k -n 100" "$@" || return 1
+    _calls=$(cat "$VT_TMP"/yields.* |
+             awk '$NF == "sched_yield" { n += $4 } END { print n + 0 }')
+    vt_note "sched_yield calls: $_calls ($*)"
+    [ "$_calls" -ge "$_min" ] && [ "$_calls" -le "$_max" ] || {
+        echo "$_calls sched_yield calls, expected $_min to $_max"
+        return 1
+    }
+}
+if command -v strace >/dev/null 2>&1; then
+    check "idle progress yields on rxe" yields_run 1 1000000000
+    check "no idle yield with VERVE_VERBS_IDLE_YIELD=no" \
+        yields_run 0 0 VERVE_VERBS_IDLE_YIELD=no
+    check "verve_info shows idle yield on for rxe" \
+        sh -c "ip netns exec a $top_builddir/src/tools/verve_info -d |
+               grep 'idle yield: *on (software device'"
+else
+    vt_note "idle yield: not checked, no strace (contrib/install-deps.sh)"
+fi
+
 check "peer failure, one device (3 s stall watchdog)" \
     env VERVE_NET_DEVICES=rxe0:1 VERVE_RC_PEER_TIMEOUT=3s timeout 120 \
     "$IT/it_peer_failure"

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -244,7 +245,12 @@ verve_status_t vt_rc_iface_wait(vt_rc_iface_t *iface, vt_rc_op_t *op)
     unsigned spins = 0;
 
     while (!op->done) {
-        vt_rc_poll(iface, iface->send_cq);
+        /* Past the first spins, the device, when it runs on our CPUs,
+         * needs the CPU more than we do (see VT_CAP_IDLE_YIELD). */
+        if (vt_rc_poll(iface, iface->send_cq) == 0 &&
+            iface->dev->idle_yield && spins > 1024) {
+            sched_yield();
+        }
         if (vs_likely((++spins & 1023) != 0)) {
             continue;
         }
@@ -348,6 +354,9 @@ static void vt_rc_iface_query(vt_iface_t *tl_iface, vt_iface_caps_t *caps)
     caps->flags = VT_CAP_AM_SHORT | VT_CAP_AM_BCOPY | VT_CAP_RMA |
                   VT_CAP_WAKEUP | VT_CAP_ASYNC | VT_CAP_GET_ZCOPY |
                   VT_CAP_ZCOPY_KEY;
+    if (iface->dev->idle_yield) {
+        caps->flags |= VT_CAP_IDLE_YIELD;
+    }
     if (vt_rc_native_atomics(iface)) {
         caps->flags |= VT_CAP_AMO64;
         if (iface->dev->attr.atomic_cap == IBV_ATOMIC_HCA) {

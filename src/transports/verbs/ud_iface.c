@@ -374,7 +374,8 @@ static void vt_ud_iface_query(vt_iface_t *tl_iface, vt_iface_caps_t *caps)
 
     memset(caps, 0, sizeof(*caps));
     caps->flags = VT_CAP_AM_SHORT | VT_CAP_AM_BCOPY |
-                  (iface->timer_fd >= 0 ? VT_CAP_WAKEUP : 0);
+                  (iface->timer_fd >= 0 ? VT_CAP_WAKEUP : 0) |
+                  (iface->dev->idle_yield ? VT_CAP_IDLE_YIELD : 0);
     caps->am_short_max = iface->rel.params.max_msg;
     caps->am_bcopy_max = iface->rel.params.max_msg;
     caps->address_length = sizeof(vt_verbs_addr_t);

@@ -40,10 +40,18 @@ enum {
     VT_VERBS_LL_ETH = 2
 };
 
+/* VERVE_VERBS_IDLE_YIELD */
+typedef enum vt_verbs_yield_mode {
+    VT_VERBS_YIELD_AUTO = 0,  /* on software devices */
+    VT_VERBS_YIELD_YES = 1,
+    VT_VERBS_YIELD_NO = 2
+} vt_verbs_yield_mode_t;
+
 typedef struct vt_verbs_config {
     char *net_devices;       /* "rxe0:1,mlx5_0:1", "all" or "auto" */
     unsigned gid_index;      /* VT_VERBS_GID_AUTO: chosen here */
     int any_netns;           /* also ports whose netdev is elsewhere */
+    unsigned idle_yield;     /* vt_verbs_yield_mode_t */
 } vt_verbs_config_t;
 
 extern vs_config_table_t vt_verbs_config_table;
@@ -68,6 +76,12 @@ typedef struct vt_verbs_dev {
     struct ibv_device_attr attr;
     vt_verbs_port_t port;
     unsigned refcount;
+    /* The device's work runs in the kernel on the host's CPUs (SoftRoCE,
+     * siw), so a process that polls it with nothing to do takes the CPU
+     * that work needs: idle progress then gives the CPU away
+     * (VT_CAP_IDLE_YIELD). Decided at open from VERVE_VERBS_IDLE_YIELD. */
+    int soft;
+    int idle_yield;
 } vt_verbs_dev_t;
 
 /* An interface's address, the same for rc and ud: the port (link layer,
@@ -121,6 +135,12 @@ size_t vt_verbs_mtu_bytes(uint8_t mtu);
  * anything else; the netdev in *ifindex_p (0 when none or not here). */
 int vt_verbs_gid_is_rocev2(const char *dev_name, unsigned port,
                            unsigned index, unsigned *ifindex_p);
+/* Whether a device with this vendor id is a software one (SoftRoCE's
+ * 0xffffff, siw's 0x626d74), whose work runs on the host's CPUs. */
+int vt_verbs_vendor_is_soft(uint32_t vendor_id);
+/* Whether idle progress yields the CPU, for a VERVE_VERBS_IDLE_YIELD
+ * mode and a device that is software (soft) or not. */
+int vt_verbs_idle_yield(unsigned mode, int soft);
 /* Whether a "dev:port" list (VERVE_NET_DEVICES) names this port. */
 int vt_verbs_port_selected(const char *list, const char *dev_name,
                            unsigned port);

@@ -14,6 +14,9 @@
 #include <string.h>
 #include "core/base/log.h"
 
+static const char *const vt_verbs_yield_names[] = {"auto", "yes", "no",
+                                                  NULL};
+
 static const vs_config_field_t vt_verbs_config_fields[] = {
     {"NET_DEVICES", "auto",
      "Verbs ports to use, as a comma-separated list of device:port (rxe0:1); "
@@ -27,7 +30,14 @@ static const vs_config_field_t vt_verbs_config_fields[] = {
     {"VERBS_ANY_NETNS", "n",
      "Also use RoCE ports whose network device is in another network "
      "namespace (their packets would leave from there)",
-     VS_CONFIG_TYPE_BOOL, offsetof(vt_verbs_config_t, any_netns)}
+     VS_CONFIG_TYPE_BOOL, offsetof(vt_verbs_config_t, any_netns)},
+    {"VERBS_IDLE_YIELD", "auto",
+     "Whether a progress call that finds nothing to do on verbs gives the "
+     "CPU away (sched_yield): auto (on software devices, SoftRoCE and siw, "
+     "whose work runs in the kernel on the host's CPUs and starves while "
+     "an idle process polls), yes, no",
+     VS_CONFIG_TYPE_ENUM(vt_verbs_yield_names, "auto, yes, no"),
+     offsetof(vt_verbs_config_t, idle_yield)}
 };
 
 vs_config_table_t vt_verbs_config_table = {
@@ -42,6 +52,23 @@ vs_config_table_t vt_verbs_config_table = {
 static vs_constructor void vt_verbs_config_init(void)
 {
     vs_config_register(&vt_verbs_config_table);
+}
+
+int vt_verbs_vendor_is_soft(uint32_t vendor_id)
+{
+    return vendor_id == 0xffffff || vendor_id == 0x626d74;
+}
+
+int vt_verbs_idle_yield(unsigned mode, int soft)
+{
+    switch (mode) {
+    case VT_VERBS_YIELD_YES:
+        return 1;
+    case VT_VERBS_YIELD_NO:
+        return 0;
+    default:
+        return soft;
+    }
 }
 
 size_t vt_verbs_mtu_bytes(uint8_t mtu)
@@ -425,9 +452,12 @@ static verve_status_t vt_verbs_dev_open(vt_verbs_dev_t *dev)
                  strerror(errno));
         goto err_close;
     }
-    vs_debug("verbs: using %s:%u gid index %u, mtu %zu", dev->port.dev_name,
-             dev->port.port_num, dev->port.gid_index,
-             vt_verbs_mtu_bytes(dev->port.active_mtu));
+    dev->soft = vt_verbs_vendor_is_soft(dev->attr.vendor_id);
+    dev->idle_yield = vt_verbs_idle_yield(cfg.idle_yield, dev->soft);
+    vs_debug("verbs: using %s:%u gid index %u, mtu %zu, idle yield %s",
+             dev->port.dev_name, dev->port.port_num, dev->port.gid_index,
+             vt_verbs_mtu_bytes(dev->port.active_mtu),
+             dev->idle_yield ? "on" : "off");
     status = VERVE_OK;
     goto out;
 

@@ -84,8 +84,9 @@ static void vt_verbs_print_path(FILE *stream, struct ibv_context *ctx,
 
 static void vt_verbs_print_device(FILE *stream, struct ibv_device *device,
                                   const vt_verbs_port_t *ports,
-                                  unsigned num_ports)
+                                  unsigned num_ports, unsigned yield_mode)
 {
+    static const char *const modes[] = {"auto", "yes", "no"};
     const char *name = ibv_get_device_name(device);
     struct ibv_device_attr_ex attr;
     struct ibv_context *ctx;
@@ -132,6 +133,13 @@ static void vt_verbs_print_device(FILE *stream, struct ibv_device *device,
                        attr.odp_caps.per_transport_caps.ud_odp_caps);
     vt_verbs_print_path(stream, ctx, num_ports > 0 &&
                                      strcmp(ports[0].dev_name, name) == 0);
+    fprintf(stream, "#     idle yield:      %s (%s device, "
+            "VERVE_VERBS_IDLE_YIELD=%s)\n",
+            vt_verbs_idle_yield(yield_mode, vt_verbs_vendor_is_soft(
+                    attr.orig_attr.vendor_id)) ? "on" : "off",
+            vt_verbs_vendor_is_soft(attr.orig_attr.vendor_id) ? "software"
+                                                              : "hardware",
+            yield_mode < vs_array_size(modes) ? modes[yield_mode] : "?");
     for (i = 0; i < num_ports; ++i) {
         char gid[64];
 
@@ -166,7 +174,7 @@ void vt_verbs_devices_print(FILE *stream)
     vt_verbs_port_t ports[VT_VERBS_MAX_PORTS];
     struct ibv_device **list;
     vt_verbs_config_t cfg;
-    unsigned num_ports = 0;
+    unsigned num_ports = 0, yield_mode = VT_VERBS_YIELD_AUTO;
     int num, i;
 
     fprintf(stream, "#\n# Verbs devices (ports usable here, as "
@@ -182,10 +190,12 @@ void vt_verbs_devices_print(FILE *stream)
     if (vs_config_read(&vt_verbs_config_table, &cfg) == VERVE_OK) {
         (void)vt_verbs_ports_list(&cfg, ports, VT_VERBS_MAX_PORTS,
                                   &num_ports);
+        yield_mode = cfg.idle_yield;
         vs_config_release(&vt_verbs_config_table, &cfg);
     }
     for (i = 0; i < num; ++i) {
-        vt_verbs_print_device(stream, list[i], ports, num_ports);
+        vt_verbs_print_device(stream, list[i], ports, num_ports,
+                              yield_mode);
     }
     if (num_ports == 0) {
         fprintf(stream, "#   no active port usable from this network "

@@ -1,6 +1,7 @@
 /*
  * The device-independent parts of the verbs common layer and of rc: GID
- * choice, VERVE_NET_DEVICES matching, MTU values, work-completion status
+ * choice, VERVE_NET_DEVICES matching, MTU values, which devices make idle
+ * progress yield (VERVE_VERBS_IDLE_YIELD), work-completion status
  * mapping, and the parsers of bytes that come from peers (packed keys, rc
  * addresses).
  */
@@ -88,6 +89,20 @@ static void test_mtu_bytes(void **state)
     assert_int_equal(vt_verbs_mtu_bytes(IBV_MTU_4096), 4096);
     assert_int_equal(vt_verbs_mtu_bytes(0), 0);
     assert_int_equal(vt_verbs_mtu_bytes(6), 0);
+}
+
+static void test_idle_yield(void **state)
+{
+    (void)state;
+    /* SoftRoCE and siw run on the host's CPUs; an HCA's id does not. */
+    assert_true(vt_verbs_vendor_is_soft(0xffffff));
+    assert_true(vt_verbs_vendor_is_soft(0x626d74));
+    assert_false(vt_verbs_vendor_is_soft(0x02c9));   /* Mellanox */
+    assert_false(vt_verbs_vendor_is_soft(0));
+    assert_true(vt_verbs_idle_yield(VT_VERBS_YIELD_AUTO, 1));
+    assert_false(vt_verbs_idle_yield(VT_VERBS_YIELD_AUTO, 0));
+    assert_true(vt_verbs_idle_yield(VT_VERBS_YIELD_YES, 0));
+    assert_false(vt_verbs_idle_yield(VT_VERBS_YIELD_NO, 1));
 }
 
 static void test_wc_status(void **state)
@@ -180,6 +195,7 @@ int main(void)
         cmocka_unit_test(test_gid_none),
         cmocka_unit_test(test_port_selected),
         cmocka_unit_test(test_mtu_bytes),
+        cmocka_unit_test(test_idle_yield),
         cmocka_unit_test(test_wc_status),
         cmocka_unit_test(test_rkey_parse),
         cmocka_unit_test(test_rc_addr_parse),
