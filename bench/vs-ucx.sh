@@ -4,8 +4,9 @@
 # loopback (VERVE_TLS=tcp vs UCX_TLS=tcp,self UCX_NET_DEVICES=lo), run
 # interleaved so that both see the same machine noise. Prints each run's
 # value, the medians, the ratio verve/UCX and whether it meets the target.
-# In the SoftRoCE guest the rc figures also run perftest (ib_send_lat,
-# ib_write_bw) in the same rounds: raw verbs, a reference row, no target.
+# In the SoftRoCE guest the verbs figures also run perftest (ib_send_lat,
+# ib_write_lat, ib_write_bw) in the same rounds: raw verbs, a reference
+# row, no target.
 set -u
 
 usage() {
@@ -42,11 +43,13 @@ usage: bench/vs-ucx.sh [-r PAIRS] [-b BUILD_DIR] [-c CPU0,CPU1]
                   rc_put_bw   64 KiB put bandwidth over rc
                            (ucp_put_bw bw_overall vs put_bw bw_MBps)
                   ud_am_lat   8 B AM latency over ud (UCX ud_verbs)
-                rc_am_lat and rc_put_bw also run perftest's ib_send_lat
-                (8 B, RC, t_typical) and ib_write_bw (64 KiB, RC,
-                BW average) in each round, as a reference row: what
-                raw verbs take in the same guest (no target; NA where
-                perftest's clock calibration fails under TCG)
+                each also runs a perftest program in each round, as a
+                reference row: what raw verbs take in the same guest
+                (no target; NA where perftest's clock calibration
+                fails under TCG): rc_am_lat ib_send_lat (8 B, RC,
+                t_typical), rc_put_lat ib_write_lat (8 B, RC,
+                t_typical), rc_put_bw ib_write_bw (64 KiB, RC, BW
+                average), ud_am_lat ib_send_lat -c UD (8 B, t_typical)
                 e.g. contrib/softroce-vm/vm-run -- bash bench/vs-ucx.sh \
                          -b build -r 3 -f rc_am_lat,rc_put_bw
   -h, --help    this help
@@ -131,12 +134,14 @@ figure_spec() {
         echo "ucp_am_lat 8 2000 3 am_lat lat_us_median le 0.9 us rc" \
              "ib_send_lat" ;;
     rc_put_lat)
-        echo "ucp_put_lat 8 2000 3 put_lat lat_us_median le 0.9 us rc" ;;
+        echo "ucp_put_lat 8 2000 3 put_lat lat_us_median le 0.9 us rc" \
+             "ib_write_lat" ;;
     rc_put_bw)
         echo "ucp_put_bw 65536 500 7 put_bw bw_MBps ge 1.0 MB/s rc" \
              "ib_write_bw" ;;
     ud_am_lat)
-        echo "ucp_am_lat 8 2000 3 am_lat lat_us_median le 0.9 us ud" ;;
+        echo "ucp_am_lat 8 2000 3 am_lat lat_us_median le 0.9 us ud" \
+             "ib_send_lat" ;;
     *) return 1 ;;
     esac
 }
@@ -231,17 +236,20 @@ run_verve() {
 
 # Prints perftest's figure from one run between the guest's namespaces
 # (server in a on rxe0, client in b on rxe1, GID index 1, the IPv4 one,
-# as in test/verbs/smoke.sh), or nothing: ib_send_lat's t_typical (half
-# a round trip, us) or ib_write_bw's BW average (perftest's MB/sec).
+# as in test/verbs/smoke.sh), or nothing: ib_send_lat's or ib_write_lat's
+# t_typical (half a round trip, us) or ib_write_bw's BW average
+# (perftest's MB/sec); over UD (transport ud) with -c UD.
 # perftest calibrates its clock against gettimeofday and gives up on a
 # poor fit, which a loaded TCG guest makes likely: that is tried again.
 run_perftest() {
-    local prog=$1 size=$2 iters=$3 port server out value try col
-    local -a cpu0=() cpu1=()
+    local prog=$1 size=$2 iters=$3 transport=$4 port server out value try
+    local col
+    local -a cpu0=() cpu1=() conn=()
     case "$prog" in
-    ib_send_lat) col=5 ;;
+    ib_send_lat|ib_write_lat) col=5 ;;
     *) col=4 ;;
     esac
+    [ "$transport" = ud ] && conn=(-c UD)
     if [ "$cpus" != none ]; then
         cpu0=(taskset -c "${cpus%,*}")
         cpu1=(taskset -c "${cpus#*,}")
@@ -249,13 +257,13 @@ run_perftest() {
     for try in 1 2 3; do
         port=$(free_port)
         ip netns exec a timeout "$run_timeout" "${cpu1[@]}" "$prog" \
-            -d rxe0 -x 1 -F -s "$size" -n "$iters" -p "$port" \
-            >/dev/null 2>&1 &
+            -d rxe0 -x 1 "${conn[@]}" -F -s "$size" -n "$iters" \
+            -p "$port" >/dev/null 2>&1 &
         server=$!
         sleep "$try"
         out=$(ip netns exec b timeout "$run_timeout" "${cpu0[@]}" "$prog" \
-              -d rxe1 -x 1 -F -s "$size" -n "$iters" -p "$port" \
-              10.11.0.1 2>&1)
+              -d rxe1 -x 1 "${conn[@]}" -F -s "$size" -n "$iters" \
+              -p "$port" 10.11.0.1 2>&1)
         wait "$server" 2>/dev/null
         value=$(printf '%s\n' "$out" | awk -v s="$size" -v c="$col" '
             $1 == s && $2 ~ /^[0-9]+$/ && $c ~ /^[0-9.]+$/ { v = $c }
@@ -307,7 +315,8 @@ for figure in "${figure_list[@]}"; do
                      "$transport") ;;
             verve) v=$(run_verve "$verve_test" "$size" "$iters" \
                        "$verve_field" "$transport") ;;
-            ref) ref=$(run_perftest "$perftest" "$size" "$iters") ;;
+            ref) ref=$(run_perftest "$perftest" "$size" "$iters" \
+                       "$transport") ;;
             esac
         done
         ucx_values+=("${u:-NA}")
