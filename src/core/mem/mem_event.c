@@ -215,6 +215,20 @@ verve_status_t vs_mem_event_watch(uintptr_t start, uintptr_t end)
                  (unsigned long)start, (unsigned long)end, strerror(errno));
         return VERVE_ERR_UNSUPPORTED;
     }
+    /* shmdt unmaps without the event (the kernel passes no userfaultfd
+     * context there): a detached segment must never be cached. A plain
+     * SysV segment cannot be registered at all, but a SHM_HUGETLB one can
+     * where the kernel has uffd-wp PTE markers. Huge pages show as the
+     * basic ioctl set, without UFFDIO_ZEROPAGE: refuse them all. */
+    if (!(reg.ioctls & ((uint64_t)1 << _UFFDIO_ZEROPAGE))) {
+        struct uffdio_range range = {.start = start, .len = end - start};
+
+        (void)ioctl(vs_mem_event.fd, UFFDIO_UNREGISTER, &range);
+        vs_debug("memory events: [0x%lx, 0x%lx) is huge pages, whose "
+                 "shmdt would go unseen: not watched",
+                 (unsigned long)start, (unsigned long)end);
+        return VERVE_ERR_UNSUPPORTED;
+    }
     return VERVE_OK;
 }
 

@@ -1,7 +1,9 @@
 /*
  * Memory events: the kernel tells us when the process gives memory back
- * (munmap, mremap, madvise(MADV_DONTNEED/MADV_FREE), brk shrinking,
- * shmdt), through userfaultfd. Ranges are watched in write-protect mode,
+ * (munmap, mremap, madvise(MADV_DONTNEED/MADV_FREE), brk shrinking),
+ * through userfaultfd. shmdt raises no event: SysV segments are never
+ * watched (the kernel refuses plain ones, vs_mem_event_watch huge page
+ * ones), so they are registered per use, never cached. Ranges are watched in write-protect mode,
  * which never makes a page fault: only the unmap, remove and remap events
  * are used. A thread reads them and calls the subscribers.
  *
