@@ -154,29 +154,41 @@ static void test_remap(pair_t *p)
            after.invalidations - before.invalidations);
 }
 
+/* Three rounds of a SysV segment (shmget flags: 0 or SHM_HUGETLB) sent
+ * from, detached, and a new one attached at the same address with other
+ * contents (seed + round). */
+static void shm_rounds(pair_t *p, size_t length, int flags, unsigned seed,
+                       const char *what)
+{
+    uint8_t *base = NULL;
+    unsigned round;
+
+    for (round = 0; round < 3; ++round) {
+        uint8_t *seg;
+        int id = shmget(IPC_PRIVATE, length, IPC_CREAT | flags | 0600);
+
+        check(id >= 0, "%s: shmget of %zu bytes: %s", what, length,
+              strerror(errno));
+        seg = shmat(id, base, 0);
+        check(seg != (void *)-1, "%s: shmat at %p", what, (void *)base);
+        shmctl(id, IPC_RMID, NULL);
+        check(base == NULL || seg == base, "%s: shmat at %p gave %p", what,
+              (void *)base, (void *)seg);
+        base = seg;
+        fill(seg, length, seed + round);
+        send_both(p, seg, length, what, round);
+        check(shmdt(seg) == 0, "shmdt");
+    }
+}
+
 /* SysV shared memory detached and another segment attached at the same
  * address; the heap shrunk with brk and grown again. */
 static void test_shm_brk(pair_t *p)
 {
-    uint8_t *base = NULL, *top;
+    uint8_t *base, *top;
     unsigned round;
-    int id;
 
-    for (round = 0; round < 3; ++round) {
-        uint8_t *seg;
-
-        id = shmget(IPC_PRIVATE, REMAP_LEN, IPC_CREAT | 0600);
-        check(id >= 0, "shmget");
-        seg = shmat(id, base, 0);
-        check(seg != (void *)-1, "shmat at %p", (void *)base);
-        shmctl(id, IPC_RMID, NULL);
-        check(base == NULL || seg == base, "shmat at %p gave %p",
-              (void *)base, (void *)seg);
-        base = seg;
-        fill(seg, REMAP_LEN, 40 + round);
-        send_both(p, seg, REMAP_LEN, "shm segment", round);
-        check(shmdt(seg) == 0, "shmdt");
-    }
+    shm_rounds(p, REMAP_LEN, 0, 40, "shm segment");
     /* Only when nothing lies above our part of the heap: shrinking it
      * must not take memory that malloc extended the heap with. */
     base = sbrk(0);
@@ -204,28 +216,9 @@ static void test_shm_brk(pair_t *p)
 static void test_shm_hugetlb(pair_t *p, size_t length)
 {
     vt_verbs_reg_stats_t before, after;
-    uint8_t *base = NULL;
-    unsigned round;
 
     vt_verbs_reg_stats(&before);
-    for (round = 0; round < 3; ++round) {
-        uint8_t *seg;
-        int id = shmget(IPC_PRIVATE, length,
-                        IPC_CREAT | SHM_HUGETLB | 0600);
-
-        check(id >= 0, "shmget(SHM_HUGETLB) of %zu bytes: %s (are huge "
-              "pages reserved?)", length, strerror(errno));
-        seg = shmat(id, base, 0);
-        check(seg != (void *)-1, "shmat of a huge page segment at %p",
-              (void *)base);
-        shmctl(id, IPC_RMID, NULL);
-        check(base == NULL || seg == base, "shmat at %p gave %p",
-              (void *)base, (void *)seg);
-        base = seg;
-        fill(seg, length, 60 + round);
-        send_both(p, seg, length, "SHM_HUGETLB segment", round);
-        check(shmdt(seg) == 0, "shmdt");
-    }
+    shm_rounds(p, length, SHM_HUGETLB, 60, "SHM_HUGETLB segment");
     vt_verbs_reg_stats(&after);
     /* Each round's new segment is registered at least once, whether the
      * cache keeps it (a detach then invalidates it) or registers it per
