@@ -3,9 +3,10 @@
  * (munmap, mremap, madvise(MADV_DONTNEED/MADV_FREE), brk shrinking),
  * through userfaultfd. shmdt raises no event: SysV segments are never
  * watched (the kernel refuses plain ones, vs_mem_event_watch huge page
- * ones), so they are registered per use, never cached. Ranges are watched in write-protect mode,
- * which never makes a page fault: only the unmap, remove and remap events
- * are used. A thread reads them and calls the subscribers.
+ * ones), so they are registered per use, never cached. Ranges are watched
+ * in write-protect mode, which never makes a page fault: only the unmap,
+ * remove and remap events are used. A thread reads them and calls the
+ * subscribers.
  *
  * Ordering: the kernel holds the thread that unmaps until the event is
  * read, and vs_mem_event_sync() waits until every event read so far has
