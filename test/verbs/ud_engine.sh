@@ -12,7 +12,9 @@
 # without progress, resent by its keepalive thread (ud_pair mute; the same
 # with the keepalive off must not arrive), and a peer that computes for
 # three failure timeouts without progress, kept alive by its keepalive
-# thread (ud_pair busy; the same with the keepalive off must fail).
+# thread (ud_pair busy; the same with the keepalive off must fail), and
+# a peer that flushes and then stops progressing, whose flush must have
+# sent the acks it owed (ud_pair flushack).
 . "${VT_DIR:-$(dirname "$0")}/lib-engine.sh"
 . "${VT_DIR:-$(dirname "$0")}/netem.sh"
 # Every large message as fragments, to itself (self) too, so that
@@ -39,6 +41,7 @@ if [ -x "$pair" ]; then
     check "lost messages of a stopped sender resent" timeout 60 "$pair" mute
     check_fails "without keepalive, a stopped sender's loss stays lost" \
         env VERVE_UD_KEEPALIVE=0 timeout 60 "$pair" mute
+    check "a flush sends the acks its side owes" timeout 60 "$pair" flushack
 fi
 
 check "peer failure, one device" \

@@ -534,6 +534,13 @@ verve_status_t vt_ud_rel_flush(vt_ud_rel_t *rel, vt_ud_rel_peer_t *peer,
     if (peer->state == VT_UD_REL_PEER_FAILED) {
         return VERVE_ERR_PEER_FAILED;
     }
+    /* The peer may be flushing too, waiting for our ack of what it sent
+     * last, while we go on to block where nothing progresses (a bootstrap
+     * barrier before closing): then only our keepalive thread would
+     * answer it, seconds later. A flush owes nothing. */
+    if (peer->rx_unacked > 0 || peer->ack_now) {
+        vt_ud_rel_tx_ack(rel, peer);
+    }
     if (vs_list_is_empty(&peer->unacked)) {
         return VERVE_OK;
     }

@@ -4,7 +4,7 @@
  *
  *   contrib/softroce-vm/vm-run 'ip netns exec a tc qdisc add dev v0 root \
  *       netem loss 10% duplicate 2% reorder 10% delay 1ms; \
- *       build/test/unit/transports/verbs/ud_pair [fail|busy|mute]'
+ *       build/test/unit/transports/verbs/ud_pair [fail|busy|mute|flushack]'
  *
  * The parent runs in network namespace a on rxe0, the child in b on rxe1
  * (when those namespaces exist). Both send COUNT checked messages of every
@@ -17,6 +17,8 @@
  * and everything arrives. With "mute", every datagram the child sends
  * first is lost and the child then blocks without progress: its keepalive
  * thread must resend, so that the parent gets every message within 20 s.
+ * With "flushack", the child flushes after one message and then stops
+ * progressing (no keepalive thread): the parent's flush must succeed.
  * Not in TESTS: it needs the guest.
  * Exit status 0 pass, 1 fail, 77 no device.
  */
@@ -120,7 +122,7 @@ static uint64_t send_some(vt_ep_t *ep, uint64_t sent, uint64_t count,
     return sent;
 }
 
-enum { MODE_PLAIN, MODE_FAIL, MODE_BUSY, MODE_MUTE };
+enum { MODE_PLAIN, MODE_FAIL, MODE_BUSY, MODE_MUTE, MODE_FLUSHACK };
 
 /* MODE_MUTE: the network loses every datagram the child sends at first. */
 static verve_status_t drop_tx(void *arg, void *peer_arg,
@@ -170,6 +172,46 @@ static int run_mute(int index, vt_iface_t *iface, vt_ep_t *ep, int to_peer,
     return 0;
 }
 
+/* MODE_FLUSHACK: side 0 sends one message; side 1 takes it, flushes and
+ * then blocks without progress, its keepalive thread off. Side 0's flush
+ * must still succeed: a flush sends the acks its side owes, or a peer
+ * that flushes and then waits elsewhere (a barrier) leaves the other
+ * side's flush to its keepalive thread or to the failure timeout. */
+static int run_flushack(int index, vt_iface_t *iface, vt_ep_t *ep,
+                        int to_peer, int from_peer, uint8_t *buffer)
+{
+    uint64_t start = vs_time_ns();
+    verve_status_t status;
+    char done = 1;
+
+    if (index == 1) {
+        while (num_received < 1) {
+            iface->ops->iface_progress(iface);
+            CHECK(vs_time_ns() - start < LIMIT_NS);
+        }
+        while ((status = ep->iface->ops->ep_flush(ep, NULL)) ==
+               VERVE_INPROGRESS) {
+            iface->ops->iface_progress(iface);
+            CHECK(vs_time_ns() - start < LIMIT_NS);
+        }
+        CHECK(status == VERVE_OK);
+        CHECK(read(from_peer, &done, 1) == 1);
+        return 0;
+    }
+    CHECK(send_some(ep, 0, 1, buffer) == 1);
+    while ((status = ep->iface->ops->ep_flush(ep, NULL)) ==
+           VERVE_INPROGRESS) {
+        iface->ops->iface_progress(iface);
+        CHECK(vs_time_ns() - start < LIMIT_NS);
+    }
+    printf("side 0: flush %s after %.2f s, the peer flushed and stopped "
+           "progressing\n", verve_status_string(status),
+           (double)(vs_time_ns() - start) * 1e-9);
+    CHECK(status == VERVE_OK);
+    CHECK(write(to_peer, &done, 1) == 1);
+    return 0;
+}
+
 static int run_side(int index, int to_peer, int from_peer, int mode)
 {
     char device[16];
@@ -213,8 +255,10 @@ static int run_side(int index, int to_peer, int from_peer, int mode)
     buffer = malloc(max_length);
     CHECK(buffer != NULL);
     start = vs_time_ns();
-    if (mode == MODE_MUTE) {
-        int ret = run_mute(index, iface, ep, to_peer, from_peer, buffer);
+    if (mode == MODE_MUTE || mode == MODE_FLUSHACK) {
+        int ret = mode == MODE_MUTE ?
+                  run_mute(index, iface, ep, to_peer, from_peer, buffer) :
+                  run_flushack(index, iface, ep, to_peer, from_peer, buffer);
 
         free(buffer);
         iface->ops->ep_destroy(ep);
@@ -301,14 +345,18 @@ int main(int argc, char **argv)
     int mode = (argc < 2) ? MODE_PLAIN :
                (strcmp(argv[1], "fail") == 0) ? MODE_FAIL :
                (strcmp(argv[1], "busy") == 0) ? MODE_BUSY :
-               (strcmp(argv[1], "mute") == 0) ? MODE_MUTE : -1;
+               (strcmp(argv[1], "mute") == 0) ? MODE_MUTE :
+               (strcmp(argv[1], "flushack") == 0) ? MODE_FLUSHACK : -1;
     int down[2], up[2];
     int status, ret;
     pid_t child;
 
     if (mode < 0) {
-        fprintf(stderr, "usage: ud_pair [fail|busy|mute]\n");
+        fprintf(stderr, "usage: ud_pair [fail|busy|mute|flushack]\n");
         return 2;
+    }
+    if (mode == MODE_FLUSHACK) {
+        setenv("VERVE_UD_KEEPALIVE", "0", 1);
     }
     CHECK(pipe(down) == 0 && pipe(up) == 0);
     child = fork();
