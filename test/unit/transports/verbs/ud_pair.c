@@ -172,6 +172,20 @@ static int run_mute(int index, vt_iface_t *iface, vt_ep_t *ep, int to_peer,
     return 0;
 }
 
+/* Flushes ep, progressing until it ends (LIMIT_NS after start at most). */
+static verve_status_t flush_ep(vt_iface_t *iface, vt_ep_t *ep,
+                               uint64_t start)
+{
+    verve_status_t status;
+
+    while ((status = ep->iface->ops->ep_flush(ep, NULL)) ==
+           VERVE_INPROGRESS) {
+        iface->ops->iface_progress(iface);
+        CHECK(vs_time_ns() - start < LIMIT_NS);
+    }
+    return status;
+}
+
 /* MODE_FLUSHACK: side 0 sends one message; side 1 takes it, flushes and
  * then blocks without progress, its keepalive thread off. Side 0's flush
  * must still succeed: a flush sends the acks its side owes, or a peer
@@ -189,21 +203,13 @@ static int run_flushack(int index, vt_iface_t *iface, vt_ep_t *ep,
             iface->ops->iface_progress(iface);
             CHECK(vs_time_ns() - start < LIMIT_NS);
         }
-        while ((status = ep->iface->ops->ep_flush(ep, NULL)) ==
-               VERVE_INPROGRESS) {
-            iface->ops->iface_progress(iface);
-            CHECK(vs_time_ns() - start < LIMIT_NS);
-        }
+        status = flush_ep(iface, ep, start);
         CHECK(status == VERVE_OK);
         CHECK(read(from_peer, &done, 1) == 1);
         return 0;
     }
     CHECK(send_some(ep, 0, 1, buffer) == 1);
-    while ((status = ep->iface->ops->ep_flush(ep, NULL)) ==
-           VERVE_INPROGRESS) {
-        iface->ops->iface_progress(iface);
-        CHECK(vs_time_ns() - start < LIMIT_NS);
-    }
+    status = flush_ep(iface, ep, start);
     printf("side 0: flush %s after %.2f s, the peer flushed and stopped "
            "progressing\n", verve_status_string(status),
            (double)(vs_time_ns() - start) * 1e-9);
@@ -300,11 +306,7 @@ static int run_side(int index, int to_peer, int from_peer, int mode)
                "sent\n", index, (double)(vs_time_ns() - start) * 1e-9,
                (unsigned long long)num_received, (unsigned long long)sent);
     } else {
-        while ((status = ep->iface->ops->ep_flush(ep, NULL)) ==
-               VERVE_INPROGRESS) {
-            iface->ops->iface_progress(iface);
-            CHECK(vs_time_ns() - start < LIMIT_NS);
-        }
+        status = flush_ep(iface, ep, start);
         CHECK(status == VERVE_OK);
         CHECK(write(to_peer, &done, 1) == 1);
         /* The peer may still need our acks until it has flushed too. */
