@@ -207,10 +207,16 @@ static void vt_ud_rel_peer_deactivate(vt_ud_rel_peer_t *peer)
     }
 }
 
+/* Whether we owe the peer an ack: datagrams accepted since our last one,
+ * or a duplicate or gap that asks for one at once. */
+static int vt_ud_rel_owes_ack(const vt_ud_rel_peer_t *peer)
+{
+    return peer->rx_unacked > 0 || peer->ack_now;
+}
+
 void vt_ud_rel_peer_maybe_deactivate(vt_ud_rel_peer_t *peer)
 {
-    if (vs_list_is_empty(&peer->unacked) && (peer->rx_unacked == 0) &&
-        !peer->ack_now) {
+    if (vs_list_is_empty(&peer->unacked) && !vt_ud_rel_owes_ack(peer)) {
         vt_ud_rel_peer_deactivate(peer);
     }
 }
@@ -538,7 +544,7 @@ verve_status_t vt_ud_rel_flush(vt_ud_rel_t *rel, vt_ud_rel_peer_t *peer,
      * last, while we go on to block where nothing progresses (a bootstrap
      * barrier before closing): then only our keepalive thread would
      * answer it, seconds later. A flush owes nothing. */
-    if (peer->rx_unacked > 0 || peer->ack_now) {
+    if (vt_ud_rel_owes_ack(peer)) {
         vt_ud_rel_tx_ack(rel, peer);
     }
     if (vs_list_is_empty(&peer->unacked)) {
@@ -651,7 +657,7 @@ unsigned vt_ud_rel_resend_due(vt_ud_rel_t *rel, uint64_t now)
             peer->rto = (uint32_t)vs_min((uint64_t)peer->rto * 2,
                                          rel->params.rto_max_ns);
             peer->rto_deadline = now + peer->rto;
-        } else if (peer->ack_now || peer->rx_unacked > 0) {
+        } else if (vt_ud_rel_owes_ack(peer)) {
             vt_ud_rel_tx_ack(rel, peer);
             ++count;
         }
