@@ -189,11 +189,6 @@ VERVE_API void verve_worker_destroy(verve_worker_h worker)
     free(worker);
 }
 
-/* Empty progress calls in a row before idle progress yields: longer than
- * a round trip's wait on the devices it is for (SoftRoCE under emulation:
- * a few hundred calls), far shorter than a passive side's wait. */
-#define VE_WORKER_IDLE_YIELD_POLLS 1024
-
 unsigned ve_worker_progress(ve_worker_t *worker)
 {
     unsigned count = 0, i;
@@ -212,7 +207,7 @@ unsigned ve_worker_progress(ve_worker_t *worker)
     if (count != 0) {
         worker->idle_polls = 0;
     } else if (vs_unlikely(worker->idle_yield_eps > 0) &&
-               ++worker->idle_polls > VE_WORKER_IDLE_YIELD_POLLS) {
+               ++worker->idle_polls > VT_IDLE_YIELD_POLLS) {
         sched_yield();
     }
     /* Liveness checks cost a system call per peer: run them on a timer

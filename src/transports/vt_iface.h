@@ -87,6 +87,12 @@ enum {
     VT_CAP_IDLE_YIELD = 1u << 11
 };
 
+/* Empty polls in a row before idle progress yields (VT_CAP_IDLE_YIELD),
+ * in the worker and in a transport's own waits: longer than a round trip's
+ * wait on the devices it is for (SoftRoCE under emulation: a few hundred
+ * polls), far shorter than a passive side's wait. */
+#define VT_IDLE_YIELD_POLLS 1024
+
 typedef struct vt_iface_caps {
     uint32_t flags;          /* VT_CAP_* */
     size_t am_short_max;     /* header + payload bytes in one am_short */

@@ -248,7 +248,7 @@ verve_status_t vt_rc_iface_wait(vt_rc_iface_t *iface, vt_rc_op_t *op)
         /* Past the first spins, the device, when it runs on our CPUs,
          * needs the CPU more than we do (see VT_CAP_IDLE_YIELD). */
         if (vt_rc_poll(iface, iface->send_cq) == 0 &&
-            iface->dev->idle_yield && spins > 1024) {
+            iface->dev->idle_yield && spins > VT_IDLE_YIELD_POLLS) {
             sched_yield();
         }
         if (vs_likely((++spins & 1023) != 0)) {
