@@ -55,6 +55,8 @@ typedef struct vt_verbs_config {
 } vt_verbs_config_t;
 
 extern vs_config_table_t vt_verbs_config_table;
+/* VERVE_VERBS_IDLE_YIELD's values by mode, NULL-terminated. */
+extern const char *const vt_verbs_yield_names[];
 
 /* One usable port: what an address needs to be reached. */
 typedef struct vt_verbs_port {
@@ -178,6 +180,8 @@ void vt_verbs_rkey_release(vt_rkey_t *rkey);
 
 /* verbs_odp.c: how buffers that verve_mem_map did not register reach the
  * device (zero-copy put and get, rendezvous), chosen once per process. */
+/* VERVE_ODP's values by mode, NULL-terminated. */
+extern const char *const vt_verbs_odp_names[];
 typedef enum vt_verbs_odp_mode {
     VT_VERBS_ODP_AUTO,       /* ODP where the device offers it on rc */
     VT_VERBS_ODP_YES,        /* ODP, or fail where the device lacks it */

@@ -14,8 +14,7 @@
 #include <string.h>
 #include "core/base/log.h"
 
-static const char *const vt_verbs_yield_names[] = {"auto", "yes", "no",
-                                                  NULL};
+const char *const vt_verbs_yield_names[] = {"auto", "yes", "no", NULL};
 
 static const vs_config_field_t vt_verbs_config_fields[] = {
     {"NET_DEVICES", "auto",

@@ -57,7 +57,6 @@ static void vt_verbs_print_odp(FILE *stream, const char *name,
 static void vt_verbs_print_path(FILE *stream, struct ibv_context *ctx,
                                 int used)
 {
-    static const char *const modes[] = {"auto", "yes", "no", "unchecked"};
     vt_verbs_mem_config_t cfg;
     vt_verbs_reg_path_t path;
     verve_status_t status;
@@ -74,7 +73,7 @@ static void vt_verbs_print_path(FILE *stream, struct ibv_context *ctx,
     fprintf(stream, "#     user buffers:    %s (VERVE_ODP=%s%s)\n",
             status == VERVE_OK ? vt_verbs_path_name(path)
                                : verve_status_string(status),
-            cfg.odp < vs_array_size(modes) ? modes[cfg.odp] : "?",
+            vt_verbs_odp_names[cfg.odp],
             used ? "" : ", if used");
     if (used && status == VERVE_OK) {
         fprintf(stream, "#                      %s\n", vt_verbs_reg_why());
@@ -86,12 +85,12 @@ static void vt_verbs_print_device(FILE *stream, struct ibv_device *device,
                                   const vt_verbs_port_t *ports,
                                   unsigned num_ports, unsigned yield_mode)
 {
-    static const char *const modes[] = {"auto", "yes", "no"};
     const char *name = ibv_get_device_name(device);
     struct ibv_device_attr_ex attr;
     struct ibv_context *ctx;
     struct ibv_pd *pd;
     unsigned i;
+    int soft;
 
     fprintf(stream, "#\n#   device: %s\n", name);
     ctx = ibv_open_device(device);
@@ -133,13 +132,11 @@ static void vt_verbs_print_device(FILE *stream, struct ibv_device *device,
                        attr.odp_caps.per_transport_caps.ud_odp_caps);
     vt_verbs_print_path(stream, ctx, num_ports > 0 &&
                                      strcmp(ports[0].dev_name, name) == 0);
+    soft = vt_verbs_vendor_is_soft(attr.orig_attr.vendor_id);
     fprintf(stream, "#     idle yield:      %s (%s device, "
             "VERVE_VERBS_IDLE_YIELD=%s)\n",
-            vt_verbs_idle_yield(yield_mode, vt_verbs_vendor_is_soft(
-                    attr.orig_attr.vendor_id)) ? "on" : "off",
-            vt_verbs_vendor_is_soft(attr.orig_attr.vendor_id) ? "software"
-                                                              : "hardware",
-            yield_mode < vs_array_size(modes) ? modes[yield_mode] : "?");
+            vt_verbs_idle_yield(yield_mode, soft) ? "on" : "off",
+            soft ? "software" : "hardware", vt_verbs_yield_names[yield_mode]);
     for (i = 0; i < num_ports; ++i) {
         char gid[64];
 

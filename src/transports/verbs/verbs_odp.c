@@ -16,8 +16,8 @@
 #include <string.h>
 #include "core/base/log.h"
 
-static const char *const vt_verbs_odp_names[] = {"auto", "yes", "no",
-                                                "unchecked", NULL};
+const char *const vt_verbs_odp_names[] = {"auto", "yes", "no", "unchecked",
+                                         NULL};
 
 static const vs_config_field_t vt_verbs_mem_config_fields[] = {
     {"ODP", "auto",
