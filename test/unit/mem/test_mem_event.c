@@ -144,10 +144,25 @@ static void test_madvise_keeps_mapping(void **state)
     munmap(p, 4 * f->page);
 }
 
+/* shmdt raises no memory event, so a SysV segment must never be cached:
+ * a second use of [p, p + length) registers again. */
+static void assert_registered_per_use(fixture_t *f, void *p, size_t length)
+{
+    vs_rcache_region_t *a;
+    unsigned total;
+
+    assert_int_equal(vs_rcache_get(f->rcache, p, length, &a), VERVE_OK);
+    vs_rcache_put(f->rcache, a);
+    total = f->ops.total;
+    assert_int_equal(vs_rcache_get(f->rcache, p, length, &a), VERVE_OK);
+    vs_rcache_put(f->rcache, a);
+    assert_int_equal(f->ops.total, total + 1);
+}
+
 static void test_shmdt(void **state)
 {
     fixture_t *f = *state;
-    vs_rcache_region_t *a, *b;
+    vs_rcache_region_t *b;
     uint8_t *p, *q = NULL;
     unsigned total = 0;
     int attempt, id;
@@ -158,16 +173,7 @@ static void test_shmdt(void **state)
         p = shmat(id, NULL, 0);
         assert_true(p != (void *)-1);
         shmctl(id, IPC_RMID, NULL);
-        /* shmdt raises no memory event, so a segment must never be
-         * cached: a second use registers again */
-        assert_int_equal(vs_rcache_get(f->rcache, p, 4 * f->page, &a),
-                         VERVE_OK);
-        vs_rcache_put(f->rcache, a);
-        total = f->ops.total;
-        assert_int_equal(vs_rcache_get(f->rcache, p, 4 * f->page, &a),
-                         VERVE_OK);
-        vs_rcache_put(f->rcache, a);
-        assert_int_equal(f->ops.total, total + 1);
+        assert_registered_per_use(f, p, 4 * f->page);
         total = f->ops.total;
         assert_int_equal(shmdt(p), 0);
         q = map_at(p, 3, f->page);
@@ -189,8 +195,6 @@ static void test_shmdt_hugetlb(void **state)
 {
     fixture_t *f = *state;
     const size_t length = 2u << 20;
-    vs_rcache_region_t *a;
-    unsigned total;
     uint8_t *p;
     int id;
 
@@ -205,12 +209,7 @@ static void test_shmdt_hugetlb(void **state)
     shmctl(id, IPC_RMID, NULL);
     assert_true(p != (void *)-1);
     memset(p, 1, length);
-    assert_int_equal(vs_rcache_get(f->rcache, p, length, &a), VERVE_OK);
-    vs_rcache_put(f->rcache, a);
-    total = f->ops.total;
-    assert_int_equal(vs_rcache_get(f->rcache, p, length, &a), VERVE_OK);
-    vs_rcache_put(f->rcache, a);
-    assert_int_equal(f->ops.total, total + 1);
+    assert_registered_per_use(f, p, length);
     assert_int_equal(shmdt(p), 0);
 }
 
