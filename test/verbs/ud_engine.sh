@@ -6,7 +6,8 @@
 # and it_rma (emulated over AM; 300 fetch-adds per kind on the lossy
 # link, where each is a round trip), on a clean link and then with netem
 # dropping 5%, duplicating 2% and reordering 10% of what each veth end
-# sends; then a peer killed mid-stream (ud_pair fail, and it_peer_failure
+# sends (the ranks' closing counters must show datagrams sent again and
+# duplicates dropped, proof that the link was lossy); then a peer killed mid-stream (ud_pair fail, and it_peer_failure
 # with rendezvous, gets and atomics in flight), a member leaving a team
 # (it_coll_fail), a peer whose messages are lost after which it blocks
 # without progress, resent by its keepalive thread (ud_pair mute; the same
@@ -25,9 +26,33 @@ check "am, 2 ranks" rank_run 2 "$IT/it_am --eager-only"
 check "am, 3 ranks" rank_run 3 "$IT/it_am --eager-only"
 check "rma, 2 ranks" rank_run 2 "$IT/it_rma"
 
+# ud_counter_sum OUTPUT PATTERN: the sum over the ranks' closing counter
+# lines (VERVE_LOG_LEVEL=debug) of the number PATTERN's group matches.
+ud_counter_sum()
+{
+    printf '%s\n' "$1" | sed -n "s/.*ud: qp .*$2.*/\1/p" |
+        awk '{ s += $1 } END { print s + 0 }'
+}
+
+# it_am on the lossy link, and proof that the link was lossy: datagrams
+# arrived after a gap (lost or reordered) and duplicates were dropped, or
+# exactly-once proved nothing. A clean link has no gaps, but it may have
+# duplicates: a resend whose first copy was only late.
+lossy_am()
+{
+    _out=$(VERVE_LOG_LEVEL=debug rank_run 2 "$IT/it_am --eager-only" 2>&1)
+    _rc=$?
+    _gaps=$(ud_counter_sum "$_out" ', \([0-9]*\) after a gap')
+    _dups=$(ud_counter_sum "$_out" ', \([0-9]*\) duplicates')
+    printf '%s\n' "$_out" | grep -v 'DEBUG'
+    echo "lossy_am: $_gaps datagrams after a gap, $_dups duplicates dropped"
+    [ "$_rc" = 0 ] && [ "$_gaps" -gt 0 ] && [ "$_dups" -gt 0 ]
+}
+
 vt_netem_add both loss 5% duplicate 2% delay 1ms reorder 10% 50% ||
     vt_fail "netem could not be set up"
-check "am, 2 ranks, lossy link" rank_run 2 "$IT/it_am --eager-only"
+check "am, 2 ranks, lossy link, gaps and duplicates seen" \
+    lossy_am
 check "rma, 2 ranks, lossy link" rank_run 2 "$IT/it_rma --fadds=300"
 vt_netem_clear_all
 

@@ -436,10 +436,34 @@ static void vt_ud_iface_cleanup(vt_ud_iface_t *iface)
     free(iface->bcopy_buf);
 }
 
+/* What the reliability engine did, for VERVE_LOG_LEVEL=debug: resends,
+ * standalone acks and timer expiries are what make a run slower than its
+ * packet count suggests. */
+static void vt_ud_iface_log_stats(const vt_ud_iface_t *iface)
+{
+    const vt_ud_rel_stats_t *st = &iface->rel.stats;
+
+    vs_debug("ud: qp 0x%x sent %llu datagrams, %llu again (%llu for "
+             "selective acks), %llu standalone acks, %llu timer expiries; "
+             "accepted %llu, %llu duplicates, %llu after a gap, %llu "
+             "dropped, %llu busy notices", iface->qp->qp_num,
+             (unsigned long long)st->tx_data,
+             (unsigned long long)st->tx_resend,
+             (unsigned long long)st->fast_resends,
+             (unsigned long long)st->tx_ack,
+             (unsigned long long)st->timeouts,
+             (unsigned long long)st->rx_data,
+             (unsigned long long)st->rx_dup,
+             (unsigned long long)st->rx_ooo,
+             (unsigned long long)st->rx_drop,
+             (unsigned long long)st->rx_busy);
+}
+
 static void vt_ud_iface_close(vt_iface_t *tl_iface)
 {
     vt_ud_iface_t *iface = vs_container_of(tl_iface, vt_ud_iface_t, super);
 
+    vt_ud_iface_log_stats(iface);
     if (iface->epoll_fd >= 0) {
         epoll_ctl(iface->epoll_fd, EPOLL_CTL_DEL, iface->channel->fd, NULL);
         epoll_ctl(iface->epoll_fd, EPOLL_CTL_DEL, iface->timer_fd, NULL);
