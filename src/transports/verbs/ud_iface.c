@@ -441,22 +441,10 @@ static void vt_ud_iface_cleanup(vt_ud_iface_t *iface)
  * packet count suggests. */
 static void vt_ud_iface_log_stats(const vt_ud_iface_t *iface)
 {
-    const vt_ud_rel_stats_t *st = &iface->rel.stats;
+    char line[256];
 
-    vs_debug("ud: qp 0x%x sent %llu datagrams, %llu again (%llu for "
-             "selective acks), %llu standalone acks, %llu timer expiries; "
-             "accepted %llu, %llu duplicates, %llu after a gap, %llu "
-             "dropped, %llu busy notices", iface->qp->qp_num,
-             (unsigned long long)st->tx_data,
-             (unsigned long long)st->tx_resend,
-             (unsigned long long)st->fast_resends,
-             (unsigned long long)st->tx_ack,
-             (unsigned long long)st->timeouts,
-             (unsigned long long)st->rx_data,
-             (unsigned long long)st->rx_dup,
-             (unsigned long long)st->rx_ooo,
-             (unsigned long long)st->rx_drop,
-             (unsigned long long)st->rx_busy);
+    vs_debug("ud: qp 0x%x %s", iface->qp->qp_num,
+             vt_ud_rel_stats_str(&iface->rel.stats, line, sizeof(line)));
 }
 
 static void vt_ud_iface_close(vt_iface_t *tl_iface)

@@ -6,6 +6,7 @@
  */
 #include "ud_rel_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/base/compiler.h"
@@ -685,4 +686,24 @@ uint64_t vt_ud_rel_next_deadline(const vt_ud_rel_t *rel)
         }
     }
     return deadline;
+}
+
+const char *vt_ud_rel_stats_str(const vt_ud_rel_stats_t *stats,
+                                char *buffer, size_t max)
+{
+    snprintf(buffer, max, "sent %llu datagrams, %llu again (%llu for "
+             "selective acks), %llu standalone acks, %llu timer expiries; "
+             "accepted %llu, %llu duplicates, %llu after a gap, %llu "
+             "dropped, %llu busy notices",
+             (unsigned long long)stats->tx_data,
+             (unsigned long long)stats->tx_resend,
+             (unsigned long long)stats->fast_resends,
+             (unsigned long long)stats->tx_ack,
+             (unsigned long long)stats->timeouts,
+             (unsigned long long)stats->rx_data,
+             (unsigned long long)stats->rx_dup,
+             (unsigned long long)stats->rx_ooo,
+             (unsigned long long)stats->rx_drop,
+             (unsigned long long)stats->rx_busy);
+    return buffer;
 }

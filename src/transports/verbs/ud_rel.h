@@ -206,6 +206,11 @@ struct vt_ud_rel {
     vt_ud_rel_stats_t stats;
 };
 
+/* Writes the counters into buffer as one line ("sent N datagrams, N
+ * again, ..."), cut to fit max bytes; returns buffer. */
+const char *vt_ud_rel_stats_str(const vt_ud_rel_stats_t *stats,
+                                char *buffer, size_t max);
+
 /* Turns the configuration table's values into engine parameters (callbacks
  * and mtu left to the caller). */
 void vt_ud_rel_params_from_config(vt_ud_rel_params_t *params,

@@ -126,19 +126,13 @@ static void print_stats(void)
     for (int s = 0; s < 2; ++s) {
         vt_ud_iface_t *iface = vs_container_of(sides[s].iface,
                                                vt_ud_iface_t, super);
-        const vt_ud_rel_stats_t *st = &iface->rel.stats;
-        print_message("side %d: sent %llu received %llu; %llu data, %llu "
-                      "resent, %llu acks, %llu timeouts, %llu dup, %llu out "
-                      "of order, %llu dropped\n", s,
+        char line[256];
+
+        print_message("side %d: sent %llu received %llu; engine: %s\n", s,
                       (unsigned long long)sides[s].sent,
                       (unsigned long long)sides[s].received,
-                      (unsigned long long)st->tx_data,
-                      (unsigned long long)st->tx_resend,
-                      (unsigned long long)st->tx_ack,
-                      (unsigned long long)st->timeouts,
-                      (unsigned long long)st->rx_dup,
-                      (unsigned long long)st->rx_ooo,
-                      (unsigned long long)st->rx_drop);
+                      vt_ud_rel_stats_str(&iface->rel.stats, line,
+                                          sizeof(line)));
     }
 }
 
