@@ -127,6 +127,8 @@ static void traffic_run(unsigned num_nodes, uint64_t count, size_t max_length,
                 t);
     done = ud_sim_run(&t->sim, traffic_pump, t, 3600 * 1000 * UD_SIM_MS);
     assert_true(done);
+    print_message("all delivered after %.3f ms of simulated time\n",
+                  (double)t->sim.now / UD_SIM_MS);
     assert_int_equal(t->bad, 0);
     for (unsigned i = 0; i < num_nodes; ++i) {
         const vt_ud_rel_stats_t *st = &t->sim.nodes[i].rel.stats;
