@@ -26,6 +26,7 @@
 #define VT_UD_GRH 40                     /* UD receives start with one */
 #define VT_UD_RX_QUEUE 512               /* receive buffers per iface */
 #define VT_UD_TX_QUEUE 256               /* send buffers per iface */
+#define VT_UD_RX_BATCH 16                /* receive buffers reposted at once */
 
 /* ud's address is a vt_verbs_addr_t whose qpn is the iface's QP. */
 
@@ -90,6 +91,9 @@ struct vt_ud_iface {
     struct ibv_mr *tx_mr;
     unsigned *tx_free;
     unsigned tx_num_free;
+    /* Receive buffers consumed and not yet given back to the QP. */
+    unsigned rx_repost[VT_UD_RX_BATCH];
+    unsigned rx_num_repost;
     uint8_t *bcopy_buf;      /* am_bcopy packs here: max_msg bytes */
     vt_ud_rel_t rel;
     vs_mpool_t peer_mp;

@@ -78,12 +78,17 @@ verve_status_t vt_ud_ep_check(vt_ep_t *tl_ep)
 
 /* The engine treats a datagram the QP could not take as lost, which costs
  * a retransmission timeout: refuse a message whose fragments do not all
- * find a send slot now. */
-static int vt_ud_ep_has_slots(const vt_ud_iface_t *iface, size_t length)
+ * find a send slot now, after taking the send completions there are
+ * (progress reaps them only when slots run low). */
+static int vt_ud_ep_has_slots(vt_ud_iface_t *iface, size_t length)
 {
     size_t frag = iface->mtu - VT_UD_REL_HDR_LEN;
+    size_t need = vs_max((length + frag - 1) / frag, 1);
 
-    return iface->tx_num_free >= vs_max((length + frag - 1) / frag, 1);
+    if (iface->tx_num_free < need) {
+        vt_ud_iface_reap_sends(iface);
+    }
+    return iface->tx_num_free >= need;
 }
 
 verve_status_t vt_ud_ep_am_short(vt_ep_t *tl_ep, uint8_t id,

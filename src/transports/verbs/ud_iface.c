@@ -13,6 +13,15 @@
 #include "core/base/time.h"
 
 #define VT_UD_POLL_BATCH 16
+/* Send completions only free send slots: they are reaped once half the
+ * slots are in use, or when a message needs more, not on every progress
+ * call, where an empty poll of the send CQ costs as much as the receive
+ * poll that matters. The send CQ has a place for every slot, so it
+ * cannot overflow meanwhile. */
+#define VT_UD_REAP_BELOW (VT_UD_TX_QUEUE / 2)
+
+_Static_assert(VT_UD_RX_QUEUE % VT_UD_RX_BATCH == 0,
+               "receive buffers are posted in whole batches");
 /* Marks receive WRs: the opcode of a failed completion is undefined. */
 #define VT_UD_WR_RECV (1ull << 32)
 
@@ -86,27 +95,44 @@ static void vt_ud_peers_destroy(vt_ud_iface_t *iface)
 
 /* ---- the engine's callbacks */
 
-static verve_status_t vt_ud_post_recv(vt_ud_iface_t *iface, unsigned index)
+/* Gives receive buffers back to the QP as one chain: one lock and one
+ * queue update in the provider instead of one per datagram. */
+static verve_status_t vt_ud_post_recvs(vt_ud_iface_t *iface,
+                                       const unsigned *index, unsigned n)
 {
-    struct ibv_recv_wr wr, *bad;
-    struct ibv_sge sge;
+    struct ibv_recv_wr wr[VT_UD_RX_BATCH], *bad = NULL;
+    struct ibv_sge sge[VT_UD_RX_BATCH];
     int ret;
 
-    sge.addr = (uintptr_t)(iface->rx_bufs +
-                           (size_t)index * (VT_UD_GRH + iface->mtu));
-    sge.length = (uint32_t)(VT_UD_GRH + iface->mtu);
-    sge.lkey = iface->rx_mr->lkey;
-    wr.wr_id = VT_UD_WR_RECV | index;
-    wr.next = NULL;
-    wr.sg_list = &sge;
-    wr.num_sge = 1;
-    ret = ibv_post_recv(iface->qp, &wr, &bad);
+    for (unsigned i = 0; i < n; ++i) {
+        sge[i].addr = (uintptr_t)(iface->rx_bufs +
+                                  (size_t)index[i] * (VT_UD_GRH + iface->mtu));
+        sge[i].length = (uint32_t)(VT_UD_GRH + iface->mtu);
+        sge[i].lkey = iface->rx_mr->lkey;
+        wr[i].wr_id = VT_UD_WR_RECV | index[i];
+        wr[i].next = (i + 1 < n) ? &wr[i + 1] : NULL;
+        wr[i].sg_list = &sge[i];
+        wr[i].num_sge = 1;
+    }
+    ret = ibv_post_recv(iface->qp, wr, &bad);
     if (ret != 0) {
-        vs_error("ud: ibv_post_recv of buffer %u on %s failed: %s", index,
-                 iface->dev->port.dev_name, strerror(ret));
+        vs_error("ud: ibv_post_recv of %u buffers on %s failed at buffer "
+                 "%u: %s", n, iface->dev->port.dev_name,
+                 bad != NULL ? index[bad - wr] : index[0], strerror(ret));
         return VERVE_ERR_IO;
     }
     return VERVE_OK;
+}
+
+/* A consumed receive buffer goes back with the next full batch; the QP
+ * holds VT_UD_RX_QUEUE - VT_UD_RX_BATCH buffers at least meanwhile. */
+static void vt_ud_repost_recv(vt_ud_iface_t *iface, unsigned index)
+{
+    iface->rx_repost[iface->rx_num_repost++] = index;
+    if (iface->rx_num_repost == VT_UD_RX_BATCH) {
+        iface->rx_num_repost = 0;
+        vt_ud_post_recvs(iface, iface->rx_repost, VT_UD_RX_BATCH);
+    }
 }
 
 /* The engine keeps its own copy until acked, so the datagram is copied to
@@ -222,7 +248,7 @@ static void vt_ud_handle_recv_wc(vt_ud_iface_t *iface, struct ibv_wc *wc,
     }
     vt_ud_rel_recv(&iface->rel, buffer + VT_UD_GRH, length, now);
 repost:
-    vt_ud_post_recv(iface, index);
+    vt_ud_repost_recv(iface, index);
 }
 
 static void vt_ud_handle_wc(vt_ud_iface_t *iface, struct ibv_wc *wc,
@@ -277,7 +303,8 @@ static void vt_ud_iface_drain_events(vt_ud_iface_t *iface)
 
 void vt_ud_iface_reap_sends(vt_ud_iface_t *iface)
 {
-    vt_ud_poll(iface, iface->send_cq, 0);
+    while (vt_ud_poll(iface, iface->send_cq, 0) == VT_UD_POLL_BATCH) {
+    }
 }
 
 static unsigned vt_ud_iface_progress(vt_iface_t *tl_iface)
@@ -299,7 +326,9 @@ static unsigned vt_ud_iface_progress(vt_iface_t *tl_iface)
         }
         count += n;
     }
-    count += vt_ud_poll(iface, iface->send_cq, now);
+    if (iface->tx_num_free <= VT_UD_REAP_BELOW) {
+        count += vt_ud_poll(iface, iface->send_cq, now);
+    }
     count += vt_ud_poll(iface, iface->recv_cq, now);
     count += vt_ud_rel_progress(&iface->rel, now);
     vt_ud_leave(iface);
@@ -547,8 +576,13 @@ static verve_status_t vt_ud_iface_create_qp(vt_ud_iface_t *iface)
     if (vt_ud_qp_to_rts(iface, iface->qp) != VERVE_OK) {
         return VERVE_ERR_IO;
     }
-    for (unsigned i = 0; i < VT_UD_RX_QUEUE; ++i) {
-        if (vt_ud_post_recv(iface, i) != VERVE_OK) {
+    for (unsigned i = 0; i < VT_UD_RX_QUEUE; i += VT_UD_RX_BATCH) {
+        unsigned index[VT_UD_RX_BATCH];
+
+        for (unsigned j = 0; j < VT_UD_RX_BATCH; ++j) {
+            index[j] = i + j;
+        }
+        if (vt_ud_post_recvs(iface, index, VT_UD_RX_BATCH) != VERVE_OK) {
             return VERVE_ERR_IO;
         }
     }
