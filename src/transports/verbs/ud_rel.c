@@ -284,6 +284,9 @@ void vt_ud_rel_peer_destroy(vt_ud_rel_t *rel, vt_ud_rel_peer_t *peer)
     peer->state = VT_UD_REL_PEER_FAILED;
     vt_ud_rel_peer_abort(peer, VERVE_ERR_CANCELED);
     vs_hash_del(&rel->peers, peer->id);
+    if (rel->last_peer == peer) {
+        rel->last_peer = NULL;
+    }
     vs_mpool_put(peer);
 }
 

@@ -195,6 +195,7 @@ struct vt_ud_rel {
     vt_ud_rel_params_t params;
     size_t frag_max;             /* payload bytes per datagram */
     vs_hash_t peers;             /* id -> peer */
+    vt_ud_rel_peer_t *last_peer; /* vt_ud_rel_peer_find's last answer */
     vs_list_link_t active;       /* peers with unacked data or acks owed */
     vs_mpool_t peer_mp;
     vs_mpool_t skb_mp;
@@ -225,11 +226,16 @@ void vt_ud_rel_cleanup(vt_ud_rel_t *rel);
  * is taken. */
 verve_status_t vt_ud_rel_peer_create(vt_ud_rel_t *rel, uint64_t id,
                                      void *arg, vt_ud_rel_peer_t **peer_p);
-/* NULL when no peer has this id. */
-static inline vt_ud_rel_peer_t *vt_ud_rel_peer_find(const vt_ud_rel_t *rel,
+/* NULL when no peer has this id. Most datagrams come from the peer of
+ * the one before (a ping-pong, a stream), and a receive asks twice (the
+ * owner, then the engine): the last answer is kept. */
+static inline vt_ud_rel_peer_t *vt_ud_rel_peer_find(vt_ud_rel_t *rel,
                                                     uint64_t id)
 {
-    return vs_hash_get(&rel->peers, id);
+    if (rel->last_peer == NULL || rel->last_peer->id != id) {
+        rel->last_peer = vs_hash_get(&rel->peers, id);
+    }
+    return rel->last_peer;
 }
 /* The sender's id of a received datagram, so the owner can create a peer
  * for a sender it does not know yet; 0 when too short to have one. */

@@ -6,6 +6,8 @@
 #ifndef VT_UD_REL_INT_H
 #define VT_UD_REL_INT_H
 
+#include <endian.h>
+#include <string.h>
 #include "ud_rel.h"
 
 typedef struct vt_ud_rel_hdr {
@@ -23,37 +25,34 @@ typedef struct vt_ud_rel_hdr {
 #define VT_UD_REL_OFF_SACK 12
 #define VT_UD_REL_OFF_FLAGS 20
 
+/* Little-endian fields at any alignment: one load or store each, where
+ * byte-wise shifts cost a dozen instructions a field on every datagram. */
 static inline void vt_ud_rel_put16(uint8_t *p, uint16_t v)
 {
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
+    v = htole16(v);
+    memcpy(p, &v, sizeof(v));
 }
 
 static inline uint16_t vt_ud_rel_get16(const uint8_t *p)
 {
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
+    uint16_t v;
 
-static inline void vt_ud_rel_put32(uint8_t *p, uint32_t v)
-{
-    vt_ud_rel_put16(p, (uint16_t)v);
-    vt_ud_rel_put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static inline uint32_t vt_ud_rel_get32(const uint8_t *p)
-{
-    return vt_ud_rel_get16(p) | ((uint32_t)vt_ud_rel_get16(p + 2) << 16);
+    memcpy(&v, p, sizeof(v));
+    return le16toh(v);
 }
 
 static inline void vt_ud_rel_put64(uint8_t *p, uint64_t v)
 {
-    vt_ud_rel_put32(p, (uint32_t)v);
-    vt_ud_rel_put32(p + 4, (uint32_t)(v >> 32));
+    v = htole64(v);
+    memcpy(p, &v, sizeof(v));
 }
 
 static inline uint64_t vt_ud_rel_get64(const uint8_t *p)
 {
-    return vt_ud_rel_get32(p) | ((uint64_t)vt_ud_rel_get32(p + 4) << 32);
+    uint64_t v;
+
+    memcpy(&v, p, sizeof(v));
+    return le64toh(v);
 }
 
 static inline void vt_ud_rel_hdr_pack(uint8_t *p, const vt_ud_rel_hdr_t *hdr)

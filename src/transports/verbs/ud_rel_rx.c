@@ -306,7 +306,7 @@ void vt_ud_rel_recv(vt_ud_rel_t *rel, const void *datagram, size_t length,
         return;
     }
     vt_ud_rel_hdr_unpack(datagram, &hdr);
-    peer = vs_hash_get(&rel->peers, hdr.src_id);
+    peer = vt_ud_rel_peer_find(rel, hdr.src_id);
     if ((peer == NULL) || (peer->state == VT_UD_REL_PEER_FAILED)) {
         ++rel->stats.rx_drop;
         return;

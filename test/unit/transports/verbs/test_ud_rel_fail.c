@@ -357,6 +357,15 @@ static void test_peer_memory(void **state)
     }
     assert_ptr_equal(vt_ud_rel_peer_find(&rel, 1000 + 7), peers[7]);
     assert_null(vt_ud_rel_peer_find(&rel, 999));
+    /* The kept answer follows the table: a destroyed peer is not found,
+     * a new one with its id is. */
+    assert_ptr_equal(vt_ud_rel_peer_find(&rel, 1000 + 7), peers[7]);
+    vt_ud_rel_peer_destroy(&rel, peers[7]);
+    assert_null(vt_ud_rel_peer_find(&rel, 1000 + 7));
+    assert_int_equal(vt_ud_rel_peer_create(&rel, 1000 + 7, NULL, &peers[7]),
+                     VERVE_OK);
+    assert_ptr_equal(vt_ud_rel_peer_find(&rel, 1000 + 7), peers[7]);
+    assert_ptr_equal(vt_ud_rel_peer_find(&rel, 1000 + 8), peers[8]);
     assert_int_equal(vt_ud_rel_peer_create(&rel, 1000, NULL, &peers[0]),
                      VERVE_ERR_INVALID_PARAM);
     per_peer = (vt_ud_rel_mem_bytes(&rel) - before) / MANY_PEERS;
@@ -452,6 +461,37 @@ static void test_datagram_src(void **state)
                                        sim.heap[0]->length, &id));
     assert_int_equal(id, ud_sim_node_id(1));
     ud_sim_cleanup(&sim);
+}
+
+/* The header on the wire, byte by byte: little-endian fields at the
+ * documented offsets, so that hosts of either byte order and builds of
+ * either codec talk to each other. */
+static void test_header_bytes(void **state)
+{
+    static const uint8_t expect[VT_UD_REL_HDR_LEN] = {
+        0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01,   /* src_id */
+        0x34, 0x12,                                       /* psn */
+        0x78, 0x56,                                       /* ack_psn */
+        0xf0, 0xde, 0xbc, 0x9a, 0x78, 0x56, 0x34, 0x12,   /* sack */
+        0xa5,                                             /* flags */
+        0x5a                                              /* am_id */
+    };
+    vt_ud_rel_hdr_t hdr = {.src_id = 0x0102030405060708ull, .psn = 0x1234,
+                           .ack_psn = 0x5678,
+                           .sack = 0x123456789abcdef0ull, .flags = 0xa5,
+                           .am_id = 0x5a};
+    vt_ud_rel_hdr_t back;
+    uint8_t wire[VT_UD_REL_HDR_LEN + 1];
+
+    (void)state;
+    memset(wire, 0xee, sizeof(wire));
+    vt_ud_rel_hdr_pack(wire, &hdr);
+    assert_memory_equal(wire, expect, VT_UD_REL_HDR_LEN);
+    assert_int_equal(wire[VT_UD_REL_HDR_LEN], 0xee);
+    vt_ud_rel_hdr_unpack(wire, &back);
+    assert_true(back.src_id == hdr.src_id && back.psn == hdr.psn &&
+                back.ack_psn == hdr.ack_psn && back.sack == hdr.sack &&
+                back.flags == hdr.flags && back.am_id == hdr.am_id);
 }
 
 /* ---- a busy peer */
@@ -589,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_params_invalid),
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_datagram_src),
+        cmocka_unit_test(test_header_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
