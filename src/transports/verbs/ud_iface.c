@@ -125,7 +125,9 @@ static verve_status_t vt_ud_post_recvs(vt_ud_iface_t *iface,
 }
 
 /* A consumed receive buffer goes back with the next full batch; the QP
- * holds VT_UD_RX_QUEUE - VT_UD_RX_BATCH buffers at least meanwhile. */
+ * holds VT_UD_RX_QUEUE - VT_UD_RX_BATCH buffers at least meanwhile. A
+ * batch whose post fails is not kept: only a QP in error refuses one, and
+ * nothing arrives on that QP any more. */
 static void vt_ud_repost_recv(vt_ud_iface_t *iface, unsigned index)
 {
     iface->rx_repost[iface->rx_num_repost++] = index;
