@@ -350,6 +350,10 @@ static verve_status_t vt_ud_iface_arm_entered(vt_ud_iface_t *iface)
     if ((iface->num_stash > 0) || (deadline <= now)) {
         return VERVE_ERR_BUSY;
     }
+    /* Progress leaves send completions in the CQ (VT_UD_REAP_BELOW): take
+     * them now, or the look after arming finds them and refuses to sleep,
+     * a stash at a time. */
+    vt_ud_iface_reap_sends(iface);
     for (int i = 0; i < 2; ++i) {
         if (ibv_req_notify_cq(cqs[i], 0) != 0) {
             vs_error("ud: ibv_req_notify_cq on %s failed: %s",
