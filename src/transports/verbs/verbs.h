@@ -82,7 +82,6 @@ typedef struct vt_verbs_dev {
      * siw), so a process that polls it with nothing to do takes the CPU
      * that work needs: idle progress then gives the CPU away
      * (VT_CAP_IDLE_YIELD). Decided at open from VERVE_VERBS_IDLE_YIELD. */
-    int soft;
     int idle_yield;
 } vt_verbs_dev_t;
 

@@ -451,8 +451,8 @@ static verve_status_t vt_verbs_dev_open(vt_verbs_dev_t *dev)
                  strerror(errno));
         goto err_close;
     }
-    dev->soft = vt_verbs_vendor_is_soft(dev->attr.vendor_id);
-    dev->idle_yield = vt_verbs_idle_yield(cfg.idle_yield, dev->soft);
+    dev->idle_yield = vt_verbs_idle_yield(
+        cfg.idle_yield, vt_verbs_vendor_is_soft(dev->attr.vendor_id));
     vs_debug("verbs: using %s:%u gid index %u, mtu %zu, idle yield %s",
              dev->port.dev_name, dev->port.port_num, dev->port.gid_index,
              vt_verbs_mtu_bytes(dev->port.active_mtu),
