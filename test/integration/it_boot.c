@@ -263,8 +263,11 @@ static int it_leave(verve_boot_h boot, int victim, int die)
 
 /* Rank `victim` comes to the fence 3 s late: under VERVE_RUN_TIMEOUT=1s
  * the others' fence must end with VERVE_ERR_TIMED_OUT (or PEER_FAILED,
- * once another rank gave up) instead of waiting; the late one's fence
- * then fails too, as it has no one to meet. */
+ * once another rank gave up) instead of waiting. Under verve_run the late
+ * one's fence then fails too, as it has no one to meet. Under PMIx it
+ * need not: the others have finalized and exited by then, and PRRTE's
+ * server usually times the fence out, but now and then (about one run in
+ * 40 on a loaded machine) completes it at once among the ranks left. */
 static int it_slow(verve_boot_h boot, int victim)
 {
     verve_status_t status;
@@ -274,8 +277,12 @@ static int it_slow(verve_boot_h boot, int victim)
     if (it_rank == victim) {
         sleep(3);
         status = verve_boot_fence(boot);
-        IT_CHECK(status != VERVE_OK, "a fence that nobody else waits for "
-                 "succeeded");
+        IT_CHECK((status != VERVE_OK) ||
+                 !strcmp(verve_boot_backend(boot), "pmix"),
+                 "a fence that nobody else waits for succeeded");
+        printf("it_boot: rank %d: late fence: %s\n", it_rank,
+               verve_status_string(status));
+        fflush(stdout);
         return 0;
     }
     /* verve_run's server may fail the job first, when another rank that

@@ -135,6 +135,8 @@ check_rc "rank late to a fence" 0 $rc
 n=$(grep -c -E '^\[[01]\] it_boot: rank [01]: late rank seen: ' "$tmp/out")
 [ "$n" -eq 2 ] && ok "rank late to a fence: 2 ranks stopped waiting" ||
     { fail "rank late to a fence: $n of 2 stopped waiting"; cat "$tmp/out"; }
+check_grep "rank late to a fence: the late one's fence failed" "$tmp/out" \
+    '^\[2\] it_boot: rank 2: late fence: (peer failed|operation timed out)$'
 
 # -- exit status and cleanup -------------------------------------------------
 id=$((marker + 1))
