@@ -40,14 +40,8 @@ static verve_status_t vt_rc_srq_post(vt_rc_iface_t *iface, unsigned index)
     struct ibv_sge sge;
     int ret;
 
-    sge.addr = (uintptr_t)(iface->rx_bufs + (size_t)index *
-                                                    iface->cfg.seg_size);
-    sge.length = (uint32_t)iface->cfg.seg_size;
-    sge.lkey = iface->rx_mr->lkey;
-    wr.wr_id = index;
-    wr.next = NULL;
-    wr.sg_list = &sge;
-    wr.num_sge = 1;
+    vt_verbs_recv_chain(&wr, &sge, &index, 1, iface->rx_bufs,
+                        (uint32_t)iface->cfg.seg_size, iface->rx_mr->lkey, 0);
     ret = ibv_post_srq_recv(iface->srq, &wr, &bad);
     if (ret != 0) {
         vs_error("rc: ibv_post_srq_recv of buffer %u on %s failed: %s",
@@ -63,20 +57,11 @@ static void vt_rc_srq_repost(vt_rc_iface_t *iface)
 {
     struct ibv_recv_wr wr[VT_RC_RX_BATCH], *bad = NULL;
     struct ibv_sge sge[VT_RC_RX_BATCH];
-    unsigned n = vs_min(iface->rx_num_repost, VT_RC_RX_BATCH), i, posted;
+    unsigned n = vs_min(iface->rx_num_repost, VT_RC_RX_BATCH), posted;
     int ret;
 
-    for (i = 0; i < n; ++i) {
-        sge[i].addr = (uintptr_t)(iface->rx_bufs +
-                                  (size_t)iface->rx_repost[i] *
-                                          iface->cfg.seg_size);
-        sge[i].length = (uint32_t)iface->cfg.seg_size;
-        sge[i].lkey = iface->rx_mr->lkey;
-        wr[i].wr_id = iface->rx_repost[i];
-        wr[i].next = (i + 1 < n) ? &wr[i + 1] : NULL;
-        wr[i].sg_list = &sge[i];
-        wr[i].num_sge = 1;
-    }
+    vt_verbs_recv_chain(wr, sge, iface->rx_repost, n, iface->rx_bufs,
+                        (uint32_t)iface->cfg.seg_size, iface->rx_mr->lkey, 0);
     ret = ibv_post_srq_recv(iface->srq, wr, &bad);
     posted = n;
     if (vs_unlikely(ret != 0)) {
@@ -99,13 +84,8 @@ static verve_status_t vt_rc_ud_post_recv(vt_rc_iface_t *iface,
     struct ibv_sge sge;
     int ret;
 
-    sge.addr = (uintptr_t)(iface->ud_rx + (size_t)index * VT_RC_UD_SLOT);
-    sge.length = VT_RC_UD_SLOT;
-    sge.lkey = iface->tx_mr->lkey;
-    wr.wr_id = index;
-    wr.next = NULL;
-    wr.sg_list = &sge;
-    wr.num_sge = 1;
+    vt_verbs_recv_chain(&wr, &sge, &index, 1, iface->ud_rx, VT_RC_UD_SLOT,
+                        iface->tx_mr->lkey, 0);
     ret = ibv_post_recv(iface->ud_qp, &wr, &bad);
     if (ret != 0) {
         vs_error("rc: posting handshake receive %u failed: %s", index,

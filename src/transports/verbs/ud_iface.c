@@ -104,16 +104,9 @@ static verve_status_t vt_ud_post_recvs(vt_ud_iface_t *iface,
     struct ibv_sge sge[VT_UD_RX_BATCH];
     int ret;
 
-    for (unsigned i = 0; i < n; ++i) {
-        sge[i].addr = (uintptr_t)(iface->rx_bufs +
-                                  (size_t)index[i] * (VT_UD_GRH + iface->mtu));
-        sge[i].length = (uint32_t)(VT_UD_GRH + iface->mtu);
-        sge[i].lkey = iface->rx_mr->lkey;
-        wr[i].wr_id = VT_UD_WR_RECV | index[i];
-        wr[i].next = (i + 1 < n) ? &wr[i + 1] : NULL;
-        wr[i].sg_list = &sge[i];
-        wr[i].num_sge = 1;
-    }
+    vt_verbs_recv_chain(wr, sge, index, n, iface->rx_bufs,
+                        (uint32_t)(VT_UD_GRH + iface->mtu),
+                        iface->rx_mr->lkey, VT_UD_WR_RECV);
     ret = ibv_post_recv(iface->qp, wr, &bad);
     if (ret != 0) {
         vs_error("ud: ibv_post_recv of %u buffers on %s failed at buffer "

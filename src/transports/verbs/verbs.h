@@ -30,6 +30,27 @@
 #define VT_VERBS_MARK_DEFINED(p, n) do { (void)(p); (void)(n); } while (0)
 #endif
 
+/* Fills wr[0..n) and sge[0..n) as one chain of receives, into the
+ * buffers index[0..n) of an array of stride-byte buffers at bufs, each
+ * wr_id tag | its index: how rc's SRQ and handshake QP and ud's QP post
+ * their receives, a batch in one call to the provider. */
+static inline void vt_verbs_recv_chain(struct ibv_recv_wr *wr,
+                                       struct ibv_sge *sge,
+                                       const unsigned *index, unsigned n,
+                                       void *bufs, uint32_t stride,
+                                       uint32_t lkey, uint64_t tag)
+{
+    for (unsigned i = 0; i < n; ++i) {
+        sge[i].addr = (uintptr_t)((char *)bufs + (size_t)index[i] * stride);
+        sge[i].length = stride;
+        sge[i].lkey = lkey;
+        wr[i].wr_id = tag | index[i];
+        wr[i].next = (i + 1 < n) ? &wr[i + 1] : NULL;
+        wr[i].sg_list = &sge[i];
+        wr[i].num_sge = 1;
+    }
+}
+
 #define VT_VERBS_DEV_NAME_MAX 64
 #define VT_VERBS_MAX_PORTS 8
 #define VT_VERBS_GID_AUTO 255
