@@ -6,8 +6,9 @@
 # and it_rma (emulated over AM; 300 fetch-adds per kind on the lossy
 # link, where each is a round trip), on a clean link and then with netem
 # dropping 5%, duplicating 2% and reordering 10% of what each veth end
-# sends (the ranks' closing counters must show datagrams sent again and
-# duplicates dropped, proof that the link was lossy); then a peer killed mid-stream (ud_pair fail, and it_peer_failure
+# sends (the ranks' closing counters must show datagrams that arrived
+# after a gap and duplicates dropped, proof that the link was lossy); then
+# a peer killed mid-stream (ud_pair fail, and it_peer_failure
 # with rendezvous, gets and atomics in flight), a member leaving a team
 # (it_coll_fail), a peer whose messages are lost after which it blocks
 # without progress, resent by its keepalive thread (ud_pair mute; the same
