@@ -120,7 +120,8 @@ enum {
     VERVE_OP_ATTR_FIELD_CALLBACK = 1u << 0,
     VERVE_OP_ATTR_FIELD_USER_DATA = 1u << 1,
     VERVE_OP_ATTR_FIELD_DATATYPE = 1u << 2,
-    VERVE_OP_ATTR_FIELD_FLAGS = 1u << 3
+    VERVE_OP_ATTR_FIELD_FLAGS = 1u << 3,
+    VERVE_OP_ATTR_FIELD_RECV_INFO = 1u << 4
 };
 
 enum {
@@ -131,12 +132,17 @@ enum {
     VERVE_AM_SEND_FLAG_RNDV = 1u << 1
 };
 
+struct verve_tag_recv_info;
+
 typedef struct verve_request_param {
     uint64_t op_attr_mask;      /* VERVE_OP_ATTR_FIELD_* */
     verve_send_cb_t cb;         /* called once when the request completes */
     void *user_data;
     verve_datatype_t datatype;
     uint32_t flags;             /* VERVE_AM_SEND_FLAG_* */
+    /* Tag receives (verve_tag.h): where the sender's tag and length go;
+     * it must stay valid until the receive completes. */
+    struct verve_tag_recv_info *recv_info;
 } verve_request_param_t;
 
 /* VERVE_INPROGRESS while running, then the final status. */

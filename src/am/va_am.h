@@ -53,16 +53,49 @@ void va_request_finish(ve_request_t *req, int32_t reply_status);
  * this length that way, the request's send step, and the receive side. */
 enum {
     VA_PROTO_FLAG_FRAG_STARTED = 1u << 0,  /* the first part went out */
-    VA_PROTO_FLAG_COLL = 1u << 1           /* sent with VA_AM_FLAG_COLL */
+    /* The message's wire flags (VA_AM_FLAG_*) sit above this shift. */
+    VA_PROTO_AM_FLAGS_SHIFT = 8
 };
 /* The wire flags of a request's messages. */
 static inline uint8_t va_request_am_flags(const ve_request_t *req)
 {
-    return (req->am.proto_flags & VA_PROTO_FLAG_COLL) ? VA_AM_FLAG_COLL : 0;
+    return (uint8_t)(req->am.proto_flags >> VA_PROTO_AM_FLAGS_SHIFT);
 }
+
+/* Sends a message of the AM channel: a user AM (am_flags 0), a
+ * collectives' message (VA_AM_FLAG_COLL) or a tag message
+ * (VA_AM_FLAG_TAG, optionally VA_AM_FLAG_SYNC: then the request always
+ * waits for the receiver's ATS and its id is written into the last 8
+ * bytes of the header copy that travels). */
+verve_status_t va_am_send_flags(ve_ep_t *ep, unsigned id, uint8_t am_flags,
+        const void *header, size_t header_length, const void *buffer,
+        size_t count, const verve_request_param_t *param,
+        verve_request_h *request_p);
 int va_frag_fits(const ve_lane_t *lane, size_t header_length);
 verve_status_t va_frag_send(ve_request_t *req);
 void va_frag_handler(void *arg, void *data, size_t length, uint64_t src_uid);
+
+/* What a handler gets as `data` for a rendezvous. */
+typedef struct va_rndv_desc {
+    ve_worker_t *worker;
+    ve_ep_t *ep;            /* back to the sender */
+    uint64_t req_id;        /* the sender's request */
+    uint64_t address;
+    size_t length;
+    vt_rkey_t *rkey;        /* the sender's buffer, on ep's lane */
+    int in_handler;
+    int taken;              /* verve_am_recv_data_nbx was called */
+} va_rndv_desc_t;
+
+/* Receives a rendezvous into buffer (verve_am_recv_data_nbx without the
+ * lock); the descriptor is freed unless a handler is running on it. */
+verve_status_t va_rndv_recv(ve_worker_t *worker, va_rndv_desc_t *desc,
+                            void *buffer, size_t length,
+                            const verve_request_param_t *param,
+                            verve_request_h *request_p);
+/* Answers the sender (ATS with status) and frees the descriptor: a
+ * rendezvous nobody will read. */
+void va_rndv_drop(va_rndv_desc_t *desc, verve_status_t status);
 
 void va_eager_handler(void *arg, void *data, size_t length, uint64_t src_uid);
 void va_rts_handler(void *arg, void *data, size_t length, uint64_t src_uid);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "va_am.h"
+#include "va_tag.h"
 #include "core/ve_ep.h"
 #include "core/ve_proto.h"
 #include "core/ve_worker.h"
@@ -81,8 +82,11 @@ verve_status_t va_frag_send(ve_request_t *req)
     if (!(req->am.proto_flags & VA_PROTO_FLAG_FRAG_STARTED)) {
         /* Not in reqs_by_id: fragments get no reply, the id only names
          * the message (and completion's removal of a missing id is a
-         * no-op). */
-        req->id = ++req->worker->next_req_id;
+         * no-op). A synchronous message has its id already, registered
+         * for the ATS. */
+        if (req->id == 0) {
+            req->id = ++req->worker->next_req_id;
+        }
         memset(&first, 0, sizeof(first));
         first.frag.msg_id = req->id;
         first.am.id = (uint8_t)req->am.id;
@@ -123,7 +127,7 @@ verve_status_t va_frag_send(ve_request_t *req)
     return VERVE_OK;
 }
 
-static void va_frag_deliver(ve_worker_t *worker, va_frag_msg_t *msg)
+static void va_frag_deliver_am(ve_worker_t *worker, va_frag_msg_t *msg)
 {
     /* am_id is 8 bits wide and the table has VERVE_AM_ID_MAX (256)
      * entries: every value indexes it. */
@@ -151,6 +155,19 @@ static void va_frag_deliver(ve_worker_t *worker, va_frag_msg_t *msg)
         status != VERVE_INPROGRESS) {
         free(msg->data);
     }
+}
+
+static void va_frag_deliver(ve_worker_t *worker, va_frag_msg_t *msg)
+{
+    if (msg->am_flags & VA_AM_FLAG_TAG) {
+        if (!va_tag_eager_arrived(worker, msg->am_flags, msg->header,
+                                  msg->header_length, msg->data,
+                                  msg->length, 1, msg->src_uid)) {
+            free(msg->data);
+        }
+        return;
+    }
+    va_frag_deliver_am(worker, msg);
 }
 
 static va_frag_msg_t *va_frag_start(ve_worker_t *worker, const uint8_t *data,
@@ -261,6 +278,7 @@ void ve_proto_worker_cleanup(ve_worker_t *worker)
     void *value;
     size_t iter;
 
+    va_tag_worker_cleanup(worker);
     /* Messages a failed or departed peer never finished. */
     for (iter = 0; vs_hash_next(&worker->frags, &iter, &key, &value);) {
         va_frag_msg_t *msg = value;

@@ -2,23 +2,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "va_am.h"
+#include "va_tag.h"
 #include "core/ve_ep.h"
 #include "core/ve_proto.h"
 #include "core/ve_request.h"
 #include "core/ve_worker.h"
 #include "core/base/log.h"
-
-/* What a handler gets as `data` for a rendezvous. */
-typedef struct va_rndv_desc {
-    ve_worker_t *worker;
-    ve_ep_t *ep;            /* back to the sender */
-    uint64_t req_id;        /* the sender's request */
-    uint64_t address;
-    size_t length;
-    vt_rkey_t *rkey;        /* the sender's buffer, on ep's lane */
-    int in_handler;
-    int taken;              /* verve_am_recv_data_nbx was called */
-} va_rndv_desc_t;
 
 static void va_rndv_desc_free(va_rndv_desc_t *desc)
 {
@@ -140,12 +129,18 @@ void va_eager_handler(void *arg, void *data, size_t length, uint64_t src_uid)
     if (am.header_length > length - sizeof(am)) {
         goto err_malformed;
     }
+    payload = (uint8_t *)data + sizeof(am) + am.header_length;
+    payload_length = length - sizeof(am) - am.header_length;
+    if (am.flags & VA_AM_FLAG_TAG) {
+        va_tag_eager_arrived(worker, am.flags, (uint8_t *)data + sizeof(am),
+                             am.header_length, payload, payload_length, 0,
+                             src_uid);
+        return;
+    }
     handler = va_handler_get(worker, am.id, am.flags, src_uid);
     if (handler == NULL) {
         return;
     }
-    payload = (uint8_t *)data + sizeof(am) + am.header_length;
-    payload_length = length - sizeof(am) - am.header_length;
     param.recv_attr = VERVE_AM_RECV_ATTR_FLAG_DATA;
     param.reply_ep = ve_ep_for_uid(worker, src_uid);
     if (!(handler->flags & VERVE_AM_FLAG_PERSISTENT_DATA)) {
@@ -262,6 +257,12 @@ void va_rts_handler(void *arg, void *data, size_t length, uint64_t src_uid)
     if (status != VERVE_OK) {
         va_rndv_finish(desc, status);
         va_rndv_desc_free(desc);
+        return;
+    }
+    if (rts.am.flags & VA_AM_FLAG_TAG) {
+        va_tag_rndv_arrived(worker, rts.am.flags,
+                            (uint8_t *)data + sizeof(rts),
+                            rts.am.header_length, desc, src_uid);
         return;
     }
     handler = va_handler_get(worker, rts.am.id, rts.am.flags, src_uid);
@@ -407,20 +408,15 @@ static verve_status_t va_rndv_recv_split(va_rndv_desc_t *desc, void *buffer,
     return ve_request_return(req, VERVE_INPROGRESS, request_p);
 }
 
-VERVE_API verve_status_t verve_am_recv_data_nbx(verve_worker_h worker,
-        void *data_desc, void *buffer, size_t length,
-        const verve_request_param_t *param, verve_request_h *request_p)
+verve_status_t va_rndv_recv(ve_worker_t *worker, va_rndv_desc_t *desc,
+                            void *buffer, size_t length,
+                            const verve_request_param_t *param,
+                            verve_request_h *request_p)
 {
-    va_rndv_desc_t *desc = data_desc;
+    ve_ep_t *ep = desc->ep;
     verve_status_t status;
     int async;
-    ve_ep_t *ep;
 
-    if (desc == NULL || desc->taken || (buffer == NULL && desc->length)) {
-        return VERVE_ERR_INVALID_PARAM;
-    }
-    ve_worker_lock(worker);
-    ep = desc->ep;
     /* Splitting completes later: only for callers that can be told. */
     async = request_p != NULL ||
             (param != NULL &&
@@ -458,8 +454,29 @@ out_taken:
     if (!desc->in_handler) {
         va_rndv_desc_free(desc);
     }
+    return status;
+}
+
+VERVE_API verve_status_t verve_am_recv_data_nbx(verve_worker_h worker,
+        void *data_desc, void *buffer, size_t length,
+        const verve_request_param_t *param, verve_request_h *request_p)
+{
+    va_rndv_desc_t *desc = data_desc;
+    verve_status_t status;
+
+    if (desc == NULL || desc->taken || (buffer == NULL && desc->length)) {
+        return VERVE_ERR_INVALID_PARAM;
+    }
+    ve_worker_lock(worker);
+    status = va_rndv_recv(worker, desc, buffer, length, param, request_p);
     ve_worker_unlock(worker);
     return status;
+}
+
+void va_rndv_drop(va_rndv_desc_t *desc, verve_status_t status)
+{
+    va_rndv_finish(desc, status);
+    va_rndv_desc_free(desc);
 }
 
 /* The sender's side of RTR: write the part the receiver asked for. */

@@ -98,6 +98,19 @@ static verve_status_t va_eager_send(ve_request_t *req)
                           req->am.count, req->am.datatype, req->am.length);
 }
 
+/* A synchronous message then waits for the receiver's ATS. */
+static verve_status_t va_eager_sync_send(ve_request_t *req)
+{
+    verve_status_t status = va_eager_send(req);
+    return (status == VERVE_OK) ? VERVE_INPROGRESS : status;
+}
+
+static verve_status_t va_frag_sync_send(ve_request_t *req)
+{
+    verve_status_t status = va_frag_send(req);
+    return (status == VERVE_OK) ? VERVE_INPROGRESS : status;
+}
+
 typedef struct va_parts_args {
     const va_part_t *parts;
     unsigned count;
@@ -239,12 +252,37 @@ static verve_status_t va_request_prepare(ve_request_t *req, unsigned id,
     return VERVE_OK;
 }
 
-/* A user AM (am_flags 0) or a collectives' message (VA_AM_FLAG_COLL). */
-static verve_status_t va_am_send(ve_ep_t *ep, unsigned id, uint8_t am_flags,
+/* The request of a synchronous message is known to the receiver by its
+ * id, which travels at the end of the header. */
+static verve_status_t va_request_sync(ve_request_t *req)
+{
+    if (req->am.header_length < sizeof(req->id) ||
+        ve_request_add_id(req) != VERVE_OK) {
+        return VERVE_ERR_NO_MEMORY;
+    }
+    memcpy(req->am.header + req->am.header_length - sizeof(req->id),
+           &req->id, sizeof(req->id));
+    return VERVE_OK;
+}
+
+static ve_request_send_t va_send_func(uint8_t am_flags, int rndv, int frag)
+{
+    if (frag) {
+        return (am_flags & VA_AM_FLAG_SYNC) ? va_frag_sync_send
+                                            : va_frag_send;
+    }
+    if (rndv) {
+        return va_rts_send;
+    }
+    return (am_flags & VA_AM_FLAG_SYNC) ? va_eager_sync_send : va_eager_send;
+}
+
+verve_status_t va_am_send_flags(ve_ep_t *ep, unsigned id, uint8_t am_flags,
         const void *header, size_t header_length, const void *buffer,
         size_t count, const verve_request_param_t *param,
         verve_request_h *request_p)
 {
+    const int sync = am_flags & VA_AM_FLAG_SYNC;
     ve_worker_t *worker = ep->worker;
     const vt_iface_caps_t *caps = &ep->lane->caps;
     verve_datatype_t datatype = VERVE_DATATYPE_CONTIG;
@@ -280,7 +318,7 @@ static verve_status_t va_am_send(ve_ep_t *ep, unsigned id, uint8_t am_flags,
     eager_length = sizeof(va_am_header_t) + header_length + length;
 
     /* Fast path: nothing queued ahead, fits one slot, no request. */
-    if (vs_likely(datatype == VERVE_DATATYPE_CONTIG &&
+    if (vs_likely(datatype == VERVE_DATATYPE_CONTIG && !sync &&
                   eager_length <= caps->am_short_max &&
                   header_length <= 64 &&
                   !(flags & VERVE_AM_SEND_FLAG_RNDV) &&
@@ -327,7 +365,7 @@ static verve_status_t va_am_send(ve_ep_t *ep, unsigned id, uint8_t am_flags,
         status = VERVE_ERR_UNSUPPORTED;
         goto out;
     }
-    if (!rndv && !ve_ep_has_pending(ep)) {
+    if (!rndv && !sync && !ve_ep_has_pending(ep)) {
         status = va_eager_bcopy(ep, id, am_flags, header, header_length,
                                 buffer, count, datatype, length);
         if (status != VERVE_ERR_NO_RESOURCE) {
@@ -360,10 +398,16 @@ static verve_status_t va_am_send(ve_ep_t *ep, unsigned id, uint8_t am_flags,
         ve_request_complete(req, status);
         goto out;
     }
-    if (am_flags & VA_AM_FLAG_COLL) {
-        req->am.proto_flags |= VA_PROTO_FLAG_COLL;
+    req->am.proto_flags |= (uint32_t)am_flags << VA_PROTO_AM_FLAGS_SHIFT;
+    if (sync) {
+        status = va_request_sync(req);
+        if (status != VERVE_OK) {
+            ve_request_set_internal(req);
+            ve_request_complete(req, status);
+            goto out;
+        }
     }
-    req->send = frag ? va_frag_send : rndv ? va_rts_send : va_eager_send;
+    req->send = va_send_func(am_flags, rndv, frag);
     status = ve_request_return(req, ve_ep_start(req), request_p);
 out:
     ve_worker_unlock(worker);
@@ -375,8 +419,8 @@ VERVE_API verve_status_t verve_am_send_nbx(verve_ep_h ep, unsigned id,
         size_t count, const verve_request_param_t *param,
         verve_request_h *request_p)
 {
-    return va_am_send(ep, id, 0, header, header_length, buffer, count, param,
-                      request_p);
+    return va_am_send_flags(ep, id, 0, header, header_length, buffer, count,
+                            param, request_p);
 }
 
 verve_status_t ve_coll_am_send_nbx(ve_ep_t *ep, const void *header,
@@ -390,6 +434,6 @@ verve_status_t ve_coll_am_send_nbx(ve_ep_t *ep, const void *header,
     /* Collectives send contiguous bytes: the datatype field is theirs. */
     contig = (param != NULL) ? *param : (verve_request_param_t){0};
     contig.op_attr_mask &= ~(uint64_t)VERVE_OP_ATTR_FIELD_DATATYPE;
-    return va_am_send(ep, 0, VA_AM_FLAG_COLL, header, header_length, buffer,
-                      length, &contig, request_p);
+    return va_am_send_flags(ep, 0, VA_AM_FLAG_COLL, header, header_length,
+                            buffer, length, &contig, request_p);
 }

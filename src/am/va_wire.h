@@ -18,8 +18,27 @@ typedef struct va_am_header {
 
 enum {
     /* For the collectives' channel (worker->coll_handler); id unused. */
-    VA_AM_FLAG_COLL = 1u << 0
+    VA_AM_FLAG_COLL = 1u << 0,
+    /* A tag-matched message (va_tag.h); id unused, the user header is a
+     * va_tag_header_t. */
+    VA_AM_FLAG_TAG = 1u << 1,
+    /* Synchronous: the last 8 bytes of the user header are the sender's
+     * request id. A message that arrived eager is answered with an ATS
+     * for that id once the receiver has taken it (matched it); a
+     * rendezvous needs nothing more, its ATS comes after the match. */
+    VA_AM_FLAG_SYNC = 1u << 2
 };
+
+/* The user header of a VA_AM_FLAG_TAG message; with VA_AM_FLAG_SYNC the
+ * request id follows. */
+typedef struct va_tag_header {
+    uint64_t tag;
+} va_tag_header_t;
+
+typedef struct va_tag_sync_header {
+    uint64_t tag;
+    uint64_t req_id;
+} va_tag_sync_header_t;
 
 /* VE_AM_RTS: this, the user header, then key_length bytes of the key of
  * the sender's buffer, packed by component key_component (lanes with

@@ -342,6 +342,7 @@ static void ve_ep_remove_pending(ve_ep_t *ep)
 
 void ve_ep_destroy(ve_ep_t *ep, verve_status_t status)
 {
+    ve_proto_ep_gone(ep);
     ve_ep_remove_pending(ep);
     ve_ep_complete_list(&ep->pending, status);
     ve_ep_complete_list(&ep->outstanding, status);

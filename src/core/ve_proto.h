@@ -33,6 +33,11 @@ extern const vt_am_handler_t ve_proto_handlers[VE_AM_LAST];
  * called by worker destroy. */
 struct verve_worker;
 void ve_proto_worker_cleanup(struct verve_worker *worker);
+/* An endpoint is going away (closed or destroyed): the protocol layer
+ * drops what it keeps that points to it (rendezvous descriptors waiting
+ * for a tag receive). */
+struct verve_ep;
+void ve_proto_ep_gone(struct verve_ep *ep);
 
 /* The collectives' channel (src/am defines it): verve_am_send_nbx with
  * the message flagged VA_AM_FLAG_COLL, so it takes every protocol a user

@@ -23,6 +23,16 @@ typedef struct verve_ep ve_ep_t;
 typedef struct verve_request ve_request_t;
 typedef struct verve_mem ve_mem_t;
 typedef struct verve_rkey ve_rkey_t;
+/* The tag-matching state of a worker (src/am/va_tag.h). */
+typedef struct va_tag_worker va_tag_worker_t;
+
+/* A member of a tag-matching queue (src/am/va_tag.h): the link, the tag
+ * and the order of arrival or posting. */
+typedef struct va_tag_entry {
+    vs_list_link_t link;
+    uint64_t tag;
+    uint64_t seq;
+} va_tag_entry_t;
 
 typedef struct ve_config {
     char *tls;               /* comma list of transport names, or "all" */
@@ -80,6 +90,8 @@ struct verve_worker {
                                  runs from one peer */
     vs_hash_t reqs_by_id;     /* id -> ve_request_t waiting for a reply */
     vs_hash_t frags;          /* fragmented AMs in assembly (src/am) */
+    va_tag_worker_t *tag;     /* queues of tag matching, made at first use
+                                 (src/am) */
     uint64_t next_req_id;
     vs_list_link_t eps;       /* every endpoint, for flush and checks */
     vs_list_link_t pending_eps; /* endpoints with queued sends */
@@ -138,7 +150,8 @@ enum {
     VE_REQ_FLAG_TRANSPORT = 1u << 7,
     /* Lane resources released at completion (ve_request_complete). */
     VE_REQ_FLAG_RNDV_MEMH = 1u << 8,   /* am.rndv_memh: our buffer's */
-    VE_REQ_FLAG_RNDV_RKEY = 1u << 9    /* rndv.rkey: the sender's */
+    VE_REQ_FLAG_RNDV_RKEY = 1u << 9,   /* rndv.rkey: the sender's */
+    VE_REQ_FLAG_TAG_RECV = 1u << 10    /* a tag receive: tag is valid */
 };
 
 /* Retries a queued send: VERVE_OK when done, VERVE_INPROGRESS when sent
@@ -198,6 +211,18 @@ struct verve_request {
             uint64_t remote_addr;
             ve_rkey_t *rkey;
         } amo;
+        /* A tag receive (ep is NULL): posted on a queue through entry
+         * until a message matches. */
+        struct {
+            va_tag_entry_t entry;
+            uint64_t mask;
+            void *buffer;
+            size_t length;
+            int posted;           /* on a queue: cancel may take it */
+            struct verve_tag_recv_info *info; /* the user's, or NULL */
+            uint64_t sender_tag;
+            size_t sender_length;
+        } tag;
     };
 };
 

@@ -1,0 +1,202 @@
+/* Tag matching queues: the hashed table and the ordered lists. */
+#include <stdlib.h>
+#include "va_tag.h"
+#include "core/base/hash.h"
+#include "core/base/log.h"
+
+#define VA_TAG_TABLE_MIN 64
+
+static vs_list_link_t *va_tag_bucket(const va_tag_table_t *table,
+                                     uint64_t tag)
+{
+    return &table->buckets[vs_hash_u64(tag) & table->mask];
+}
+
+verve_status_t va_tag_table_init(va_tag_table_t *table, size_t buckets)
+{
+    size_t i;
+
+    table->buckets = malloc(buckets * sizeof(*table->buckets));
+    if (table->buckets == NULL) {
+        return VERVE_ERR_NO_MEMORY;
+    }
+    for (i = 0; i < buckets; ++i) {
+        vs_list_init(&table->buckets[i]);
+    }
+    table->mask = buckets - 1;
+    table->count = 0;
+    return VERVE_OK;
+}
+
+void va_tag_table_cleanup(va_tag_table_t *table)
+{
+    free(table->buckets);
+    table->buckets = NULL;
+}
+
+/* Entries of one tag share a bucket before and after, and are moved in
+ * list order, so per-tag order survives. Out of memory leaves the table
+ * as it is: longer chains, nothing lost. */
+static void va_tag_table_grow(va_tag_table_t *table)
+{
+    va_tag_table_t bigger;
+    size_t i;
+
+    if (va_tag_table_init(&bigger, (table->mask + 1) * 2) != VERVE_OK) {
+        return;
+    }
+    for (i = 0; i <= table->mask; ++i) {
+        vs_list_link_t *bucket = &table->buckets[i];
+        while (!vs_list_is_empty(bucket)) {
+            va_tag_entry_t *entry = vs_list_entry(bucket->next,
+                                                  va_tag_entry_t, link);
+            vs_list_del(&entry->link);
+            vs_list_add_tail(va_tag_bucket(&bigger, entry->tag),
+                             &entry->link);
+        }
+    }
+    bigger.count = table->count;
+    va_tag_table_cleanup(table);
+    *table = bigger;
+}
+
+void va_tag_table_add(va_tag_table_t *table, va_tag_entry_t *entry)
+{
+    if (vs_unlikely(table->count >= 2 * (table->mask + 1))) {
+        va_tag_table_grow(table);
+    }
+    vs_list_add_tail(va_tag_bucket(table, entry->tag), &entry->link);
+    ++table->count;
+}
+
+void va_tag_table_del(va_tag_table_t *table, va_tag_entry_t *entry)
+{
+    vs_list_del(&entry->link);
+    --table->count;
+}
+
+va_tag_entry_t *va_tag_table_first(const va_tag_table_t *table, uint64_t tag)
+{
+    vs_list_link_t *bucket = va_tag_bucket(table, tag), *link;
+
+    for (link = bucket->next; link != bucket; link = link->next) {
+        va_tag_entry_t *entry = vs_list_entry(link, va_tag_entry_t, link);
+        if (entry->tag == tag) {
+            return entry;
+        }
+    }
+    return NULL;
+}
+
+va_tag_worker_t *va_tag_worker_get(ve_worker_t *worker)
+{
+    va_tag_worker_t *tw = worker->tag;
+
+    if (vs_likely(tw != NULL)) {
+        return tw;
+    }
+    tw = calloc(1, sizeof(*tw));
+    if (tw == NULL) {
+        goto err;
+    }
+    if (va_tag_table_init(&tw->exp_exact, VA_TAG_TABLE_MIN) != VERVE_OK) {
+        goto err_free;
+    }
+    if (va_tag_table_init(&tw->unexp, VA_TAG_TABLE_MIN) != VERVE_OK) {
+        goto err_exp;
+    }
+    vs_list_init(&tw->exp_wild);
+    vs_list_init(&tw->unexp_all);
+    worker->tag = tw;
+    return tw;
+
+err_exp:
+    va_tag_table_cleanup(&tw->exp_exact);
+err_free:
+    free(tw);
+err:
+    vs_error("worker %016llx: out of memory for the tag matching queues",
+             (unsigned long long)worker->uid);
+    return NULL;
+}
+
+void va_tag_exp_post(va_tag_worker_t *tw, ve_request_t *req)
+{
+    req->tag.entry.seq = tw->next_seq++;
+    req->tag.posted = 1;
+    if (req->tag.mask == UINT64_MAX) {
+        va_tag_table_add(&tw->exp_exact, &req->tag.entry);
+    } else {
+        vs_list_add_tail(&tw->exp_wild, &req->tag.entry.link);
+    }
+}
+
+void va_tag_exp_remove(va_tag_worker_t *tw, ve_request_t *req)
+{
+    if (req->tag.mask == UINT64_MAX) {
+        va_tag_table_del(&tw->exp_exact, &req->tag.entry);
+    } else {
+        vs_list_del(&req->tag.entry.link);
+    }
+    req->tag.posted = 0;
+}
+
+ve_request_t *va_tag_exp_match(va_tag_worker_t *tw, uint64_t tag)
+{
+    va_tag_entry_t *exact = NULL;
+    ve_request_t *req = NULL, *wild;
+
+    if (tw->exp_exact.count > 0) {
+        exact = va_tag_table_first(&tw->exp_exact, tag);
+        if (exact != NULL) {
+            req = vs_container_of(exact, ve_request_t, tag.entry);
+        }
+    }
+    vs_list_for_each(wild, &tw->exp_wild, tag.entry.link) {
+        if (((wild->tag.entry.tag ^ tag) & wild->tag.mask) == 0) {
+            if (req == NULL || wild->tag.entry.seq < req->tag.entry.seq) {
+                req = wild;
+            }
+            break;
+        }
+    }
+    if (req != NULL) {
+        va_tag_exp_remove(tw, req);
+    }
+    return req;
+}
+
+void va_tag_unexp_add(va_tag_worker_t *tw, va_tag_msg_t *msg)
+{
+    msg->entry.seq = tw->next_seq++;
+    va_tag_table_add(&tw->unexp, &msg->entry);
+    vs_list_add_tail(&tw->unexp_all, &msg->all);
+}
+
+void va_tag_unexp_remove(va_tag_worker_t *tw, va_tag_msg_t *msg)
+{
+    va_tag_table_del(&tw->unexp, &msg->entry);
+    vs_list_del(&msg->all);
+}
+
+va_tag_msg_t *va_tag_unexp_find(va_tag_worker_t *tw, uint64_t tag,
+                                uint64_t mask)
+{
+    va_tag_entry_t *entry;
+    va_tag_msg_t *msg;
+
+    if (tw->unexp.count == 0) {
+        return NULL;
+    }
+    if (mask == UINT64_MAX) {
+        entry = va_tag_table_first(&tw->unexp, tag);
+        return (entry == NULL) ? NULL
+                               : vs_container_of(entry, va_tag_msg_t, entry);
+    }
+    vs_list_for_each(msg, &tw->unexp_all, all) {
+        if (((msg->entry.tag ^ tag) & mask) == 0) {
+            return msg;
+        }
+    }
+    return NULL;
+}
