@@ -33,6 +33,9 @@ typedef enum perf_test_id {
     PERF_TEST_GET_BW,
     PERF_TEST_FADD_LAT,
     PERF_TEST_SWAP_LAT,
+    PERF_TEST_TAG_LAT,
+    PERF_TEST_TAG_BW,
+    PERF_TEST_TAG_MR,
     PERF_TEST_BARRIER,             /* collectives from here on */
     PERF_TEST_BCAST,
     PERF_TEST_REDUCE,
@@ -161,6 +164,11 @@ void perf_window_drain(perf_ctx_t *ctx);
 /* verve_perf_tests.c: both ranks call it with the same arguments. */
 void perf_test_run(perf_ctx_t *ctx, perf_test_id_t test, size_t size,
                    size_t iters, size_t warmup, perf_result_t *result);
+
+/* verve_perf_tag.c: the tag-matching tests. */
+uint64_t perf_tag_lat(perf_ctx_t *ctx, size_t size, size_t iters,
+                      double *samples);
+uint64_t perf_tag_stream(perf_ctx_t *ctx, size_t size, size_t iters);
 
 /* verve_perf_coll.c: the collective tests; every rank calls them. */
 void perf_coll_setup(perf_ctx_t *ctx);

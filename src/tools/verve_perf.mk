@@ -7,6 +7,7 @@ src_tools_verve_perf_SOURCES = \
     src/tools/verve_perf_options.c \
     src/tools/verve_perf_comm.c \
     src/tools/verve_perf_tests.c \
+    src/tools/verve_perf_tag.c \
     src/tools/verve_perf_coll.c \
     src/tools/verve_perf_report.c
 src_tools_verve_perf_LDADD = libverve.la

@@ -19,6 +19,9 @@ static const char *const perf_test_names[PERF_TEST_LAST] = {
     [PERF_TEST_GET_BW] = "get_bw",
     [PERF_TEST_FADD_LAT] = "fadd_lat",
     [PERF_TEST_SWAP_LAT] = "swap_lat",
+    [PERF_TEST_TAG_LAT] = "tag_lat",
+    [PERF_TEST_TAG_BW] = "tag_bw",
+    [PERF_TEST_TAG_MR] = "tag_mr",
     [PERF_TEST_BARRIER] = "barrier",
     [PERF_TEST_BCAST] = "bcast",
     [PERF_TEST_REDUCE] = "reduce",
@@ -59,14 +62,17 @@ void perf_options_usage(FILE *stream)
         "                  point-to-point test) or 'coll' (every "
         "collective):\n"
         "                  am_lat am_bw am_mr put_lat put_bw get_lat get_bw\n"
-        "                  fadd_lat swap_lat; collectives: barrier bcast\n"
+        "                  fadd_lat swap_lat tag_lat tag_bw tag_mr;\n"
+        "                  collectives: barrier bcast\n"
         "                  reduce allreduce allgather alltoall (not mixed\n"
         "                  with point-to-point tests in one run)\n"
         "  -s SIZE[,SIZE]  message sizes, k/m/g suffixes allowed; LO-HI is\n"
         "                  LO, 2*LO, ... up to HI (default: a sweep 1 B..4 "
         "MiB\n                  in powers of 4; am_lat: "
-        "8,64,512,4k,32k,256k,1m,4m;\n"
-        "                  collectives: the same up to 1m; am_mr: 8;\n"
+        "8,64,512,4k,32k,256k,1m,4m\n"
+        "                  (tag_lat too);\n"
+        "                  collectives: the same up to 1m; am_mr and\n"
+        "                  tag_mr: 8;\n"
         "                  atomics: 8; barrier: none, reported as 0)\n"
         "  -n ITERS        measured iterations (default: 100000 up to 4 KiB\n"
         "                  (collectives 20000), 10000 up to 64 KiB, 1000\n"
@@ -86,9 +92,9 @@ void perf_options_usage(FILE *stream)
         "  -h, --help      this help\n"
         "  --version       the library version\n\n"
         "Latency tests report per-iteration figures: half a round trip for\n"
-        "am_lat and put_lat (ping-pong), the whole operation for get_lat,\n"
-        "fadd_lat and swap_lat. Bandwidth is in MB/s with MB = 2^20 bytes,\n"
-        "as ucx_perftest reports it.\n"
+        "am_lat, tag_lat and put_lat (ping-pong), the whole operation for\n"
+        "get_lat, fadd_lat and swap_lat. Bandwidth is in MB/s with MB =\n"
+        "2^20 bytes, as ucx_perftest reports it.\n"
         "Collectives run as persistent collectives (verve_coll_init once "
         "per\nsize, verve_coll_start per iteration); each size is checked "
         "once before\nit is timed (a wrong result fails the run). SIZE is "
@@ -222,7 +228,8 @@ static int perf_parse_tests(const char *arg, uint32_t *tests_p,
             return perf_error(errbuf, errlen,
                               "-t: unknown test '%s' (accepted: am_lat, "
                               "am_bw, am_mr, put_lat, put_bw, get_lat, "
-                              "get_bw, fadd_lat, swap_lat, all, barrier, "
+                              "get_bw, fadd_lat, swap_lat, tag_lat, "
+                              "tag_bw, tag_mr, all, barrier, "
                               "bcast, reduce, allreduce, allgather, "
                               "alltoall, coll)", name);
         }
@@ -461,9 +468,11 @@ size_t perf_options_sizes(const perf_options_t *opts, perf_test_id_t test,
     }
     switch (test) {
     case PERF_TEST_AM_MR:
+    case PERF_TEST_TAG_MR:
         sizes[0] = 8;
         return 1;
     case PERF_TEST_AM_LAT:
+    case PERF_TEST_TAG_LAT:
         for (i = 0; (i < PERF_SIZES_AM_LAT_COUNT) && (i < max); ++i) {
             sizes[i] = perf_sizes_am_lat[i];
         }

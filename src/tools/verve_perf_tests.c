@@ -238,6 +238,7 @@ static int perf_test_is_lat(perf_test_id_t test)
     case PERF_TEST_GET_LAT:
     case PERF_TEST_FADD_LAT:
     case PERF_TEST_SWAP_LAT:
+    case PERF_TEST_TAG_LAT:
         return 1;
     default:
         return 0;
@@ -267,6 +268,11 @@ static uint64_t perf_phase_run(perf_ctx_t *ctx, perf_test_id_t test,
         return perf_atomic_lat(ctx, VERVE_ATOMIC_FADD, iters, samples);
     case PERF_TEST_SWAP_LAT:
         return perf_atomic_lat(ctx, VERVE_ATOMIC_SWAP, iters, samples);
+    case PERF_TEST_TAG_LAT:
+        return perf_tag_lat(ctx, size, iters, samples);
+    case PERF_TEST_TAG_BW:
+    case PERF_TEST_TAG_MR:
+        return perf_tag_stream(ctx, size, iters);
     default:
         return 0;
     }
