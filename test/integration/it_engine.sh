@@ -1,6 +1,6 @@
 #!/bin/sh
-# Multi-process engine tests under verve_run: AM, RMA and atomics with 1 to
-# 4 ranks (more ranks than cores on purpose), on the default transports
+# Multi-process engine tests under verve_run: AM, RMA, atomics and tag
+# matching with 1 to 4 ranks (more ranks than cores on purpose), on the default transports
 # and on shm alone; a peer killed mid-transfer. Prints "FAIL: ..." for each
 # failure and exits 1.
 set -u
@@ -35,6 +35,19 @@ for n in 1 2; do
 done
 run "am, 1 rank, self completes later" env VERVE_SELF_ASYNC=y \
     "$RUN" -n 1 --timeout 120 "$IT/it_am"
+for n in 1 2 3; do
+    run "tag, $n ranks" "$RUN" -n "$n" --timeout 120 "$IT/it_tag"
+done
+run "tag, 4 ranks, shm only" env VERVE_TLS=shm \
+    "$RUN" -n 4 --timeout 120 "$IT/it_tag" --stream 1000
+run "tag, 2 ranks, rendezvous from 100 B, all split" \
+    env VERVE_RNDV_THRESH=100 VERVE_RNDV_SPLIT=1 \
+    "$RUN" -n 2 --timeout 120 "$IT/it_tag"
+run "tag, 2 ranks, fragmented eager" \
+    env VERVE_AM_ZCOPY=n VERVE_RNDV_THRESH=100 VERVE_SHM_BCOPY_MAX=300 \
+    "$RUN" -n 2 --timeout 120 "$IT/it_tag"
+run "tag, 2 ranks, self completes later" env VERVE_SELF_ASYNC=y \
+    "$RUN" -n 2 --timeout 120 "$IT/it_tag"
 run "peer failure" timeout 60 "$IT/it_peer_failure"
 
 it_finish

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The engine suite over tcp alone (VERVE_TLS=tcp: a rank reaches itself
+# The engine suite (it_am, it_rma, it_tag) over tcp alone (VERVE_TLS=tcp: a rank reaches itself
 # over its own listener too), with the defaults and with buffers small
 # enough that sends queue behind full sockets and large messages go in
 # fragments. tcp cannot read the sender's memory, so it_am runs with
@@ -26,5 +26,13 @@ done
 # shellcheck disable=SC2086
 run "rma over tcp, 2 ranks, small socket buffers and queues" \
     env VERVE_TLS=tcp $small "$RUN" -n 2 --timeout 120 "$IT/it_rma"
+for n in 1 3; do
+    run "tag over tcp, $n ranks" env VERVE_TLS=tcp \
+        "$RUN" -n "$n" --timeout 120 "$IT/it_tag" --stream 1000
+done
+# shellcheck disable=SC2086
+run "tag over tcp, 2 ranks, small socket buffers and queues" \
+    env VERVE_TLS=tcp $small "$RUN" -n 2 --timeout 120 "$IT/it_tag" \
+    --stream 1000
 
 it_finish

@@ -63,6 +63,9 @@ run "rma across namespaces, 2 ranks" $tcp \
     "$RUN" -n 2 --netns "$ns_a,$ns_b" --timeout 120 "$IT/it_rma"
 run "rma across namespaces, 3 ranks" $tcp \
     "$RUN" -n 3 --netns "$ns_a,$ns_b" --timeout 120 "$IT/it_rma"
+run "tag across namespaces, 3 ranks" $tcp \
+    "$RUN" -n 3 --netns "$ns_a,$ns_b" --timeout 120 "$IT/it_tag" \
+    --stream 1000
 # local rank and size are counted per namespace
 # (ranks 0 and 2 in the first, 1 in the second), and each rank sees only
 # its namespace's end of the pair

@@ -8,7 +8,7 @@
 vt_need_guest
 RUN=$top_builddir/src/tools/verve_run
 IT=$top_builddir/test/integration
-[ -x "$RUN" ] && [ -x "$IT/it_am" ] && [ -x "$IT/it_rma" ] &&
+[ -x "$RUN" ] && [ -x "$IT/it_am" ] && [ -x "$IT/it_rma" ] && [ -x "$IT/it_tag" ] &&
     [ -x "$IT/it_peer_failure" ] && [ -x "$IT/it_coll_fail" ] ||
     vt_skip "build verve_run and test/integration/it_* first (make check)"
 failures=0

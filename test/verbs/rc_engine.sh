@@ -33,6 +33,10 @@ check "am, 2 ranks, rendezvous from 100 B" \
 check "am, 2 ranks, fragmented eager (512-byte fragments)" \
     rank_run 2 "$IT/it_am --eager-only" VERVE_AM_ZCOPY=n \
     VERVE_RNDV_THRESH=100 VERVE_RC_SEG_SIZE=512
+check "tag, 2 ranks" rank_run 2 "$IT/it_tag --stream 200"
+check "tag, 3 ranks, fragmented eager" \
+    rank_run 3 "$IT/it_tag --stream 100" VERVE_AM_ZCOPY=n \
+    VERVE_RNDV_THRESH=100 VERVE_RC_SEG_SIZE=512
 check "rma, 2 ranks, emulated over AM" \
     rank_run 2 "$IT/it_rma" VERVE_RMA_NATIVE=n
 

@@ -26,6 +26,7 @@ export VERVE_TLS=ud,self VERVE_AM_ZCOPY=n
 check "am, 2 ranks" rank_run 2 "$IT/it_am --eager-only"
 check "am, 3 ranks" rank_run 3 "$IT/it_am --eager-only"
 check "rma, 2 ranks" rank_run 2 "$IT/it_rma"
+check "tag, 2 ranks" rank_run 2 "$IT/it_tag --stream 100"
 
 # ud_counter_sum OUTPUT PATTERN: the sum over the ranks' closing counter
 # lines (VERVE_LOG_LEVEL=debug) of the number PATTERN's group matches.
