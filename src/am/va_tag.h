@@ -5,13 +5,15 @@
  * receive handlers hand them here instead of to a user handler.
  *
  * Order: every posted receive and every unexpected message gets a
- * sequence number. Receives with a full mask sit in a table hashed by
- * tag (per-tag order is list order within a bucket), the others in one
- * list; an arriving message takes the lower-numbered of the first exact
- * match and the first wildcard match. Unexpected messages sit both in a
- * table by tag (for receives with a full mask) and in one arrival list
- * (for the others). So a message costs a hash lookup however many exact
- * receives are posted, and matching order is posting/arrival order.
+ * sequence number. Posted receives are grouped by mask into a few
+ * classes (MPI uses four: exact, any source, any tag, both), each a table
+ * hashed by tag & mask, so per-tag order is list order within a bucket;
+ * receives whose mask finds no free class sit in one list. An arriving
+ * message takes the lowest-numbered of the first match in each class and
+ * in that list. Unexpected messages sit both in a table by tag (for
+ * receives with a full mask) and in one arrival list (for the others).
+ * So a message costs a hash lookup per class however many receives are
+ * posted, and matching order is posting/arrival order.
  */
 #ifndef VA_TAG_H
 #define VA_TAG_H
@@ -50,9 +52,18 @@ struct verve_tag_message {
 };
 typedef struct verve_tag_message va_tag_msg_t;
 
+/* Posted receives that share a mask, hashed by tag & mask. */
+typedef struct va_tag_class {
+    uint64_t mask;
+    va_tag_table_t table;
+} va_tag_class_t;
+
+#define VA_TAG_CLASSES_MAX 8
+
 struct va_tag_worker {
-    va_tag_table_t exp_exact;    /* posted receives with a full mask */
-    vs_list_link_t exp_wild;     /* posted receives with a wildcard */
+    va_tag_class_t classes[VA_TAG_CLASSES_MAX];
+    unsigned num_classes;
+    vs_list_link_t exp_other;    /* posted receives with no class */
     va_tag_table_t unexp;
     vs_list_link_t unexp_all;
     uint64_t next_seq;

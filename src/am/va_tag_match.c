@@ -96,45 +96,62 @@ va_tag_worker_t *va_tag_worker_get(ve_worker_t *worker)
         return tw;
     }
     tw = calloc(1, sizeof(*tw));
-    if (tw == NULL) {
-        goto err;
+    if (tw == NULL ||
+        va_tag_table_init(&tw->unexp, VA_TAG_TABLE_MIN) != VERVE_OK) {
+        free(tw);
+        vs_error("worker %016llx: out of memory for the tag matching "
+                 "queues", (unsigned long long)worker->uid);
+        return NULL;
     }
-    if (va_tag_table_init(&tw->exp_exact, VA_TAG_TABLE_MIN) != VERVE_OK) {
-        goto err_free;
-    }
-    if (va_tag_table_init(&tw->unexp, VA_TAG_TABLE_MIN) != VERVE_OK) {
-        goto err_exp;
-    }
-    vs_list_init(&tw->exp_wild);
+    vs_list_init(&tw->exp_other);
     vs_list_init(&tw->unexp_all);
     worker->tag = tw;
     return tw;
+}
 
-err_exp:
-    va_tag_table_cleanup(&tw->exp_exact);
-err_free:
-    free(tw);
-err:
-    vs_error("worker %016llx: out of memory for the tag matching queues",
-             (unsigned long long)worker->uid);
-    return NULL;
+/* The class of a mask, made when there is room; NULL: none. */
+static va_tag_class_t *va_tag_class_get(va_tag_worker_t *tw, uint64_t mask,
+                                        int create)
+{
+    va_tag_class_t *class;
+    unsigned i;
+
+    for (i = 0; i < tw->num_classes; ++i) {
+        if (tw->classes[i].mask == mask) {
+            return &tw->classes[i];
+        }
+    }
+    if (!create || tw->num_classes == VA_TAG_CLASSES_MAX) {
+        return NULL;
+    }
+    class = &tw->classes[tw->num_classes];
+    if (va_tag_table_init(&class->table, VA_TAG_TABLE_MIN) != VERVE_OK) {
+        return NULL;
+    }
+    class->mask = mask;
+    ++tw->num_classes;
+    return class;
 }
 
 void va_tag_exp_post(va_tag_worker_t *tw, ve_request_t *req)
 {
+    va_tag_class_t *class = va_tag_class_get(tw, req->tag.mask, 1);
+
     req->tag.entry.seq = tw->next_seq++;
     req->tag.posted = 1;
-    if (req->tag.mask == UINT64_MAX) {
-        va_tag_table_add(&tw->exp_exact, &req->tag.entry);
+    if (class != NULL) {
+        va_tag_table_add(&class->table, &req->tag.entry);
     } else {
-        vs_list_add_tail(&tw->exp_wild, &req->tag.entry.link);
+        vs_list_add_tail(&tw->exp_other, &req->tag.entry.link);
     }
 }
 
 void va_tag_exp_remove(va_tag_worker_t *tw, ve_request_t *req)
 {
-    if (req->tag.mask == UINT64_MAX) {
-        va_tag_table_del(&tw->exp_exact, &req->tag.entry);
+    va_tag_class_t *class = va_tag_class_get(tw, req->tag.mask, 0);
+
+    if (class != NULL) {
+        va_tag_table_del(&class->table, &req->tag.entry);
     } else {
         vs_list_del(&req->tag.entry.link);
     }
@@ -143,25 +160,39 @@ void va_tag_exp_remove(va_tag_worker_t *tw, ve_request_t *req)
 
 ve_request_t *va_tag_exp_match(va_tag_worker_t *tw, uint64_t tag)
 {
-    va_tag_entry_t *exact = NULL;
-    ve_request_t *req = NULL, *wild;
+    va_tag_class_t *class, *found_class = NULL;
+    ve_request_t *req = NULL, *other;
+    va_tag_entry_t *entry;
+    unsigned i;
 
-    if (tw->exp_exact.count > 0) {
-        exact = va_tag_table_first(&tw->exp_exact, tag);
-        if (exact != NULL) {
-            req = vs_container_of(exact, ve_request_t, tag.entry);
+    for (i = 0; i < tw->num_classes; ++i) {
+        class = &tw->classes[i];
+        if (class->table.count == 0) {
+            continue;
+        }
+        entry = va_tag_table_first(&class->table, tag & class->mask);
+        if (entry != NULL && (req == NULL || entry->seq <
+                                             req->tag.entry.seq)) {
+            req = vs_container_of(entry, ve_request_t, tag.entry);
+            found_class = class;
         }
     }
-    vs_list_for_each(wild, &tw->exp_wild, tag.entry.link) {
-        if (((wild->tag.entry.tag ^ tag) & wild->tag.mask) == 0) {
-            if (req == NULL || wild->tag.entry.seq < req->tag.entry.seq) {
-                req = wild;
+    vs_list_for_each(other, &tw->exp_other, tag.entry.link) {
+        if (((other->tag.entry.tag ^ tag) & other->tag.mask) == 0) {
+            if (req == NULL || other->tag.entry.seq < req->tag.entry.seq) {
+                req = other;
+                found_class = NULL;
             }
             break;
         }
     }
     if (req != NULL) {
-        va_tag_exp_remove(tw, req);
+        if (found_class != NULL) {
+            va_tag_table_del(&found_class->table, &req->tag.entry);
+        } else {
+            vs_list_del(&req->tag.entry.link);
+        }
+        req->tag.posted = 0;
     }
     return req;
 }

@@ -271,6 +271,7 @@ void va_tag_worker_cleanup(ve_worker_t *worker)
 {
     va_tag_worker_t *tw = worker->tag;
     va_tag_msg_t *msg, *next;
+    unsigned c;
     size_t i;
 
     if (tw == NULL) {
@@ -283,11 +284,14 @@ void va_tag_worker_cleanup(ve_worker_t *worker)
         }
         va_tag_msg_free(msg);
     }
-    for (i = 0; i <= tw->exp_exact.mask; ++i) {
-        va_tag_cancel_all(&tw->exp_exact.buckets[i]);
+    for (c = 0; c < tw->num_classes; ++c) {
+        va_tag_table_t *table = &tw->classes[c].table;
+        for (i = 0; i <= table->mask; ++i) {
+            va_tag_cancel_all(&table->buckets[i]);
+        }
+        va_tag_table_cleanup(table);
     }
-    va_tag_cancel_all(&tw->exp_wild);
-    va_tag_table_cleanup(&tw->exp_exact);
+    va_tag_cancel_all(&tw->exp_other);
     va_tag_table_cleanup(&tw->unexp);
     free(tw);
     worker->tag = NULL;

@@ -28,3 +28,9 @@ src_tools_verve_perf_options_test_SOURCES = \
 src_tools_verve_perf_options_test_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 src_tools_verve_perf_options_test_LDADD = $(CMOCKA_LIBS)
 endif
+
+# The cost of tag matching as posted receives grow (bench/tag_match.c):
+# built, not installed; not a test (it prints figures).
+noinst_PROGRAMS += bench/tag_match
+bench_tag_match_SOURCES = bench/tag_match.c
+bench_tag_match_LDADD = libverve.la

@@ -315,6 +315,56 @@ static void test_tag_wildcard_order(void **state)
     assert_int_equal(in[2], 103);
 }
 
+/* More masks than the matcher keeps classes for: posting order still
+ * decides, whether a receive sits in a class table or in the list of
+ * the others. */
+static void test_tag_many_masks(void **state)
+{
+    enum { COUNT = 12 };
+    pair_t *p = *state;
+    verve_request_param_t param[COUNT + 2];
+    verve_request_h req[COUNT + 2];
+    completion_t c[COUNT + 2];
+    uint32_t in[COUNT + 2], value;
+    unsigned i;
+
+    /* Receive i ignores bit i only: every one matches tag 0x1000. */
+    for (i = 0; i < COUNT; ++i) {
+        param[i] = recv_param(&c[i]);
+        assert_int_equal(verve_tag_recv_nbx(p->b, &in[i], 4, 0x1000,
+                                            ~(1ULL << i), &param[i],
+                                            &req[i]), VERVE_INPROGRESS);
+    }
+    for (i = 0; i < COUNT; ++i) {
+        value = 500 + i;
+        assert_int_equal(send_wait(p, &value, 4, 0x1000, 0), VERVE_OK);
+    }
+    for (i = 0; i < COUNT; ++i) {
+        settle(p, &c[i], VERVE_INPROGRESS, req[i]);
+        assert_int_equal(c[i].status, VERVE_OK);
+        assert_int_equal(in[i], 500 + i);
+    }
+    /* The classes exist now: a receive of a new mask (no class left)
+     * posted before one of a class mask takes the message first. */
+    param[COUNT] = recv_param(&c[COUNT]);
+    assert_int_equal(verve_tag_recv_nbx(p->b, &in[COUNT], 4, 0x2000,
+                                        ~0xf0000ULL, &param[COUNT],
+                                        &req[COUNT]), VERVE_INPROGRESS);
+    param[COUNT + 1] = recv_param(&c[COUNT + 1]);
+    assert_int_equal(verve_tag_recv_nbx(p->b, &in[COUNT + 1], 4, 0x2000,
+                                        ~1ULL, &param[COUNT + 1],
+                                        &req[COUNT + 1]), VERVE_INPROGRESS);
+    value = 1;
+    assert_int_equal(send_wait(p, &value, 4, 0x2000, 0), VERVE_OK);
+    value = 2;
+    assert_int_equal(send_wait(p, &value, 4, 0x2001, 0), VERVE_OK);
+    settle(p, &c[COUNT], VERVE_INPROGRESS, req[COUNT]);
+    settle(p, &c[COUNT + 1], VERVE_INPROGRESS, req[COUNT + 1]);
+    assert_int_equal(in[COUNT], 1);
+    assert_int_equal(in[COUNT + 1], 2);
+    assert_int_equal(c[COUNT + 1].info.sender_tag, 0x2001);
+}
+
 /* Unexpected messages match in arrival order, whatever the mask, and a
  * wildcard receive takes the oldest of different tags. */
 static void test_tag_unexpected_order(void **state)
@@ -745,6 +795,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_tag_info_in_place, pair_setup,
                                         pair_teardown),
         cmocka_unit_test_setup_teardown(test_tag_wildcard_order, pair_setup,
+                                        pair_teardown),
+        cmocka_unit_test_setup_teardown(test_tag_many_masks, pair_setup,
                                         pair_teardown),
         cmocka_unit_test_setup_teardown(test_tag_unexpected_order,
                                         pair_setup, pair_teardown),
