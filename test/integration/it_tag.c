@@ -86,7 +86,7 @@ static void test_sizes(it_job_t *job)
     verve_request_h *sreq = calloc(total, sizeof(*sreq));
     verve_status_t *sstatus = calloc(total, sizeof(*sstatus));
     uint8_t **out = calloc(total, sizeof(*out));
-    uint8_t *in = malloc((4 << 20) + 64);
+    uint8_t *in = malloc((4 << 20) + 128);   /* largest size + guard */
     verve_request_param_t param = {0};
     verve_tag_recv_info_t info;
     int pass, peer;
