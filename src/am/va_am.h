@@ -99,9 +99,11 @@ void va_rndv_drop(va_rndv_desc_t *desc, verve_status_t status);
 
 void va_eager_handler(void *arg, void *data, size_t length, uint64_t src_uid);
 void va_rts_handler(void *arg, void *data, size_t length, uint64_t src_uid);
-/* ATS and PUT_DONE: the reply completes its request. */
+/* ATS: the reply completes its request. */
 void va_reply_handler(void *arg, void *data, size_t length,
                       uint64_t src_uid);
+void va_put_done_handler(void *arg, void *data, size_t length,
+                         uint64_t src_uid);
 void va_rtr_handler(void *arg, void *data, size_t length, uint64_t src_uid);
 void va_put_handler(void *arg, void *data, size_t length, uint64_t src_uid);
 void va_get_req_handler(void *arg, void *data, size_t length,

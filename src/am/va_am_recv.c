@@ -396,6 +396,8 @@ static verve_status_t va_rndv_recv_split(va_rndv_desc_t *desc, void *buffer,
     rtr.address = (uint64_t)(uintptr_t)buffer + head;
     rtr.offset = head;
     rtr.length = desc->length - head;
+    req->rndv.buffer = (uint8_t *)buffer + head;
+    req->rndv.length = rtr.length;
     va_send_control(ep, VE_AM_RTR, &rtr, sizeof(rtr));
     ve_ep_track(req);
     status = va_rndv_read(ep, desc, buffer, head);
@@ -516,6 +518,21 @@ void va_rtr_handler(void *arg, void *data, size_t length, uint64_t src_uid)
         req->first_error = done.status;
     }
     va_send_reply(req->ep, VE_AM_PUT_DONE, &done);
+}
+
+/* The sender wrote the tail of a split rendezvous into our buffer. */
+void va_put_done_handler(void *arg, void *data, size_t length,
+                         uint64_t src_uid)
+{
+    va_reply_t reply;
+    ve_request_t *req = va_reply_parse(arg, data, length, src_uid, &reply);
+
+    if (req != NULL) {
+        if (reply.status == VERVE_OK) {
+            vs_mark_defined(req->rndv.buffer, req->rndv.length);
+        }
+        va_request_finish(req, reply.status);
+    }
 }
 
 void va_reply_handler(void *arg, void *data, size_t length,

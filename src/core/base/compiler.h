@@ -22,4 +22,17 @@
 #define vs_printf_like(f, a) __attribute__((format(printf, f, a)))
 #define vs_constructor __attribute__((constructor))
 
+/* Memory that another process or a device wrote with no instruction of
+ * ours (process_vm_writev by a peer, a NIC's DMA): valgrind cannot see
+ * the write, so the reader marks it defined before using it. */
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define vs_mark_defined(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED(p, n))
+#endif
+#endif
+#ifndef vs_mark_defined
+#define vs_mark_defined(p, n) ((void)(p), (void)(n))
+#endif
+
 #endif
