@@ -1,16 +1,56 @@
 /* Tag matching: the public calls (verve_tag.h). */
 #include <string.h>
 #include "va_tag.h"
+#include "core/ve_ep.h"
+#include "core/ve_proto.h"
 #include "core/ve_request.h"
 #include "core/ve_worker.h"
 #include "core/base/log.h"
+
+/* The common case, MPI's small message: contiguous bytes that fit one
+ * short transport message with nothing queued ahead. Its prefix has a
+ * fixed size, so building it is two stores rather than the general
+ * path's checks and copies. VERVE_ERR_NO_RESOURCE: take the general
+ * path (which also queues when the transport is full). */
+static verve_status_t va_tag_send_short(ve_ep_t *ep, const void *buffer,
+                                        size_t length, uint64_t tag)
+{
+    const va_am_header_t am = {0, VA_AM_FLAG_TAG, sizeof(va_tag_header_t)};
+    uint8_t prefix[sizeof(am) + sizeof(va_tag_header_t)];
+    verve_status_t status = VERVE_ERR_NO_RESOURCE;
+
+    if (length > 0 && buffer == NULL) {
+        return VERVE_ERR_NO_RESOURCE;
+    }
+    memcpy(prefix, &am, sizeof(am));
+    memcpy(prefix + sizeof(am), &tag, sizeof(tag));
+    ve_worker_lock(ep->worker);
+    if (vs_likely(!(ep->flags & VE_EP_FLAG_FAILED) &&
+                  sizeof(prefix) + length <= ep->lane->caps.am_short_max &&
+                  !ve_ep_has_pending(ep))) {
+        status = ep->vt_ep->iface->ops->ep_am_short(
+                ep->vt_ep, VE_AM_EAGER, prefix, sizeof(prefix), buffer,
+                length);
+    }
+    ve_worker_unlock(ep->worker);
+    return status;
+}
 
 VERVE_API verve_status_t verve_tag_send_nbx(verve_ep_h ep, const void *buffer,
         size_t count, verve_tag_t tag, const verve_request_param_t *param,
         verve_request_h *request_p)
 {
     va_tag_header_t header = {tag};
+    verve_status_t status;
 
+    if (param == NULL ||
+        !(param->op_attr_mask & (VERVE_OP_ATTR_FIELD_DATATYPE |
+                                 VERVE_OP_ATTR_FIELD_FLAGS))) {
+        status = va_tag_send_short(ep, buffer, count, tag);
+        if (status != VERVE_ERR_NO_RESOURCE) {
+            return status;
+        }
+    }
     return va_am_send_flags(ep, 0, VA_AM_FLAG_TAG, &header, sizeof(header),
                             buffer, count, param, request_p);
 }

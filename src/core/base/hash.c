@@ -16,19 +16,6 @@
 #define VS_HASH_LOAD_NUM 7
 #define VS_HASH_LOAD_DEN 10
 
-uint64_t vs_hash_u64(uint64_t key)
-{
-    /* The splitmix64 / MurmurHash3 finaliser: every input bit flips each
-     * output bit with probability close to 1/2, so sequential keys (ranks,
-     * addresses with equal low bits) spread over the table. */
-    key ^= key >> 30;
-    key *= 0xbf58476d1ce4e5b9ull;
-    key ^= key >> 27;
-    key *= 0x94d049bb133111ebull;
-    key ^= key >> 31;
-    return key;
-}
-
 static int vs_hash_slot_is_live(const vs_hash_slot_t *slot)
 {
     return slot->value != NULL;

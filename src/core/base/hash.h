@@ -39,6 +39,18 @@ static inline size_t vs_hash_count(const vs_hash_t *h)
 int vs_hash_next(const vs_hash_t *h, size_t *iter, uint64_t *key_p,
                  void **value_p);
 
-uint64_t vs_hash_u64(uint64_t key);
+/* Inline: the tag matcher hashes every message and every receive. */
+static inline uint64_t vs_hash_u64(uint64_t key)
+{
+    /* The splitmix64 / MurmurHash3 finaliser: every input bit flips each
+     * output bit with probability close to 1/2, so sequential keys (ranks,
+     * addresses with equal low bits) spread over the table. */
+    key ^= key >> 30;
+    key *= 0xbf58476d1ce4e5b9ull;
+    key ^= key >> 27;
+    key *= 0x94d049bb133111ebull;
+    key ^= key >> 31;
+    return key;
+}
 
 #endif
