@@ -155,7 +155,8 @@ VERVE_API verve_status_t verve_tag_recv_nbx(verve_worker_h worker,
         goto out;
     }
     tag &= tag_mask;
-    msg = va_tag_unexp_find(tw, tag, tag_mask);
+    msg = (tw->unexp.count > 0) ? va_tag_unexp_find(tw, tag, tag_mask)
+                                : NULL;
     if (msg != NULL) {
         va_tag_unexp_remove(tw, msg);
         status = va_tag_msg_recv(worker, msg, buffer, length, param,

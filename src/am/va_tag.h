@@ -63,6 +63,8 @@ typedef struct va_tag_class {
 struct va_tag_worker {
     va_tag_class_t classes[VA_TAG_CLASSES_MAX];
     unsigned num_classes;
+    va_tag_class_t *last_class;  /* the last one posted to: runs of
+                                    receives share a mask */
     vs_list_link_t exp_other;    /* posted receives with no class */
     va_tag_table_t unexp;
     vs_list_link_t unexp_all;
@@ -70,7 +72,12 @@ struct va_tag_worker {
 };
 
 /* The worker's queues, made at first use; NULL when out of memory. */
-va_tag_worker_t *va_tag_worker_get(ve_worker_t *worker);
+va_tag_worker_t *va_tag_worker_create(ve_worker_t *worker);
+static inline va_tag_worker_t *va_tag_worker_get(ve_worker_t *worker)
+{
+    return vs_likely(worker->tag != NULL) ? worker->tag
+                                          : va_tag_worker_create(worker);
+}
 
 /* Posts a receive request on the expected queues. */
 void va_tag_exp_post(va_tag_worker_t *tw, ve_request_t *req);

@@ -88,14 +88,10 @@ va_tag_entry_t *va_tag_table_first(const va_tag_table_t *table, uint64_t tag)
     return NULL;
 }
 
-va_tag_worker_t *va_tag_worker_get(ve_worker_t *worker)
+va_tag_worker_t *va_tag_worker_create(ve_worker_t *worker)
 {
-    va_tag_worker_t *tw = worker->tag;
+    va_tag_worker_t *tw = calloc(1, sizeof(*tw));
 
-    if (vs_likely(tw != NULL)) {
-        return tw;
-    }
-    tw = calloc(1, sizeof(*tw));
     if (tw == NULL ||
         va_tag_table_init(&tw->unexp, VA_TAG_TABLE_MIN) != VERVE_OK) {
         free(tw);
@@ -113,12 +109,16 @@ va_tag_worker_t *va_tag_worker_get(ve_worker_t *worker)
 static va_tag_class_t *va_tag_class_get(va_tag_worker_t *tw, uint64_t mask,
                                         int create)
 {
-    va_tag_class_t *class;
+    va_tag_class_t *class = tw->last_class;
     unsigned i;
 
+    if (vs_likely(class != NULL && class->mask == mask)) {
+        return class;
+    }
     for (i = 0; i < tw->num_classes; ++i) {
         if (tw->classes[i].mask == mask) {
-            return &tw->classes[i];
+            tw->last_class = &tw->classes[i];
+            return tw->last_class;
         }
     }
     if (!create || tw->num_classes == VA_TAG_CLASSES_MAX) {
@@ -130,6 +130,7 @@ static va_tag_class_t *va_tag_class_get(va_tag_worker_t *tw, uint64_t mask,
     }
     class->mask = mask;
     ++tw->num_classes;
+    tw->last_class = class;
     return class;
 }
 

@@ -8,18 +8,24 @@
 #include "core/base/log.h"
 
 /* Reads a tag header; 0 when it is malformed. */
-static int va_tag_header_parse(uint8_t am_flags, const void *header,
-                               size_t header_length, uint64_t *tag_p,
-                               uint64_t *sync_id_p)
+static inline int va_tag_header_parse(uint8_t am_flags, const void *header,
+                                      size_t header_length, uint64_t *tag_p,
+                                      uint64_t *sync_id_p)
 {
-    va_tag_sync_header_t sync = {0, 0};
+    va_tag_sync_header_t sync;
 
-    if (header_length != ((am_flags & VA_AM_FLAG_SYNC) ?
-                          sizeof(va_tag_sync_header_t) :
-                          sizeof(va_tag_header_t))) {
+    if (vs_likely(!(am_flags & VA_AM_FLAG_SYNC))) {
+        if (vs_unlikely(header_length != sizeof(va_tag_header_t))) {
+            return 0;
+        }
+        memcpy(tag_p, header, sizeof(*tag_p));
+        *sync_id_p = 0;
+        return 1;
+    }
+    if (header_length != sizeof(sync)) {
         return 0;
     }
-    memcpy(&sync, header, header_length);
+    memcpy(&sync, header, sizeof(sync));
     *tag_p = sync.tag;
     *sync_id_p = sync.req_id;
     return 1;
@@ -30,12 +36,8 @@ static void va_tag_sync_ack(ve_worker_t *worker, uint64_t src_uid,
                             uint64_t sync_id)
 {
     va_reply_t reply = {sync_id, VERVE_OK, 0, 0};
-    ve_ep_t *ep;
+    ve_ep_t *ep = ve_ep_for_uid(worker, src_uid);
 
-    if (sync_id == 0) {
-        return;
-    }
-    ep = ve_ep_for_uid(worker, src_uid);
     if (ep == NULL) {
         vs_warn("worker %016llx: no way back to %016llx to complete its "
                 "synchronous send", (unsigned long long)worker->uid,
@@ -119,7 +121,9 @@ verve_status_t va_tag_msg_take(ve_worker_t *worker, va_tag_msg_t *msg,
         status = va_tag_rndv_start(worker, msg->desc, req, msg->entry.tag);
     } else {
         va_tag_eager_copy(req, msg->data, msg->length, msg->entry.tag);
-        va_tag_sync_ack(worker, msg->src_uid, msg->sync_id);
+        if (msg->sync_id != 0) {
+            va_tag_sync_ack(worker, msg->src_uid, msg->sync_id);
+        }
         status = VERVE_OK;
     }
     va_tag_msg_free(msg);
@@ -174,7 +178,9 @@ int va_tag_eager_arrived(ve_worker_t *worker, uint8_t am_flags,
     req = va_tag_exp_match(tw, tag);
     if (req != NULL) {
         va_tag_eager_copy(req, data, length, tag);
-        va_tag_sync_ack(worker, src_uid, sync_id);
+        if (vs_unlikely(sync_id != 0)) {
+            va_tag_sync_ack(worker, src_uid, sync_id);
+        }
         va_tag_recv_complete(req, VERVE_OK);
         return 0;
     }
