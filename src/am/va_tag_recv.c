@@ -131,7 +131,8 @@ verve_status_t va_tag_msg_take(ve_worker_t *worker, va_tag_msg_t *msg,
 }
 
 static va_tag_msg_t *va_tag_msg_new(ve_worker_t *worker, size_t copy_length,
-                                    uint64_t src_uid)
+                                    uint64_t src_uid, uint64_t tag,
+                                    size_t length)
 {
     va_tag_msg_t *msg = malloc(sizeof(*msg) + copy_length);
 
@@ -141,19 +142,35 @@ static va_tag_msg_t *va_tag_msg_new(ve_worker_t *worker, size_t copy_length,
                  (unsigned long long)src_uid, copy_length);
         return NULL;
     }
+    msg->entry.tag = tag;
     msg->src_uid = src_uid;
     msg->sync_id = 0;
+    msg->length = length;
     msg->desc = NULL;
     msg->data = msg->inline_data;
     return msg;
 }
 
-static void va_tag_malformed(ve_worker_t *worker, size_t header_length,
-                             uint64_t src_uid)
+/* The queues an arriving message is matched against, with its tag and
+ * synchronous id; NULL when its header is malformed (*status_p
+ * VERVE_ERR_IO) or the queues cannot be made (VERVE_ERR_NO_MEMORY). */
+static va_tag_worker_t *va_tag_arrival(ve_worker_t *worker, uint8_t am_flags,
+                                       const void *header,
+                                       size_t header_length,
+                                       uint64_t src_uid, uint64_t *tag_p,
+                                       uint64_t *sync_id_p,
+                                       verve_status_t *status_p)
 {
-    vs_warn("worker %016llx: dropped a tag message with a %zu-byte header "
-            "from %016llx", (unsigned long long)worker->uid, header_length,
-            (unsigned long long)src_uid);
+    if (vs_unlikely(!va_tag_header_parse(am_flags, header, header_length,
+                                         tag_p, sync_id_p))) {
+        vs_warn("worker %016llx: dropped a tag message with a %zu-byte "
+                "header from %016llx", (unsigned long long)worker->uid,
+                header_length, (unsigned long long)src_uid);
+        *status_p = VERVE_ERR_IO;
+        return NULL;
+    }
+    *status_p = VERVE_ERR_NO_MEMORY;
+    return va_tag_worker_get(worker);
 }
 
 int va_tag_eager_arrived(ve_worker_t *worker, uint8_t am_flags,
@@ -162,16 +179,13 @@ int va_tag_eager_arrived(ve_worker_t *worker, uint8_t am_flags,
                          uint64_t src_uid)
 {
     uint64_t tag, sync_id;
+    verve_status_t status;
     va_tag_worker_t *tw;
     ve_request_t *req;
     va_tag_msg_t *msg;
 
-    if (!va_tag_header_parse(am_flags, header, header_length, &tag,
-                             &sync_id)) {
-        va_tag_malformed(worker, header_length, src_uid);
-        return 0;
-    }
-    tw = va_tag_worker_get(worker);
+    tw = va_tag_arrival(worker, am_flags, header, header_length, src_uid,
+                        &tag, &sync_id, &status);
     if (tw == NULL) {
         return 0;
     }
@@ -184,13 +198,12 @@ int va_tag_eager_arrived(ve_worker_t *worker, uint8_t am_flags,
         va_tag_recv_complete(req, VERVE_OK);
         return 0;
     }
-    msg = va_tag_msg_new(worker, data_owned ? 0 : length, src_uid);
+    msg = va_tag_msg_new(worker, data_owned ? 0 : length, src_uid, tag,
+                         length);
     if (msg == NULL) {
         return 0;
     }
-    msg->entry.tag = tag;
     msg->sync_id = sync_id;
-    msg->length = length;
     if (data_owned) {
         msg->data = data;
     } else if (length > 0) {
@@ -210,15 +223,10 @@ void va_tag_rndv_arrived(ve_worker_t *worker, uint8_t am_flags,
     ve_request_t *req;
     va_tag_msg_t *msg;
 
-    if (!va_tag_header_parse(am_flags, header, header_length, &tag,
-                             &sync_id)) {
-        va_tag_malformed(worker, header_length, src_uid);
-        va_rndv_drop(desc, VERVE_ERR_IO);
-        return;
-    }
-    tw = va_tag_worker_get(worker);
+    tw = va_tag_arrival(worker, am_flags, header, header_length, src_uid,
+                        &tag, &sync_id, &status);
     if (tw == NULL) {
-        va_rndv_drop(desc, VERVE_ERR_NO_MEMORY);
+        va_rndv_drop(desc, status);
         return;
     }
     req = va_tag_exp_match(tw, tag);
@@ -229,13 +237,11 @@ void va_tag_rndv_arrived(ve_worker_t *worker, uint8_t am_flags,
         }
         return;
     }
-    msg = va_tag_msg_new(worker, 0, src_uid);
+    msg = va_tag_msg_new(worker, 0, src_uid, tag, desc->length);
     if (msg == NULL) {
         va_rndv_drop(desc, VERVE_ERR_NO_MEMORY);
         return;
     }
-    msg->entry.tag = tag;
-    msg->length = desc->length;
     msg->desc = desc;
     msg->data = NULL;
     va_tag_unexp_add(tw, msg);
