@@ -9,18 +9,10 @@
  * Built by the script with mpicc; not part of the verve build.
  */
 #define _GNU_SOURCE
-#include <errno.h>
+#define BENCH_NAME "coll_mpi"
 #include <getopt.h>
-#include <mpi.h>
 #include <sched.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-#define SIZES_MAX 64
-#define SIZE_LIMIT ((size_t)1 << 30)
+#include "bench_mpi.h"
 
 enum { T_BARRIER, T_BCAST, T_REDUCE, T_ALLREDUCE, T_ALLGATHER, T_ALLTOALL,
        T_LAST };
@@ -40,7 +32,6 @@ typedef struct options {
     int json;
 } options_t;
 
-static int rank, nranks;
 static uint8_t *sendbuf, *recvbuf;
 static size_t buffer_length;
 
@@ -54,28 +45,9 @@ static void usage(void)
            "verve_perf -t COLL prints them.\n");
 }
 
-static void fail(const char *fmt, const char *arg)
-{
-    if (rank == 0) {
-        fprintf(stderr, "coll_mpi: ");
-        fprintf(stderr, fmt, arg);
-        fprintf(stderr, "\n");
-    }
-    MPI_Finalize();
-    exit(2);
-}
-
 /* ---- time: the cycle counter where it is invariant, as verve_perf ---- */
 
 static double ns_per_tick;
-
-static uint64_t clock_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void time_init(void)
 {
@@ -123,79 +95,6 @@ static uint64_t time_ns(void)
 
 /* ---- options ------------------------------------------------------------ */
 
-static int parse_size(const char *str, size_t *size_p)
-{
-    unsigned long long value;
-    char *end;
-    int shift = 0;
-
-    if (*str < '0' || *str > '9') {
-        return -1;
-    }
-    errno = 0;
-    value = strtoull(str, &end, 10);
-    switch (*end) {
-    case 'k': case 'K': shift = 10; ++end; break;
-    case 'm': case 'M': shift = 20; ++end; break;
-    case 'g': case 'G': shift = 30; ++end; break;
-    default: break;
-    }
-    if (errno || *end != '\0' || value > (SIZE_LIMIT >> shift)) {
-        return -1;
-    }
-    *size_p = (size_t)(value << shift);
-    return 0;
-}
-
-static void parse_sizes(char *arg, options_t *opts)
-{
-    char *save = NULL, *item, *dash;
-    size_t lo, hi, size;
-
-    opts->num_sizes = 0;
-    for (item = strtok_r(arg, ",", &save); item;
-         item = strtok_r(NULL, ",", &save)) {
-        dash = strchr(item, '-');
-        if (dash != NULL) {
-            *dash = '\0';
-        }
-        if (parse_size(item, &lo) || lo == 0) {
-            fail("-s: bad size '%s'", item);
-        }
-        hi = lo;
-        if (dash != NULL && (parse_size(dash + 1, &hi) || hi < lo)) {
-            fail("-s: bad size range ending '%s'", dash + 1);
-        }
-        for (size = lo; size <= hi; size *= 2) {
-            if (opts->num_sizes == SIZES_MAX) {
-                fail("-s: too many sizes%s", "");
-            }
-            opts->sizes[opts->num_sizes++] = size;
-        }
-    }
-}
-
-static void parse_tests(char *arg, options_t *opts)
-{
-    char *save = NULL, *name;
-    int t;
-
-    opts->tests = 0;
-    for (name = strtok_r(arg, ",", &save); name;
-         name = strtok_r(NULL, ",", &save)) {
-        if (strcmp(name, "coll") == 0) {
-            opts->tests |= (1u << T_LAST) - 1;
-            continue;
-        }
-        for (t = 0; t < T_LAST && strcmp(name, test_names[t]); ++t) {
-        }
-        if (t == T_LAST) {
-            fail("-t: unknown test '%s'", name);
-        }
-        opts->tests |= 1u << t;
-    }
-}
-
 static void parse_options(int argc, char **argv, options_t *opts)
 {
     static const struct option long_opts[] = {
@@ -212,8 +111,13 @@ static void parse_options(int argc, char **argv, options_t *opts)
     while ((c = getopt_long(argc, argv, "t:s:n:w:c:h", long_opts, NULL)) !=
            -1) {
         switch (c) {
-        case 't': parse_tests(optarg, opts); break;
-        case 's': parse_sizes(optarg, opts); break;
+        case 't':
+            opts->tests = parse_tests(optarg, test_names, T_LAST, "coll",
+                                      "-t: unknown test '%s'");
+            break;
+        case 's':
+            parse_sizes(optarg, 0, opts->sizes, &opts->num_sizes);
+            break;
         case 'n':
             opts->iters = strtoull(optarg, &end, 10);
             if (*end || opts->iters == 0) {
@@ -234,12 +138,7 @@ static void parse_options(int argc, char **argv, options_t *opts)
             opts->num_cpus = 2;
             break;
         case 'j': opts->json = 1; break;
-        case 'h':
-            if (rank == 0) {
-                usage();
-            }
-            MPI_Finalize();
-            exit(0);
+        case 'h': help_exit(usage);
         default: fail("bad option%s (see --help)", "");
         }
     }
@@ -414,13 +313,6 @@ static void check_once(int test, size_t size)
 
 /* ---- timing and rows ---------------------------------------------------- */
 
-static int compare(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
 static double percentile(const double *sorted, size_t count, double pct)
 {
     size_t r = (size_t)(pct / 100.0 * (double)count + 0.999999);
@@ -433,9 +325,9 @@ static double percentile(const double *sorted, size_t count, double pct)
  * consecutive iterations (1 to 100) of the batch's mean. */
 static double batch_median(const double *samples, size_t iters)
 {
-    size_t length = iters / 20 < 1 ? 1 : iters / 20 > 100 ? 100 : iters / 20;
+    size_t length = batch_length(iters);
     size_t batches = iters / length, b, i;
-    double *means = malloc(batches * sizeof(*means)), median;
+    double *means = malloc(batches * sizeof(*means)), batch;
 
     if (means == NULL) {
         return 0;
@@ -447,10 +339,9 @@ static double batch_median(const double *samples, size_t iters)
         }
         means[b] /= (double)length;
     }
-    qsort(means, batches, sizeof(*means), compare);
-    median = percentile(means, batches, 50.0);
+    batch = median(means, batches);
     free(means);
-    return median;
+    return batch;
 }
 
 static void run_test(const options_t *opts, int test, size_t size)
@@ -460,8 +351,7 @@ static void run_test(const options_t *opts, int test, size_t size)
     double mine[5] = {0, 0, 0, 0, 0}, max[5];
     uint64_t t0;
 
-    warmup = opts->warmup != SIZE_MAX ? opts->warmup :
-             iters / 10 < 10 ? 10 : iters / 10;
+    warmup = warmup_count(opts->warmup, iters);
     if (samples == NULL) {
         fail("out of memory%s", "");
     }

@@ -26,17 +26,10 @@
  * Built by the script with mpicc; not part of the verve build.
  */
 #define _GNU_SOURCE
-#include <errno.h>
+#define BENCH_NAME "p2p_mpi"
 #include <getopt.h>
-#include <mpi.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
+#include "bench_mpi.h"
 
-#define SIZES_MAX 64
-#define SIZE_LIMIT ((size_t)1 << 30)
 #define SWEEP_MAX ((size_t)4 << 20)
 #define WINDOW_MAX 1024
 /* the check's window of large messages is cut to fit this, per side */
@@ -56,8 +49,6 @@ typedef struct options {
     size_t warmup;      /* SIZE_MAX: iters / 10, at least 10 */
     size_t window;
 } options_t;
-
-static int rank, nranks;
 
 static void usage(void)
 {
@@ -84,107 +75,7 @@ static void usage(void)
            "timed loop; a mismatch exits with status 1.\n");
 }
 
-static void fail(const char *fmt, const char *arg)
-{
-    if (rank == 0) {
-        fprintf(stderr, "p2p_mpi: ");
-        fprintf(stderr, fmt, arg);
-        fprintf(stderr, "\n");
-    }
-    MPI_Finalize();
-    exit(2);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* ---- options ------------------------------------------------------------ */
-
-static int parse_size(const char *str, size_t *size_p)
-{
-    unsigned long long value;
-    char *end;
-    int shift = 0;
-
-    if (*str < '0' || *str > '9') {
-        return -1;
-    }
-    errno = 0;
-    value = strtoull(str, &end, 10);
-    switch (*end) {
-    case 'k': case 'K': shift = 10; ++end; break;
-    case 'm': case 'M': shift = 20; ++end; break;
-    case 'g': case 'G': shift = 30; ++end; break;
-    default: break;
-    }
-    if (errno || *end != '\0' || value > (SIZE_LIMIT >> shift)) {
-        return -1;
-    }
-    *size_p = (size_t)(value << shift);
-    return 0;
-}
-
-static void add_size(options_t *opts, size_t size)
-{
-    if (opts->num_sizes == SIZES_MAX) {
-        fail("-s: more than %s sizes", "64");
-    }
-    opts->sizes[opts->num_sizes++] = size;
-}
-
-static void parse_sizes(char *arg, options_t *opts)
-{
-    char *save = NULL, *item, *dash;
-    size_t lo, hi, size;
-
-    opts->num_sizes = 0;
-    for (item = strtok_r(arg, ",", &save); item;
-         item = strtok_r(NULL, ",", &save)) {
-        dash = strchr(item, '-');
-        if (dash != NULL) {
-            *dash = '\0';
-        }
-        if (parse_size(item, &lo)) {
-            fail("-s: bad size '%s'", item);
-        }
-        hi = lo;
-        if (dash != NULL && (parse_size(dash + 1, &hi) || hi < lo)) {
-            fail("-s: bad size range ending '%s'", dash + 1);
-        }
-        if (lo == 0) {
-            add_size(opts, 0);
-            lo = 1;
-        }
-        for (size = lo; size <= hi; size *= 2) {
-            add_size(opts, size);
-        }
-    }
-}
-
-static void parse_tests(char *arg, options_t *opts)
-{
-    char *save = NULL, *name;
-    int t;
-
-    opts->tests = 0;
-    for (name = strtok_r(arg, ",", &save); name;
-         name = strtok_r(NULL, ",", &save)) {
-        for (t = 0; t < T_LAST && strcmp(name, test_names[t]); ++t) {
-        }
-        if (t == T_LAST) {
-            fail("-t: unknown test '%s' (lat, bw, rate, init)", name);
-        }
-        opts->tests |= 1u << t;
-    }
-    if (opts->tests == 0) {
-        fail("-t: no test given%s", "");
-    }
-}
 
 static size_t parse_count(const char *arg, const char *what, int zero_ok)
 {
@@ -215,8 +106,17 @@ static void parse_options(int argc, char **argv, options_t *opts)
     while ((c = getopt_long(argc, argv, "t:s:n:w:W:h", long_opts, NULL)) !=
            -1) {
         switch (c) {
-        case 't': parse_tests(optarg, opts); break;
-        case 's': parse_sizes(optarg, opts); break;
+        case 't':
+            opts->tests = parse_tests(optarg, test_names, T_LAST, NULL,
+                                      "-t: unknown test '%s' (lat, bw, "
+                                      "rate, init)");
+            if (opts->tests == 0) {
+                fail("-t: no test given%s", "");
+            }
+            break;
+        case 's':
+            parse_sizes(optarg, 1, opts->sizes, &opts->num_sizes);
+            break;
         case 'n':
             opts->iters = parse_count(optarg, "-n: bad iteration count '%s'",
                                       0);
@@ -231,12 +131,7 @@ static void parse_options(int argc, char **argv, options_t *opts)
                 fail("-W: window above %s", "1024");
             }
             break;
-        case 'h':
-            if (rank == 0) {
-                usage();
-            }
-            MPI_Finalize();
-            exit(0);
+        case 'h': help_exit(usage);
         default: fail("bad option%s (see --help)", "");
         }
     }
@@ -386,26 +281,6 @@ static void check_window(int test, size_t size, size_t window, size_t iter,
 
 /* ---- timed loops -------------------------------------------------------- */
 
-static int compare(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-/* Batches of iters/20 consecutive iterations (1 to 100). */
-static size_t batch_length(size_t iters)
-{
-    return iters / 20 < 1 ? 1 : iters / 20 > 100 ? 100 : iters / 20;
-}
-
-/* The median over the batches of the seconds per iteration. */
-static double batch_median(double *seconds, size_t batches, size_t length)
-{
-    qsort(seconds, batches, sizeof(*seconds), compare);
-    return seconds[(batches - 1) / 2] / (double)length;
-}
-
 /* The timed loops send the same buffer over and over; its first (and, past
  * 16 B, last) 8 bytes carry the iteration number, written before each
  * send and checked after each receive (a few ns on a 250 ns half round
@@ -510,10 +385,10 @@ static void run_test(const options_t *opts, int test, size_t size,
 {
     size_t iters = test_iters(opts, test, size), length, batches, warmup;
     size_t i, b;
-    double *seconds, t0, per_iter;
+    double *seconds, per_iter;
+    uint64_t t0;
 
-    warmup = opts->warmup != SIZE_MAX ? opts->warmup :
-             iters / 10 < 10 ? 10 : iters / 10;
+    warmup = warmup_count(opts->warmup, iters);
     length = batch_length(iters);
     batches = iters / length;
     seconds = malloc(batches * sizeof(*seconds));
@@ -526,16 +401,17 @@ static void run_test(const options_t *opts, int test, size_t size,
     }
     MPI_Barrier(MPI_COMM_WORLD);
     for (b = 0; b < batches; ++b) {
-        t0 = now_s();
+        t0 = clock_ns();
         for (i = 0; i < length; ++i) {
             once(test, buf, size, opts->window, warmup + 1 + b * length + i);
         }
-        seconds[b] = now_s() - t0;
+        seconds[b] = (double)(clock_ns() - t0) * 1e-9;
     }
     /* the iteration numbers of the second check differ from the first's,
      * so a buffer the timed loop left untouched cannot pass it */
     check(test, size, opts->window, warmup + iters + 1, buf);
-    per_iter = batch_median(seconds, batches, length);
+    /* the median batch's mean per iteration */
+    per_iter = median(seconds, batches) / (double)length;
     free(seconds);
     if (rank != 0) {
         return;
@@ -556,13 +432,13 @@ static void run_test(const options_t *opts, int test, size_t size,
  * prints its own, as none can collect them after MPI_Finalize. */
 static int run_init(int argc, char **argv)
 {
-    double t0 = now_s(), t1;
+    uint64_t t0 = clock_ns(), t1;
 
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Finalize();
-    t1 = now_s();
-    printf("init %d %.3f\n", rank, (t1 - t0) * 1e3);
+    t1 = clock_ns();
+    printf("init %d %.3f\n", rank, (double)(t1 - t0) * 1e-6);
     return 0;
 }
 

@@ -13,9 +13,10 @@ src_tools_verve_perf_SOURCES = \
 src_tools_verve_perf_LDADD = libverve.la
 # Its collective tests under verve_run (listed in test/integration's
 # TESTS), and the comparison with Open MPI, which builds bench/coll_mpi.c
-# itself with mpicc: nothing here needs MPI.
+# itself with mpicc (with the header it shares with bench/p2p_mpi.c):
+# nothing here needs MPI.
 EXTRA_DIST += test/integration/it_perf_coll.sh bench/vs-ompi-coll.sh \
-    bench/coll_mpi.c
+    bench/coll_mpi.c bench/bench_mpi.h
 
 if HAVE_CMOCKA
 # The command line and the statistics need no peer: tested on their own.

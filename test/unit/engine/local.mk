@@ -1,11 +1,15 @@
-check_PROGRAMS += test/unit/engine/test_engine
-TESTS += test/unit/engine/test_engine
-test_unit_engine_test_engine_SOURCES = test/unit/engine/test_engine.c
+# Both programs run their tests on the two-worker fixture (engine_pair.c).
+check_PROGRAMS += test/unit/engine/test_engine test/unit/engine/test_tag
+TESTS += test/unit/engine/test_engine test/unit/engine/test_tag
+engine_pair_sources = test/unit/engine/engine_pair.h \
+    test/unit/engine/engine_pair.c
+
+test_unit_engine_test_engine_SOURCES = test/unit/engine/test_engine.c \
+    $(engine_pair_sources)
 test_unit_engine_test_engine_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 test_unit_engine_test_engine_LDADD = libverve_core.la $(CMOCKA_LIBS)
 
-check_PROGRAMS += test/unit/engine/test_tag
-TESTS += test/unit/engine/test_tag
-test_unit_engine_test_tag_SOURCES = test/unit/engine/test_tag.c
+test_unit_engine_test_tag_SOURCES = test/unit/engine/test_tag.c \
+    $(engine_pair_sources)
 test_unit_engine_test_tag_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 test_unit_engine_test_tag_LDADD = libverve_core.la $(CMOCKA_LIBS)

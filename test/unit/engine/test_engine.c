@@ -15,12 +15,7 @@
 #include <verve/verve.h>
 #include "core/ve_types.h"
 #include "core/base/log.h"
-
-typedef struct pair {
-    verve_context_h context;
-    verve_worker_h a, b;
-    verve_ep_h ab;       /* a -> b */
-} pair_t;
+#include "engine_pair.h"
 
 typedef struct recv_state {
     unsigned count;
@@ -33,62 +28,6 @@ typedef struct recv_state {
     verve_worker_h worker;
     verve_ep_h reply_ep;
 } recv_state_t;
-
-static const char *tls_under_test = "shm";
-
-static void pair_progress(pair_t *p)
-{
-    verve_worker_progress(p->a);
-    verve_worker_progress(p->b);
-}
-
-static int pair_setup(void **state)
-{
-    pair_t *p = calloc(1, sizeof(*p));
-    verve_ep_params_t ep_params = {0};
-    void *address;
-    size_t length;
-
-    setenv("VERVE_TLS", tls_under_test, 1);
-    assert_int_equal(verve_context_create(NULL, &p->context), VERVE_OK);
-    assert_int_equal(verve_worker_create(p->context, NULL, &p->a), VERVE_OK);
-    if (strcmp(tls_under_test, "self") == 0) {
-        p->b = p->a;
-    } else {
-        assert_int_equal(verve_worker_create(p->context, NULL, &p->b),
-                         VERVE_OK);
-    }
-    assert_int_equal(verve_worker_address_pack(p->b, &address, &length),
-                     VERVE_OK);
-    ep_params.field_mask = VERVE_EP_PARAM_FIELD_REMOTE_ADDRESS;
-    ep_params.address = address;
-    ep_params.address_length = length;
-    assert_int_equal(verve_ep_create(p->a, &ep_params, &p->ab), VERVE_OK);
-    verve_worker_address_release(address);
-    *state = p;
-    return 0;
-}
-
-static int pair_teardown(void **state)
-{
-    pair_t *p = *state;
-    verve_request_h req = NULL;
-    verve_status_t status = verve_ep_close_nbx(p->ab, VERVE_EP_CLOSE_FLUSH,
-                                               NULL, &req);
-    if (status == VERVE_INPROGRESS) {
-        while (verve_request_test(req) == VERVE_INPROGRESS) {
-            pair_progress(p);
-        }
-        verve_request_free(req);
-    }
-    if (p->b != p->a) {
-        verve_worker_destroy(p->b);
-    }
-    verve_worker_destroy(p->a);
-    verve_context_destroy(p->context);
-    free(p);
-    return 0;
-}
 
 static uint8_t pattern(uint64_t seq, size_t i)
 {
@@ -592,7 +531,6 @@ static void test_multi_thread(void **state)
     verve_worker_params_t wp = {
         .field_mask = VERVE_WORKER_PARAM_FIELD_THREAD_MODE,
         .thread_mode = VERVE_THREAD_MODE_MULTI};
-    verve_ep_params_t ep_params = {0};
     verve_am_handler_params_t hp = {
         .field_mask = VERVE_AM_HANDLER_PARAM_FIELD_ID |
                       VERVE_AM_HANDLER_PARAM_FIELD_CB |
@@ -601,8 +539,6 @@ static void test_multi_thread(void **state)
     thread_args_t args[2] = {{p, 0, 0}, {p, 1, 0}};
     mt_state_t st = {{0, 0}, 0, 0};
     pthread_t threads[2];
-    void *address;
-    size_t length;
     int i;
 
     (void)state;
@@ -612,13 +548,7 @@ static void test_multi_thread(void **state)
     assert_int_equal(verve_worker_create(p->context, NULL, &p->b), VERVE_OK);
     hp.arg = &st;
     assert_int_equal(verve_worker_set_am_handler(p->b, &hp), VERVE_OK);
-    assert_int_equal(verve_worker_address_pack(p->b, &address, &length),
-                     VERVE_OK);
-    ep_params.field_mask = VERVE_EP_PARAM_FIELD_REMOTE_ADDRESS;
-    ep_params.address = address;
-    ep_params.address_length = length;
-    assert_int_equal(verve_ep_create(p->a, &ep_params, &p->ab), VERVE_OK);
-    verve_worker_address_release(address);
+    pair_connect(p);
     for (i = 0; i < 2; ++i) {
         assert_int_equal(pthread_create(&threads[i], NULL, sender_thread,
                                         &args[i]), 0);

@@ -13,82 +13,15 @@
 #include <string.h>
 #include <verve/verve.h>
 #include <verve/verve_tag.h>
+#include "engine_pair.h"
 
 #define FULL_MASK UINT64_MAX
-/* Far more progress rounds than any test needs: a hang fails instead. */
-#define MAX_ROUNDS 20000000UL
-
-typedef struct pair {
-    verve_context_h context;
-    verve_worker_h a, b;
-    verve_ep_h ab;
-} pair_t;
 
 typedef struct completion {
     int done;
     verve_status_t status;
     verve_tag_recv_info_t info;
 } completion_t;
-
-static const char *tls_under_test = "shm";
-
-static void pair_progress(pair_t *p)
-{
-    verve_worker_progress(p->a);
-    if (p->b != p->a) {
-        verve_worker_progress(p->b);
-    }
-}
-
-static int pair_setup(void **state)
-{
-    pair_t *p = calloc(1, sizeof(*p));
-    verve_ep_params_t ep_params = {0};
-    void *address;
-    size_t length;
-
-    setenv("VERVE_TLS", tls_under_test, 1);
-    assert_int_equal(verve_context_create(NULL, &p->context), VERVE_OK);
-    assert_int_equal(verve_worker_create(p->context, NULL, &p->a), VERVE_OK);
-    if (strcmp(tls_under_test, "self") == 0) {
-        p->b = p->a;
-    } else {
-        assert_int_equal(verve_worker_create(p->context, NULL, &p->b),
-                         VERVE_OK);
-    }
-    assert_int_equal(verve_worker_address_pack(p->b, &address, &length),
-                     VERVE_OK);
-    ep_params.field_mask = VERVE_EP_PARAM_FIELD_REMOTE_ADDRESS;
-    ep_params.address = address;
-    ep_params.address_length = length;
-    assert_int_equal(verve_ep_create(p->a, &ep_params, &p->ab), VERVE_OK);
-    verve_worker_address_release(address);
-    *state = p;
-    return 0;
-}
-
-static int pair_teardown(void **state)
-{
-    pair_t *p = *state;
-    verve_request_h req = NULL;
-    unsigned long rounds = 0;
-
-    if (verve_ep_close_nbx(p->ab, VERVE_EP_CLOSE_FLUSH, NULL, &req) ==
-        VERVE_INPROGRESS) {
-        while (verve_request_test(req) == VERVE_INPROGRESS &&
-               ++rounds < MAX_ROUNDS) {
-            pair_progress(p);
-        }
-        verve_request_free(req);
-    }
-    if (p->b != p->a) {
-        verve_worker_destroy(p->b);
-    }
-    verve_worker_destroy(p->a);
-    verve_context_destroy(p->context);
-    free(p);
-    return 0;
-}
 
 static uint8_t pattern(uint64_t msg, size_t i)
 {
@@ -154,7 +87,7 @@ static void settle(pair_t *p, completion_t *c, verve_status_t status,
         c->done = 1;
         return;
     }
-    while (!c->done && ++rounds < MAX_ROUNDS) {
+    while (!c->done && ++rounds < PAIR_MAX_ROUNDS) {
         pair_progress(p);
     }
     assert_true(c->done);
@@ -469,7 +402,7 @@ static void probe_one(pair_t *p, size_t length)
                                         NULL), VERVE_ERR_NO_ELEM);
     param = recv_param(&sc);
     sstatus = verve_tag_send_nbx(p->ab, out, length, 0x9ab, &param, &sreq);
-    while (status == VERVE_ERR_NO_ELEM && ++rounds < MAX_ROUNDS) {
+    while (status == VERVE_ERR_NO_ELEM && ++rounds < PAIR_MAX_ROUNDS) {
         pair_progress(p);
         status = verve_tag_probe_nb(p->b, 0x900, ~0xffULL, 0, &info, NULL);
     }
@@ -682,7 +615,7 @@ static void test_tag_many_posted(void **state)
     for (i = 0; i < COUNT; ++i) {
         unsigned long rounds = 0;
         while (verve_request_test(req[i]) == VERVE_INPROGRESS &&
-               ++rounds < MAX_ROUNDS) {
+               ++rounds < PAIR_MAX_ROUNDS) {
             pair_progress(p);
         }
         assert_int_equal(verve_request_test(req[i]), VERVE_OK);
