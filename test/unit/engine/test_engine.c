@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <verve/verve.h>
 #include "core/ve_types.h"
+#include "am/va_tag.h"
 #include "core/base/log.h"
 #include "engine_pair.h"
 
@@ -460,6 +461,10 @@ static void test_struct_sizes(void **state)
     (void)state;
     assert_true(sizeof(ve_request_t) <= 216);
     assert_true(sizeof(ve_ep_t) <= 152);
+    /* What an unexpected tag message costs beyond its payload, and a
+     * worker's matching state (its tables are allocated apart). */
+    assert_true(sizeof(va_tag_msg_t) <= 88);
+    assert_true(sizeof(va_tag_worker_t) <= 336);
 }
 
 typedef struct thread_args {
