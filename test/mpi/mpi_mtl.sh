@@ -1,127 +1,15 @@
 #!/bin/sh
 # The verve mtl under Open MPI's mpirun (--mca pml cm --mca mtl verve):
 # mpi_p2p at 2 and 4 ranks (4 oversubscribes the cores) over shm and over
-# tcp, mpi_threads under MPI_THREAD_MULTIPLE, and mpi_fail, a peer that
-# dies while rank 0 waits for it. Every run must show that the verve mtl
-# carries point-to-point on each rank: its "mtl verve: rank R has
-# endpoints to N processes" line at mtl_base_verbose 1, which only pml
-# cm's add_procs makes it print, so a fallback to ob1 (which would still
-# let cm initialise the mtl, then drop it) or to another mtl fails.
-# Run by `make check` with $top_builddir, $MPI_HAVE_MTL, $OMPI_MPIRUN and
-# $OMPI_PKGLIBDIR set from configure; exits 77 (SKIP) when the component
-# was not built; prints "FAIL: ..." for each failed check and exits 1.
-set -u
+# tcp, mpi_rma (one-sided, through osc pt2pt) likewise, mpi_threads under
+# MPI_THREAD_MULTIPLE, and mpi_fail, a peer that dies while rank 0 waits
+# for it. Every run must show that the verve mtl carries point-to-point
+# on each rank (check_selected in mpi_lib.sh). Run by `make check` (see
+# mpi_lib.sh); exits 77 (SKIP) when the component was not built; prints
+# "FAIL: ..." for each failed check and exits 1.
+. "$(dirname "$0")/mpi_lib.sh"
 
-top_builddir=${top_builddir:-.}
-MPI=$top_builddir/test/mpi
-COMPONENT_DIR=$top_builddir/src/ompi/mtl/.libs
-MPIRUN=${OMPI_MPIRUN:-}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mpi_mtl.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-skip()
-{
-    echo "SKIP: $*"
-    exit 77
-}
-
-fail()
-{
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-
-ok()
-{
-    echo "ok: $*"
-}
-
-show()
-{
-    echo "--- stdout:"; tail -20 "$tmp/out"
-    echo "--- stderr:"; tail -30 "$tmp/err"
-}
-
-if [ "${MPI_HAVE_MTL:-no}" != yes ]; then
-    skip "the Open MPI mtl component was not built (configure found no" \
-         "Open MPI 4.1 with its internal headers; see --with-ompi)"
-fi
-if [ -z "$MPIRUN" ] || [ ! -x "$MPIRUN" ]; then
-    skip "configure found no mpirun next to mpicc (OMPI_MPIRUN='$MPIRUN')"
-fi
-for file in "$COMPONENT_DIR/mca_mtl_verve.so" "$MPI/mpi_p2p" \
-            "$MPI/mpi_fail" "$MPI/mpi_threads"; do
-    if [ ! -e "$file" ]; then
-        echo "FAIL: $file is not built"
-        exit 1
-    fi
-done
-
-# In the sanitizer build the MPI programs carry the ASan runtime, so the
-# component (and libverve) that their MPI_Init loads finds it in place.
-# Leak checking is off in the runs below, as Open MPI leaks thousands of
-# blocks of its own; one run at the end looks for leaks from verve's
-# code only.
-asan=no
-if nm "$MPI/mpi_p2p" 2>/dev/null | grep -q __asan_init; then
-    asan=yes
-    asan_options=${ASAN_OPTIONS:-}
-    ASAN_OPTIONS="${asan_options:+$asan_options:}detect_leaks=0"
-    export ASAN_OPTIONS
-fi
-
-# Open MPI's own folder must stay on the path, or pml cm is not found.
-component_path=$COMPONENT_DIR
-if [ -n "${OMPI_PKGLIBDIR:-}" ]; then
-    component_path=$component_path:$OMPI_PKGLIBDIR
-fi
-TIMEOUT=
-if command -v timeout >/dev/null; then
-    TIMEOUT="timeout -k 5 180"
-fi
-
-# mpirun_mtl N TLS PROGRAM ARGS...: output in $tmp/out and $tmp/err.
-mpirun_mtl()
-{
-    n=$1
-    tls=$2
-    shift 2
-    $TIMEOUT "$MPIRUN" --allow-run-as-root --oversubscribe -n "$n" \
-        --mca pml cm --mca mtl verve --mca mtl_base_verbose 1 \
-        --mca mca_base_component_path "$component_path" \
-        -x VERVE_TLS="$tls" "$@" >"$tmp/out" 2>"$tmp/err"
-}
-
-check_rc()
-{
-    if [ "$3" -eq "$2" ]; then
-        ok "$1: exit status $3"
-    else
-        fail "$1: exit status $3, expected $2"
-        show
-    fi
-}
-
-# check_count NAME FILE PATTERN COUNT
-check_count()
-{
-    got=$(grep -c -E -e "$3" "$2")
-    if [ "$got" -eq "$4" ]; then
-        ok "$1: $4 lines '$3'"
-    else
-        fail "$1: $got lines matching '$3', expected $4"
-        show
-    fi
-}
-
-# The verve mtl under pml cm, not a fallback, on every rank.
-check_selected()
-{
-    check_count "$1: verve mtl selected" "$tmp/err" \
-        "^\\[.*\\] mtl verve: rank [0-9]+ has endpoints to $2 processes$" \
-        "$2"
-}
+mpi_need mpi_p2p mpi_fail mpi_threads mpi_rma
 
 for tls in shm,self tcp,self; do
     for n in 2 4; do
@@ -131,6 +19,30 @@ for tls in shm,self tcp,self; do
         check_selected "$name" "$n"
         check_count "$name" "$tmp/out" \
             "^mpi_p2p: rank [0-9]+ of $n: all checks passed$" "$n"
+    done
+done
+
+# One-sided MPI over the mtl. Under pml cm, osc pt2pt is the component
+# that carries windows over point-to-point (and so over verve); it must be
+# named: Debian's openmpi-mca-params.conf excludes it (osc = ^ucx,pt2pt),
+# which leaves osc rdma, which drives the btls (vader, tcp) itself,
+# bypassing the mtl, and crashes in Open MPI 4.1.4 on MPI_Compare_and_swap
+# over vader (also under pml ob1; open-mpi/ompi#11349). osc sm takes only
+# MPI_Win_allocate_shared windows. osc_base_verbose 1 makes pt2pt print
+# "pt2pt component destroying window" at each MPI_Win_free: mpi_rma frees
+# two windows (MPI_Win_create, MPI_Win_allocate) on each rank.
+for tls in shm,self tcp,self; do
+    for n in 2 4; do
+        name="mpi_rma, $n ranks, VERVE_TLS=$tls"
+        mpirun_mtl "$n" "$tls" --mca osc pt2pt --mca osc_base_verbose 1 \
+            "$MPI/mpi_rma"
+        check_rc "$name" 0 $?
+        check_selected "$name" "$n"
+        check_count "$name: osc pt2pt" "$tmp/err" \
+            '^\[.*\] pt2pt component destroying window with id [0-9]+$' \
+            $((2 * n))
+        check_count "$name" "$tmp/out" \
+            "^mpi_rma: rank [0-9]+ of $n: all checks passed$" "$n"
     done
 done
 
@@ -170,6 +82,33 @@ for tls in shm,self tcp,self; do
         'mtl verve: rank 0: peer rank 1 on .* failed: ' 1
 done
 
+# The MCA parameter file of README.md ("MPI over verve"): in
+# $HOME/.openmpi/mca-params.conf it makes a plain mpirun use the verve mtl
+# (its values take precedence over Open MPI's system file, which on Debian
+# says pml = ^ucx and osc = ^ucx,pt2pt). Windows: osc sm takes those of
+# MPI_Win_allocate when every rank is on this node, as here, osc pt2pt
+# the others (one MPI_Win_create window per rank). A HOME of our own, so
+# that the user's file plays no part.
+mkdir -p "$tmp/home/.openmpi"
+cat >"$tmp/home/.openmpi/mca-params.conf" <<EOF
+pml = cm
+mtl = verve
+osc = sm,pt2pt
+mca_base_component_path = $component_path
+EOF
+for program in mpi_p2p mpi_rma; do
+    name="$program, 2 ranks, plain mpirun with ~/.openmpi/mca-params.conf"
+    HOME=$tmp/home $TIMEOUT "$MPIRUN" --allow-run-as-root -n 2 \
+        --mca mtl_base_verbose 1 --mca osc_base_verbose 1 \
+        "$MPI/$program" >"$tmp/out" 2>"$tmp/err"
+    check_rc "$name" 0 $?
+    check_selected "$name" 2
+    check_count "$name" "$tmp/out" \
+        "^$program: rank [0-9]+ of 2: all checks passed\$" 2
+done
+check_count "$name: osc pt2pt" "$tmp/err" \
+    '^\[.*\] pt2pt component destroying window with id [0-9]+$' 2
+
 # Leaks whose allocation passes through the mtl or libverve (their
 # source folders or libraries appear in the stack; libmpi's frames alone
 # do not count). Open MPI has no frame pointers: the slow unwinder.
@@ -192,8 +131,4 @@ if [ "$asan" = yes ]; then
     fi
 fi
 
-if [ $failures -ne 0 ]; then
-    echo "mpi_mtl.sh: $failures check(s) failed"
-    exit 1
-fi
-echo "mpi_mtl.sh: all checks passed"
+mpi_finish mpi_mtl.sh

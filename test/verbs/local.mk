@@ -28,3 +28,5 @@ EXTRA_DIST += test/verbs/rc_engine.sh test/verbs/rc_pair.sh \
               test/verbs/ud_iface.sh test/verbs/mem_reg.sh \
               test/verbs/mem_odp.sh
 EXTRA_DIST += test/verbs/fork.sh test/verbs/rc_amo_shm.sh
+# MPI over rc and ud (the programs are test/mpi's).
+EXTRA_DIST += test/verbs/mpi_rc.sh
