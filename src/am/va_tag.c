@@ -241,12 +241,15 @@ VERVE_API verve_status_t verve_tag_recv_cancel(verve_worker_h worker,
     ve_request_t *req = request;
     verve_status_t status;
 
-    if (req == NULL || req->worker != worker ||
-        !(req->flags & VE_REQ_FLAG_TAG_RECV)) {
+    if (req == NULL || req->worker != worker) {
         return VERVE_ERR_INVALID_PARAM;
     }
+    /* flags and posted change under the lock, from progress in another
+     * thread too */
     ve_worker_lock(worker);
-    if (req->tag.posted) {
+    if (!(req->flags & VE_REQ_FLAG_TAG_RECV)) {
+        status = VERVE_ERR_INVALID_PARAM;
+    } else if (req->tag.posted) {
         va_tag_exp_remove(worker->tag, req);
         ve_request_complete(req, va_tag_recv_status(req,
                                                     VERVE_ERR_CANCELED));
