@@ -187,6 +187,12 @@ static void va_rndv_finish(va_rndv_desc_t *desc, verve_status_t status)
     }
 }
 
+void va_rndv_drop(va_rndv_desc_t *desc, verve_status_t status)
+{
+    va_rndv_finish(desc, status);
+    va_rndv_desc_free(desc);
+}
+
 /* The key of the sender's buffer, unpacked on the lane the read goes
  * through, which must be the sender's kind. */
 static verve_status_t va_rts_unpack_key(va_rndv_desc_t *desc,
@@ -255,8 +261,7 @@ void va_rts_handler(void *arg, void *data, size_t length, uint64_t src_uid)
     status = va_rts_unpack_key(desc, &rts, (uint8_t *)data + sizeof(rts) +
                                rts.am.header_length);
     if (status != VERVE_OK) {
-        va_rndv_finish(desc, status);
-        va_rndv_desc_free(desc);
+        va_rndv_drop(desc, status);
         return;
     }
     if (rts.am.flags & VA_AM_FLAG_TAG) {
@@ -267,8 +272,7 @@ void va_rts_handler(void *arg, void *data, size_t length, uint64_t src_uid)
     }
     handler = va_handler_get(worker, rts.am.id, rts.am.flags, src_uid);
     if (handler == NULL) {
-        va_rndv_finish(desc, VERVE_ERR_CANCELED);
-        va_rndv_desc_free(desc);
+        va_rndv_drop(desc, VERVE_ERR_CANCELED);
         return;
     }
     param.recv_attr = VERVE_AM_RECV_ATTR_FLAG_RNDV;
@@ -281,8 +285,7 @@ void va_rts_handler(void *arg, void *data, size_t length, uint64_t src_uid)
         va_rndv_desc_free(desc);
     } else if (status != VERVE_INPROGRESS) {
         /* The handler let the data go: the sender completes anyway. */
-        va_rndv_finish(desc, VERVE_OK);
-        va_rndv_desc_free(desc);
+        va_rndv_drop(desc, VERVE_OK);
     }
     return;
 
@@ -473,12 +476,6 @@ VERVE_API verve_status_t verve_am_recv_data_nbx(verve_worker_h worker,
     status = va_rndv_recv(worker, desc, buffer, length, param, request_p);
     ve_worker_unlock(worker);
     return status;
-}
-
-void va_rndv_drop(va_rndv_desc_t *desc, verve_status_t status)
-{
-    va_rndv_finish(desc, status);
-    va_rndv_desc_free(desc);
 }
 
 /* The sender's side of RTR: write the part the receiver asked for. */
