@@ -1,4 +1,6 @@
-# Open MPI integration (configure --with-ompi): the mtl component and its
-# MPI tests.
+# Open MPI integration (configure --with-ompi): the mtl and pml components
+# and their MPI tests.
+include src/ompi/common/local.mk
 include src/ompi/mtl/local.mk
+include src/ompi/pml/local.mk
 include test/mpi/local.mk

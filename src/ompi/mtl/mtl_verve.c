@@ -11,7 +11,6 @@
 #include "ompi/mca/mtl/base/base.h"
 #include "ompi/proc/proc.h"
 #include "ompi/runtime/mpiruntime.h"
-#include "opal/mca/pmix/pmix.h"
 #include "opal/runtime/opal_progress.h"
 #include "opal/util/output.h"
 
@@ -19,8 +18,8 @@
 
 ompi_mtl_verve_module_t ompi_mtl_verve = {
     .super = {
-        .mtl_max_contextid = (int)MTL_VERVE_MAX_CID,
-        .mtl_max_tag = MTL_VERVE_MAX_TAG,
+        .mtl_max_contextid = (int)VERVE_OMPI_MAX_CID,
+        .mtl_max_tag = VERVE_OMPI_MAX_TAG,
         /* cm then adds every process at init. */
         .mtl_flags = MCA_MTL_BASE_FLAG_REQUIRE_WORLD,
         .mtl_add_procs = ompi_mtl_verve_add_procs,
@@ -38,31 +37,6 @@ ompi_mtl_verve_module_t ompi_mtl_verve = {
         .mtl_del_comm = ompi_mtl_verve_del_comm
     }
 };
-
-int ompi_mtl_verve_error(verve_status_t status)
-{
-    switch (status) {
-    case VERVE_OK:
-        return MPI_SUCCESS;
-    case VERVE_ERR_MESSAGE_TRUNCATED:
-        return MPI_ERR_TRUNCATE;
-    case VERVE_ERR_NO_MEMORY:
-        return MPI_ERR_NO_MEM;
-    case VERVE_ERR_PEER_FAILED:
-    case VERVE_ERR_UNREACHABLE:
-    case VERVE_ERR_IO:
-    case VERVE_ERR_TIMED_OUT:
-        /* Open MPI 4.1 has no MPI_ERR_PROC_FAILED outside ULFM. */
-        return MPI_ERR_OTHER;
-    default:
-        return MPI_ERR_INTERN;
-    }
-}
-
-static int ompi_mtl_verve_rank(struct ompi_proc_t *proc)
-{
-    return (int)proc->super.proc_name.vpid;
-}
 
 ompi_mtl_verve_endpoint_t *ompi_mtl_verve_endpoint(
         struct ompi_communicator_t *comm, int rank)
@@ -87,12 +61,12 @@ static void ompi_mtl_verve_ep_error(void *arg, verve_ep_h ep,
     if (ompi_mpi_state >= OMPI_MPI_STATE_FINALIZE_STARTED) {
         opal_output_verbose(10, ompi_mtl_base_framework.framework_output,
                             "mtl verve: peer rank %d gone in finalize: %s",
-                            ompi_mtl_verve_rank(proc),
+                            verve_ompi_proc_rank(proc),
                             verve_status_string(status));
     } else {
         opal_output(0, "mtl verve: rank %d: peer rank %d on %s failed: %s",
-                    ompi_mtl_verve_rank(ompi_proc_local()),
-                    ompi_mtl_verve_rank(proc),
+                    verve_ompi_proc_rank(ompi_proc_local()),
+                    verve_ompi_proc_rank(proc),
                     (proc->super.proc_hostname != NULL)
                             ? proc->super.proc_hostname : "unknown host",
                     verve_status_string(status));
@@ -121,54 +95,32 @@ static int ompi_mtl_verve_endpoint_keep(ompi_mtl_verve_endpoint_t *endpoint)
 
 static int ompi_mtl_verve_endpoint_create(struct ompi_proc_t *proc)
 {
-    verve_ep_params_t params = {
-        .field_mask = VERVE_EP_PARAM_FIELD_REMOTE_ADDRESS |
-                      VERVE_EP_PARAM_FIELD_ERR_HANDLER,
-        .err_cb = ompi_mtl_verve_ep_error
-    };
     ompi_mtl_verve_endpoint_t *endpoint;
-    verve_status_t status;
-    void *address = NULL;
-    size_t length = 0;
     int rc;
 
-    OPAL_MODEX_RECV(rc, &mca_mtl_verve_component.super.mtl_version,
-                    &proc->super.proc_name, &address, &length);
-    if (rc != OMPI_SUCCESS) {
-        opal_output(0, "mtl verve: no worker address in the modex for "
-                    "rank %d: %d", ompi_mtl_verve_rank(proc), rc);
-        return OMPI_ERR_UNREACH;
-    }
     endpoint = calloc(1, sizeof(*endpoint));
     if (endpoint == NULL) {
-        rc = OMPI_ERR_OUT_OF_RESOURCE;
-        goto out_free_address;
+        return OMPI_ERR_OUT_OF_RESOURCE;
     }
     endpoint->proc = proc;
     endpoint->failed = VERVE_OK;
-    params.address = address;
-    params.address_length = length;
-    params.err_arg = endpoint;
-    status = verve_ep_create(ompi_mtl_verve.worker, &params, &endpoint->ep);
-    if (status != VERVE_OK) {
-        opal_output(0, "mtl verve: verve_ep_create to rank %d (address of "
-                    "%zu bytes) failed: %s", ompi_mtl_verve_rank(proc),
-                    length, verve_status_string(status));
+    rc = verve_ompi_ep_create("mtl verve", ompi_mtl_verve.worker,
+                              &mca_mtl_verve_component.super.mtl_version,
+                              proc, ompi_mtl_verve_ep_error, endpoint,
+                              &endpoint->ep);
+    if (rc != OMPI_SUCCESS) {
         free(endpoint);
-        rc = OMPI_ERR_UNREACH;
-        goto out_free_address;
+        return rc;
     }
     rc = ompi_mtl_verve_endpoint_keep(endpoint);
     if (rc != OMPI_SUCCESS) {
         (void)verve_ep_close_nbx(endpoint->ep, VERVE_EP_CLOSE_FORCE, NULL,
                                  NULL);
         free(endpoint);
-        goto out_free_address;
+        return rc;
     }
     proc->proc_endpoints[OMPI_PROC_ENDPOINT_TAG_MTL] = endpoint;
-out_free_address:
-    free(address);  /* the modex hands out its own copy */
-    return rc;
+    return OMPI_SUCCESS;
 }
 
 int ompi_mtl_verve_add_procs(struct mca_mtl_base_module_t *mtl,
@@ -192,7 +144,7 @@ int ompi_mtl_verve_add_procs(struct mca_mtl_base_module_t *mtl,
      * initialises its mtl before the pml selection). */
     opal_output_verbose(1, ompi_mtl_base_framework.framework_output,
                         "mtl verve: rank %d has endpoints to %zu processes",
-                        ompi_mtl_verve_rank(ompi_proc_local()),
+                        verve_ompi_proc_rank(ompi_proc_local()),
                         ompi_mtl_verve.num_endpoints);
     return OMPI_SUCCESS;
 }
@@ -249,7 +201,7 @@ static void ompi_mtl_verve_close_endpoints(size_t nprocs,
             opal_output_verbose(10, ompi_mtl_base_framework.framework_output,
                                 "mtl verve: closing the endpoint to rank %d "
                                 "failed: %s",
-                                ompi_mtl_verve_rank(endpoint->proc),
+                                verve_ompi_proc_rank(endpoint->proc),
                                 verve_status_string(status));
         }
     }
@@ -297,25 +249,8 @@ int ompi_mtl_verve_finalize(struct mca_mtl_base_module_t *mtl)
 int ompi_mtl_verve_add_comm(struct mca_mtl_base_module_t *mtl,
                             struct ompi_communicator_t *comm)
 {
-    int size = ompi_comm_size(comm);
-
     (void)mtl;
-    if (OMPI_COMM_IS_INTER(comm) && ompi_comm_remote_size(comm) > size) {
-        size = ompi_comm_remote_size(comm);
-    }
-    if (comm->c_contextid > MTL_VERVE_MAX_CID) {
-        opal_output(0, "mtl verve: communicator %s has context id %u; the "
-                    "tag layout holds at most %u", comm->c_name,
-                    comm->c_contextid, MTL_VERVE_MAX_CID);
-        return OMPI_ERR_OUT_OF_RESOURCE;
-    }
-    if (size > MTL_VERVE_MAX_RANKS) {
-        opal_output(0, "mtl verve: communicator %s has a group of %d "
-                    "ranks; the tag layout holds at most %d", comm->c_name,
-                    size, MTL_VERVE_MAX_RANKS);
-        return OMPI_ERR_OUT_OF_RESOURCE;
-    }
-    return OMPI_SUCCESS;
+    return verve_ompi_comm_check("mtl verve", comm);
 }
 
 int ompi_mtl_verve_del_comm(struct mca_mtl_base_module_t *mtl,

@@ -3,28 +3,7 @@
  * tag matching (verve_tag.h). One verve worker per process; one verve
  * endpoint per peer, kept in proc->proc_endpoints[OMPI_PROC_ENDPOINT_TAG_MTL].
  *
- * Tag layout, the 64-bit verve tag of every message:
- *
- *   63        44 43        24 23 22              0
- *   | context id | src rank   | s |  MPI tag bits  |
- *      20 bits      20 bits    1      23 bits
- *
- * - context id: comm->c_contextid, at most 2^20 - 1 (mtl_max_contextid);
- *   add_comm refuses a communicator beyond it, and one with more than 2^20
- *   ranks, rather than let two alias.
- * - src rank: the sender's rank in the communicator (its local group for
- *   an intercommunicator, which is how the receiver names it).
- * - s: the MPI tag's sign. Non-negative tags (user tags, at most
- *   mtl_max_tag = 2^23 - 1) are stored as they are. Negative tags belong
- *   to Open MPI's collectives (-10 down to -INT_MAX); their low 23 bits
- *   are kept under s = 1, so they never alias a user tag. Two negative
- *   tags 2^23 apart do alias each other: only collectives use them, and
- *   a receive posted with a negative tag reports that tag in its status,
- *   not the folded one.
- *
- * Masks: MPI_ANY_SOURCE clears the source bits; MPI_ANY_TAG clears the 23
- * tag bits but keeps s, expected 0, so that a wildcard receive never takes
- * a collective's message.
+ * The tag layout is verve_ompi.h's, shared with pml verve.
  */
 #ifndef MTL_VERVE_H
 #define MTL_VERVE_H
@@ -33,79 +12,9 @@
 #include "ompi/mca/mtl/mtl.h"
 #include "opal/threads/mutex.h"
 
-#include <verve/verve.h>
-#include <verve/verve_tag.h>
+#include "verve_ompi.h"
 
 BEGIN_C_DECLS
-
-#define MTL_VERVE_TAG_BITS 24
-#define MTL_VERVE_SOURCE_BITS 20
-#define MTL_VERVE_CID_BITS 20
-#define MTL_VERVE_SOURCE_SHIFT MTL_VERVE_TAG_BITS
-#define MTL_VERVE_CID_SHIFT (MTL_VERVE_TAG_BITS + MTL_VERVE_SOURCE_BITS)
-
-#define MTL_VERVE_MAX_TAG ((1 << (MTL_VERVE_TAG_BITS - 1)) - 1)
-#define MTL_VERVE_MAX_CID ((1u << MTL_VERVE_CID_BITS) - 1)
-#define MTL_VERVE_MAX_RANKS (1 << MTL_VERVE_SOURCE_BITS)
-
-#define MTL_VERVE_TAG_FIELD ((UINT64_C(1) << MTL_VERVE_TAG_BITS) - 1)
-#define MTL_VERVE_TAG_SIGN (UINT64_C(1) << (MTL_VERVE_TAG_BITS - 1))
-#define MTL_VERVE_SOURCE_FIELD \
-    (((UINT64_C(1) << MTL_VERVE_SOURCE_BITS) - 1) << MTL_VERVE_SOURCE_SHIFT)
-
-static inline verve_tag_t ompi_mtl_verve_tag_make(uint32_t cid,
-                                                  int source, int tag)
-{
-    uint64_t tag_bits = (tag >= 0)
-            ? (uint64_t)tag
-            : (MTL_VERVE_TAG_SIGN | ((uint64_t)(uint32_t)tag &
-                                     (MTL_VERVE_TAG_SIGN - 1)));
-
-    return ((uint64_t)cid << MTL_VERVE_CID_SHIFT) |
-           ((uint64_t)(uint32_t)source << MTL_VERVE_SOURCE_SHIFT) |
-           tag_bits;
-}
-
-/* The mask that goes with a receive or probe for (source, tag), either
- * of which may be a wildcard. */
-static inline verve_tag_t ompi_mtl_verve_tag_mask(int source, int tag)
-{
-    verve_tag_t mask = ~UINT64_C(0);
-
-    if (source == MPI_ANY_SOURCE) {
-        mask &= ~MTL_VERVE_SOURCE_FIELD;
-    }
-    if (tag == MPI_ANY_TAG) {
-        mask &= ~(MTL_VERVE_TAG_FIELD & ~MTL_VERVE_TAG_SIGN);
-    }
-    return mask;
-}
-
-/* A wildcard's expected value: the wildcard's own bits are masked out,
- * and MPI_ANY_TAG's expected sign must be 0. */
-static inline verve_tag_t ompi_mtl_verve_tag_expect(uint32_t cid,
-                                                    int source, int tag)
-{
-    return ompi_mtl_verve_tag_make(cid,
-                                   (source == MPI_ANY_SOURCE) ? 0 : source,
-                                   (tag == MPI_ANY_TAG) ? 0 : tag);
-}
-
-static inline int ompi_mtl_verve_tag_source(verve_tag_t tag)
-{
-    return (int)((tag & MTL_VERVE_SOURCE_FIELD) >> MTL_VERVE_SOURCE_SHIFT);
-}
-
-/* Exact for tags >= -2^23 (every user tag); see the layout above. */
-static inline int ompi_mtl_verve_tag_mpi(verve_tag_t tag)
-{
-    uint64_t bits = tag & MTL_VERVE_TAG_FIELD;
-
-    if (bits & MTL_VERVE_TAG_SIGN) {
-        return (int)(int32_t)(uint32_t)(bits | ~MTL_VERVE_TAG_FIELD);
-    }
-    return (int)bits;
-}
 
 /* One per peer process. */
 typedef struct ompi_mtl_verve_endpoint {
@@ -191,7 +100,6 @@ int ompi_mtl_verve_add_comm(struct mca_mtl_base_module_t *mtl,
 int ompi_mtl_verve_del_comm(struct mca_mtl_base_module_t *mtl,
                             struct ompi_communicator_t *comm);
 int ompi_mtl_verve_progress(void);
-int ompi_mtl_verve_error(verve_status_t status);
 ompi_mtl_verve_endpoint_t *ompi_mtl_verve_endpoint(
         struct ompi_communicator_t *comm, int rank);
 

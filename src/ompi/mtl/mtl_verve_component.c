@@ -7,7 +7,6 @@
 
 #include "ompi/mca/mtl/base/base.h"
 #include "ompi/proc/proc.h"
-#include "opal/mca/pmix/pmix.h"
 #include "opal/runtime/opal_progress.h"
 #include "opal/util/output.h"
 
@@ -80,35 +79,6 @@ static int ompi_mtl_verve_component_query(mca_base_module_t **module,
     return OMPI_SUCCESS;
 }
 
-static int ompi_mtl_verve_publish_address(void)
-{
-    void *address;
-    size_t length;
-    verve_status_t status;
-    int rc;
-
-    status = verve_worker_address_pack(ompi_mtl_verve.worker, &address,
-                                       &length);
-    if (status != VERVE_OK) {
-        opal_output(0, "mtl verve: verve_worker_address_pack failed: %s",
-                    verve_status_string(status));
-        return OMPI_ERROR;
-    }
-    OPAL_MODEX_SEND(rc, OPAL_PMIX_GLOBAL,
-                    &mca_mtl_verve_component.super.mtl_version, address,
-                    length);
-    if (rc != OMPI_SUCCESS) {
-        opal_output(0, "mtl verve: publishing the worker address (%zu "
-                    "bytes) in the modex failed: %d", length, rc);
-    } else {
-        opal_output_verbose(10, ompi_mtl_base_framework.framework_output,
-                            "mtl verve: worker address of %zu bytes "
-                            "published", length);
-    }
-    verve_worker_address_release(address);
-    return rc;
-}
-
 static mca_mtl_base_module_t *ompi_mtl_verve_component_init(
         bool enable_progress_threads, bool enable_mpi_threads)
 {
@@ -140,7 +110,9 @@ static mca_mtl_base_module_t *ompi_mtl_verve_component_init(
                     verve_status_string(status));
         goto err_destroy_context;
     }
-    if (ompi_mtl_verve_publish_address() != OMPI_SUCCESS) {
+    if (verve_ompi_address_publish(
+                "mtl verve", ompi_mtl_verve.worker,
+                &mca_mtl_verve_component.super.mtl_version) != OMPI_SUCCESS) {
         goto err_destroy_worker;
     }
     OBJ_CONSTRUCT(&ompi_mtl_verve.lock, opal_mutex_t);

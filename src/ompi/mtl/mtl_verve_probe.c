@@ -16,9 +16,9 @@ static verve_status_t ompi_mtl_verve_probe(struct ompi_communicator_t *comm,
                                            verve_tag_recv_info_t *info,
                                            verve_tag_message_h *vmsg)
 {
-    verve_tag_t expect = ompi_mtl_verve_tag_expect(comm->c_contextid, src,
+    verve_tag_t expect = verve_ompi_tag_expect(comm->c_contextid, src,
                                                    tag);
-    verve_tag_t mask = ompi_mtl_verve_tag_mask(src, tag);
+    verve_tag_t mask = verve_ompi_tag_mask(src, tag);
     verve_status_t status;
 
     status = verve_tag_probe_nb(ompi_mtl_verve.worker, expect, mask, remove,
@@ -55,9 +55,9 @@ static void ompi_mtl_verve_probe_status(const verve_tag_recv_info_t *info,
     if (status == MPI_STATUS_IGNORE) {
         return;
     }
-    status->MPI_SOURCE = ompi_mtl_verve_tag_source(info->sender_tag);
+    status->MPI_SOURCE = verve_ompi_tag_source(info->sender_tag);
     status->MPI_TAG = (tag == MPI_ANY_TAG)
-            ? ompi_mtl_verve_tag_mpi(info->sender_tag) : tag;
+            ? verve_ompi_tag_mpi(info->sender_tag) : tag;
     status->_ucount = info->length;
     status->MPI_ERROR = MPI_SUCCESS;
 }
@@ -78,7 +78,7 @@ int ompi_mtl_verve_iprobe(struct mca_mtl_base_module_t *mtl,
     }
     *flag = 0;
     return (vstatus == VERVE_ERR_NO_ELEM) ? OMPI_SUCCESS
-                                          : ompi_mtl_verve_error(vstatus);
+                                          : verve_ompi_error(vstatus);
 }
 
 int ompi_mtl_verve_improbe(struct mca_mtl_base_module_t *mtl,
@@ -104,11 +104,11 @@ int ompi_mtl_verve_improbe(struct mca_mtl_base_module_t *mtl,
     if (vstatus != VERVE_OK) {
         ompi_message_return(msg);
         return (vstatus == VERVE_ERR_NO_ELEM) ? OMPI_SUCCESS
-                                              : ompi_mtl_verve_error(vstatus);
+                                              : verve_ompi_error(vstatus);
     }
     msg->comm = comm;
     msg->req_ptr = vmsg;
-    msg->peer = ompi_mtl_verve_tag_source(info.sender_tag);
+    msg->peer = verve_ompi_tag_source(info.sender_tag);
     msg->count = info.length;
     ompi_mtl_verve_probe_status(&info, tag, status);
     *message = msg;

@@ -45,12 +45,12 @@ static void ompi_mtl_verve_recv_complete(ompi_mtl_verve_request_t *req,
         delivered = (req->info.length < req->length) ? req->info.length
                                                      : req->length;
         mpi_status->MPI_SOURCE =
-                ompi_mtl_verve_tag_source(req->info.sender_tag);
+                verve_ompi_tag_source(req->info.sender_tag);
         mpi_status->MPI_TAG = (req->tag == MPI_ANY_TAG)
-                ? ompi_mtl_verve_tag_mpi(req->info.sender_tag) : req->tag;
+                ? verve_ompi_tag_mpi(req->info.sender_tag) : req->tag;
         /* What was delivered: a truncated receive counts its buffer. */
         mpi_status->_ucount = delivered;
-        mpi_status->MPI_ERROR = ompi_mtl_verve_error(status);
+        mpi_status->MPI_ERROR = verve_ompi_error(status);
     } else if (status == VERVE_ERR_CANCELED &&
                !(req->flags & MTL_VERVE_REQ_PEER_FAILED)) {
         mpi_status->_cancelled = true;
@@ -64,7 +64,7 @@ static void ompi_mtl_verve_recv_complete(ompi_mtl_verve_request_t *req,
         if (req->source != MPI_ANY_SOURCE) {
             mpi_status->MPI_SOURCE = req->source;
         }
-        mpi_status->MPI_ERROR = ompi_mtl_verve_error(status);
+        mpi_status->MPI_ERROR = verve_ompi_error(status);
         opal_output_verbose(1, ompi_mtl_base_framework.framework_output,
                             "mtl verve: receive from rank %d (tag %d) "
                             "failed: %s", req->source, req->tag,
@@ -173,11 +173,11 @@ int ompi_mtl_verve_irecv(struct mca_mtl_base_module_t *mtl,
             return OMPI_SUCCESS;
         }
     }
-    expect = ompi_mtl_verve_tag_expect(comm->c_contextid, src, tag);
+    expect = verve_ompi_tag_expect(comm->c_contextid, src, tag);
     ompi_mtl_verve_recv_param(req, &param);
     status = verve_tag_recv_nbx(ompi_mtl_verve.worker, req->buffer,
                                 req->length, expect,
-                                ompi_mtl_verve_tag_mask(src, tag), &param,
+                                verve_ompi_tag_mask(src, tag), &param,
                                 &vreq);
     return ompi_mtl_verve_recv_posted(req, status, vreq);
 }

@@ -22,7 +22,7 @@
 static void ompi_mtl_verve_send_complete(ompi_mtl_verve_request_t *req,
                                          verve_status_t status)
 {
-    int error = ompi_mtl_verve_error(status);
+    int error = verve_ompi_error(status);
 
     if (req->free_after) {
         free(req->buffer);
@@ -65,7 +65,7 @@ static verve_status_t ompi_mtl_verve_send_start(
         .cb = ompi_mtl_verve_send_cb,
         .user_data = req
     };
-    verve_tag_t vtag = ompi_mtl_verve_tag_make(comm->c_contextid,
+    verve_tag_t vtag = verve_ompi_tag_make(comm->c_contextid,
                                                comm->c_my_rank, tag);
     verve_request_h vreq = NULL;
     verve_status_t status;

@@ -1,0 +1,11 @@
+# What Open MPI's verve components share (the tag layout, errors, the
+# modex), compiled into each one: a convenience library of PIC objects.
+if HAVE_OMPI_MTL
+noinst_LTLIBRARIES += src/ompi/common/libverve_ompi.la
+src_ompi_common_libverve_ompi_la_SOURCES = \
+    src/ompi/common/verve_ompi.h \
+    src/ompi/common/verve_ompi.c
+src_ompi_common_libverve_ompi_la_CPPFLAGS = -I$(top_srcdir)/include \
+    -I$(top_srcdir)/src/ompi/common $(OMPI_CPPFLAGS)
+src_ompi_common_libverve_ompi_la_CFLAGS = $(AM_CFLAGS) $(OMPI_CFLAGS)
+endif

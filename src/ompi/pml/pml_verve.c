@@ -1,0 +1,410 @@
+/*
+ * pml verve: the module. Its table, the verve worker and the request free
+ * list, peers (endpoints created on first use, closed by del_procs and
+ * finalize), communicators (add_comm checks that the tag layout holds
+ * them) and progress.
+ */
+#include "ompi_config.h"
+
+#include <stdlib.h>
+
+#include "ompi/communicator/communicator.h"
+#include "ompi/mca/pml/base/base.h"
+#include "ompi/proc/proc.h"
+#include "ompi/runtime/mpiruntime.h"
+#include "opal/runtime/opal_progress.h"
+#include "opal/util/output.h"
+
+#include "pml_verve.h"
+
+static int pml_verve_add_procs(struct ompi_proc_t **procs, size_t nprocs);
+static int pml_verve_del_procs(struct ompi_proc_t **procs, size_t nprocs);
+static int pml_verve_enable(bool enable);
+static int pml_verve_add_comm(struct ompi_communicator_t *comm);
+static int pml_verve_del_comm(struct ompi_communicator_t *comm);
+static int pml_verve_dump(struct ompi_communicator_t *comm, int verbose);
+static int pml_verve_ft_event(int state);
+
+pml_verve_module_t ompi_pml_verve = {
+    .super = {
+        .pml_add_procs = pml_verve_add_procs,
+        .pml_del_procs = pml_verve_del_procs,
+        .pml_enable = pml_verve_enable,
+        .pml_progress = pml_verve_progress,
+        .pml_add_comm = pml_verve_add_comm,
+        .pml_del_comm = pml_verve_del_comm,
+        .pml_irecv_init = pml_verve_irecv_init,
+        .pml_irecv = pml_verve_irecv,
+        .pml_recv = pml_verve_recv,
+        .pml_isend_init = pml_verve_isend_init,
+        .pml_isend = pml_verve_isend,
+        .pml_send = pml_verve_send,
+        .pml_iprobe = pml_verve_iprobe,
+        .pml_probe = pml_verve_probe,
+        .pml_start = pml_verve_start,
+        .pml_improbe = pml_verve_improbe,
+        .pml_mprobe = pml_verve_mprobe,
+        .pml_imrecv = pml_verve_imrecv,
+        .pml_mrecv = pml_verve_mrecv,
+        .pml_dump = pml_verve_dump,
+        .pml_ft_event = pml_verve_ft_event,
+        .pml_max_contextid = VERVE_OMPI_MAX_CID,
+        .pml_max_tag = VERVE_OMPI_MAX_TAG,
+        /* Endpoints come on first use: MPI_Init stays short. */
+        .pml_flags = 0
+    }
+};
+
+static int pml_verve_completed_free(ompi_request_t **request)
+{
+    *request = MPI_REQUEST_NULL;
+    return OMPI_SUCCESS;
+}
+
+static int pml_verve_completed_cancel(ompi_request_t *request, int complete)
+{
+    (void)request;
+    (void)complete;
+    return OMPI_SUCCESS;
+}
+
+/* The request every send that completed in place returns. */
+static void pml_verve_completed_init(ompi_request_t *req)
+{
+    OBJ_CONSTRUCT(req, ompi_request_t);
+    OMPI_REQUEST_INIT(req, false);
+    req->req_type = OMPI_REQUEST_PML;
+    req->req_state = OMPI_REQUEST_ACTIVE;
+    req->req_free = pml_verve_completed_free;
+    req->req_cancel = pml_verve_completed_cancel;
+    req->req_status.MPI_ERROR = MPI_SUCCESS;
+    req->req_status._cancelled = 0;
+    ompi_request_complete(req, false);
+}
+
+int pml_verve_module_init(bool enable_mpi_threads)
+{
+    verve_context_params_t context_params = {
+        .field_mask = VERVE_CONTEXT_PARAM_FIELD_NAME,
+        .name = PML_VERVE_NAME
+    };
+    verve_worker_params_t worker_params = {
+        .field_mask = VERVE_WORKER_PARAM_FIELD_THREAD_MODE,
+        /* verve's lock only where MPI_THREAD_MULTIPLE may call in from
+         * several threads at once. */
+        .thread_mode = enable_mpi_threads ? VERVE_THREAD_MODE_MULTI
+                                          : VERVE_THREAD_MODE_SINGLE
+    };
+    pml_verve_module_t *module = &ompi_pml_verve;
+    verve_status_t status;
+    int rc;
+
+    status = verve_context_create(&context_params, &module->context);
+    if (status != VERVE_OK) {
+        opal_output(0, PML_VERVE_NAME ": verve_context_create failed: %s",
+                    verve_status_string(status));
+        return OMPI_ERROR;
+    }
+    status = verve_worker_create(module->context, &worker_params,
+                                 &module->worker);
+    if (status != VERVE_OK) {
+        opal_output(0, PML_VERVE_NAME ": verve_worker_create (thread mode "
+                    "%s) failed: %s", enable_mpi_threads ? "multi" : "single",
+                    verve_status_string(status));
+        goto err_destroy_context;
+    }
+    rc = verve_ompi_address_publish(PML_VERVE_NAME, module->worker,
+                                    &mca_pml_verve_component.pmlm_version);
+    if (rc != OMPI_SUCCESS) {
+        goto err_destroy_worker;
+    }
+    OBJ_CONSTRUCT(&module->requests, opal_free_list_t);
+    rc = opal_free_list_init(&module->requests, sizeof(pml_verve_request_t),
+                             opal_cache_line_size,
+                             OBJ_CLASS(pml_verve_request_t), 0,
+                             opal_cache_line_size, 128, -1, 128, NULL, 0,
+                             NULL, NULL, NULL);
+    if (rc != OMPI_SUCCESS) {
+        opal_output(0, PML_VERVE_NAME ": the request free list failed: %d",
+                    rc);
+        OBJ_DESTRUCT(&module->requests);
+        goto err_destroy_worker;
+    }
+    OBJ_CONSTRUCT(&module->lock, opal_mutex_t);
+    pml_verve_completed_init(&module->completed_send);
+    module->receives = NULL;
+    module->failure_pending = 0;
+    opal_progress_register(pml_verve_progress);
+    opal_output_verbose(1, ompi_pml_base_framework.framework_output,
+                        PML_VERVE_NAME ": initialized, verve %s, thread "
+                        "mode %s", verve_version_string(),
+                        enable_mpi_threads ? "multi" : "single");
+    return OMPI_SUCCESS;
+
+err_destroy_worker:
+    verve_worker_destroy(module->worker);
+    module->worker = NULL;
+err_destroy_context:
+    verve_context_destroy(module->context);
+    module->context = NULL;
+    return OMPI_ERROR;
+}
+
+/* verve calls it under its worker lock, from progress or from a send
+ * that found the peer gone: record the failure, and leave ending the
+ * receives to progress, outside verve's call stack. */
+static void pml_verve_ep_error(void *arg, verve_ep_h ep,
+                               verve_status_t status)
+{
+    pml_verve_endpoint_t *endpoint = arg;
+    struct ompi_proc_t *proc = endpoint->proc;
+
+    (void)ep;
+    /* Peers close their endpoints in MPI_Finalize: not an error then. */
+    if (ompi_mpi_state >= OMPI_MPI_STATE_FINALIZE_STARTED) {
+        opal_output_verbose(10, ompi_pml_base_framework.framework_output,
+                            PML_VERVE_NAME ": peer rank %d gone in "
+                            "finalize: %s", verve_ompi_proc_rank(proc),
+                            verve_status_string(status));
+    } else {
+        opal_output(0, PML_VERVE_NAME ": rank %d: peer rank %d on %s "
+                    "failed: %s", verve_ompi_proc_rank(ompi_proc_local()),
+                    verve_ompi_proc_rank(proc),
+                    (proc->super.proc_hostname != NULL)
+                            ? proc->super.proc_hostname : "unknown host",
+                    verve_status_string(status));
+    }
+    pml_verve_peer_failed(endpoint, status);
+}
+
+static int pml_verve_endpoint_keep(pml_verve_endpoint_t *endpoint)
+{
+    pml_verve_module_t *module = &ompi_pml_verve;
+
+    if (module->num_endpoints == module->max_endpoints) {
+        size_t max = (module->max_endpoints == 0) ? 16
+                                                  : 2 * module->max_endpoints;
+        void *array = realloc(module->endpoints,
+                              max * sizeof(*module->endpoints));
+        if (array == NULL) {
+            return OMPI_ERR_OUT_OF_RESOURCE;
+        }
+        module->endpoints = array;
+        module->max_endpoints = max;
+    }
+    module->endpoints[module->num_endpoints++] = endpoint;
+    return OMPI_SUCCESS;
+}
+
+/* The first message to or from a peer creates its endpoint; under the
+ * lock, since two threads may meet the same new peer. NULL when it cannot
+ * be reached (said once, here). */
+pml_verve_endpoint_t *pml_verve_endpoint_add(struct ompi_proc_t *proc)
+{
+    pml_verve_module_t *module = &ompi_pml_verve;
+    pml_verve_endpoint_t *endpoint;
+    int rc;
+
+    OPAL_THREAD_LOCK(&module->lock);
+    endpoint = proc->proc_endpoints[OMPI_PROC_ENDPOINT_TAG_PML];
+    if (endpoint != NULL) {
+        goto out;
+    }
+    endpoint = calloc(1, sizeof(*endpoint));
+    if (endpoint == NULL) {
+        goto out;
+    }
+    endpoint->proc = proc;
+    endpoint->failed = VERVE_OK;
+    rc = verve_ompi_ep_create(PML_VERVE_NAME, module->worker,
+                              &mca_pml_verve_component.pmlm_version, proc,
+                              pml_verve_ep_error, endpoint, &endpoint->ep);
+    if (rc == OMPI_SUCCESS) {
+        rc = pml_verve_endpoint_keep(endpoint);
+        if (rc != OMPI_SUCCESS) {
+            (void)verve_ep_close_nbx(endpoint->ep, VERVE_EP_CLOSE_FORCE,
+                                     NULL, NULL);
+        }
+    }
+    if (rc != OMPI_SUCCESS) {
+        free(endpoint);
+        endpoint = NULL;
+        goto out;
+    }
+    opal_atomic_wmb();
+    proc->proc_endpoints[OMPI_PROC_ENDPOINT_TAG_PML] = endpoint;
+    opal_output_verbose(10, ompi_pml_base_framework.framework_output,
+                        PML_VERVE_NAME ": rank %d: endpoint to rank %d",
+                        verve_ompi_proc_rank(ompi_proc_local()),
+                        verve_ompi_proc_rank(proc));
+out:
+    OPAL_THREAD_UNLOCK(&module->lock);
+    return endpoint;
+}
+
+/* Nothing to do until a peer is used; the line says that this pml carries
+ * MPI's point-to-point (init alone does not: every pml initialises before
+ * the selection). */
+static int pml_verve_add_procs(struct ompi_proc_t **procs, size_t nprocs)
+{
+    (void)procs;
+    opal_output_verbose(1, ompi_pml_base_framework.framework_output,
+                        PML_VERVE_NAME ": rank %d carries point-to-point, "
+                        "%zu processes known", verve_ompi_proc_rank(
+                                ompi_proc_local()), nprocs);
+    return OMPI_SUCCESS;
+}
+
+static void pml_verve_close_done(verve_request_h request,
+                                 verve_status_t status, void *user_data)
+{
+    size_t *pending = user_data;
+
+    (void)request;
+    (void)status;
+    --*pending;
+}
+
+/* Closes the endpoints of every proc in procs (or every endpoint when
+ * procs is NULL) with a flush, so that sends that completed in place are
+ * delivered before the peer goes; a peer that is gone fails its flush,
+ * which ends the wait as well. The endpoints are freed once every close
+ * is done: until then verve may still report a failure on them. */
+static void pml_verve_close_endpoints(size_t nprocs,
+                                      struct ompi_proc_t **procs)
+{
+    pml_verve_module_t *module = &ompi_pml_verve;
+    verve_request_param_t param = {
+        .op_attr_mask = VERVE_OP_ATTR_FIELD_CALLBACK |
+                        VERVE_OP_ATTR_FIELD_USER_DATA,
+        .cb = pml_verve_close_done
+    };
+    size_t pending = 0, i, kept = 0;
+    pml_verve_endpoint_t *endpoint;
+    verve_request_h request;
+    verve_status_t status;
+
+    for (i = 0; i < nprocs; ++i) {
+        endpoint = procs[i]->proc_endpoints[OMPI_PROC_ENDPOINT_TAG_PML];
+        if (endpoint != NULL) {
+            endpoint->closing = true;
+        }
+    }
+    param.user_data = &pending;
+    for (i = 0; i < module->num_endpoints; ++i) {
+        endpoint = module->endpoints[i];
+        if (procs != NULL && !endpoint->closing) {
+            continue;
+        }
+        endpoint->closing = true;
+        endpoint->proc->proc_endpoints[OMPI_PROC_ENDPOINT_TAG_PML] = NULL;
+        status = verve_ep_close_nbx(endpoint->ep, VERVE_EP_CLOSE_FLUSH,
+                                    &param, &request);
+        if (status == VERVE_INPROGRESS) {
+            ++pending;
+            verve_request_free(request);
+        } else if (status != VERVE_OK) {
+            opal_output_verbose(10, ompi_pml_base_framework.framework_output,
+                                PML_VERVE_NAME ": closing the endpoint to "
+                                "rank %d failed: %s",
+                                verve_ompi_proc_rank(endpoint->proc),
+                                verve_status_string(status));
+        }
+    }
+    while (pending > 0) {
+        verve_worker_progress(module->worker);
+    }
+    pml_verve_forget_closing_peers();
+    for (i = 0; i < module->num_endpoints; ++i) {
+        endpoint = module->endpoints[i];
+        if (endpoint->closing) {
+            free(endpoint);
+        } else {
+            module->endpoints[kept++] = endpoint;
+        }
+    }
+    module->num_endpoints = kept;
+}
+
+static int pml_verve_del_procs(struct ompi_proc_t **procs, size_t nprocs)
+{
+    pml_verve_close_endpoints(nprocs, procs);
+    return OMPI_SUCCESS;
+}
+
+void pml_verve_module_fini(void)
+{
+    pml_verve_module_t *module = &ompi_pml_verve;
+
+    if (module->worker == NULL) {
+        return;
+    }
+    opal_progress_unregister(pml_verve_progress);
+    pml_verve_close_endpoints(0, NULL);
+    free(module->endpoints);
+    module->endpoints = NULL;
+    module->max_endpoints = 0;
+    OBJ_DESTRUCT(&module->requests);
+    OBJ_DESTRUCT(&module->completed_send);
+    OBJ_DESTRUCT(&module->lock);
+    verve_worker_destroy(module->worker);
+    module->worker = NULL;
+    verve_context_destroy(module->context);
+    module->context = NULL;
+}
+
+static int pml_verve_enable(bool enable)
+{
+    (void)enable;
+    return OMPI_SUCCESS;
+}
+
+static int pml_verve_add_comm(struct ompi_communicator_t *comm)
+{
+    return verve_ompi_comm_check(PML_VERVE_NAME, comm);
+}
+
+static int pml_verve_del_comm(struct ompi_communicator_t *comm)
+{
+    (void)comm;
+    return OMPI_SUCCESS;
+}
+
+static int pml_verve_dump(struct ompi_communicator_t *comm, int verbose)
+{
+    (void)comm;
+    (void)verbose;
+    return OMPI_SUCCESS;
+}
+
+static int pml_verve_ft_event(int state)
+{
+    (void)state;
+    return OMPI_SUCCESS;
+}
+
+int pml_verve_progress(void)
+{
+    int count = (int)verve_worker_progress(ompi_pml_verve.worker);
+
+    if (OPAL_UNLIKELY(ompi_pml_verve.failure_pending)) {
+        pml_verve_fail_receives();
+    }
+    return count;
+}
+
+/* One turn of a blocking call's wait: verve first; Open MPI's whole
+ * progress (other components, the event loop) now and then, as ob1 and
+ * ucx give it. */
+void pml_verve_wait_progress(unsigned *idle)
+{
+    if (verve_worker_progress(ompi_pml_verve.worker) != 0) {
+        *idle = 0;
+        return;
+    }
+    if ((++*idle & 15) == 0) {
+        opal_progress();
+    } else if (OPAL_UNLIKELY(ompi_pml_verve.failure_pending)) {
+        pml_verve_fail_receives();
+    }
+}

@@ -1,0 +1,108 @@
+/*
+ * pml verve: where verve reads a send's bytes and writes a receive's.
+ * Contiguous data stays in the user's buffer; anything else goes through
+ * a packed copy made with Open MPI's convertor.
+ */
+#include "ompi_config.h"
+
+#include <stdlib.h>
+
+#include "ompi/datatype/ompi_datatype.h"
+#include "opal/util/output.h"
+
+#include "pml_verve.h"
+
+static bool pml_verve_contiguous(const void *buf, size_t count,
+                                 struct ompi_datatype_t *datatype,
+                                 void **buffer_p, size_t *length_p)
+{
+    if (!ompi_datatype_is_contiguous_memory_layout(datatype,
+                                                   (int32_t)count)) {
+        return false;
+    }
+    *buffer_p = (char *)buf + datatype->super.true_lb;
+    *length_p = count * datatype->super.size;
+    return true;
+}
+
+int pml_verve_pack(const void *buf, size_t count,
+                   struct ompi_datatype_t *datatype, void **buffer_p,
+                   size_t *length_p, void **packed_p)
+{
+    opal_convertor_t convertor;
+    struct iovec iov;
+    uint32_t iov_count = 1;
+    size_t length;
+
+    *packed_p = NULL;
+    if (OPAL_LIKELY(pml_verve_contiguous(buf, count, datatype, buffer_p,
+                                         length_p))) {
+        return OMPI_SUCCESS;
+    }
+    OBJ_CONSTRUCT(&convertor, opal_convertor_t);
+    opal_convertor_copy_and_prepare_for_send(ompi_mpi_local_convertor,
+                                             &datatype->super,
+                                             (int32_t)count, buf, 0,
+                                             &convertor);
+    opal_convertor_get_packed_size(&convertor, &length);
+    /* malloc(0) may give NULL: an empty message still needs a pointer. */
+    iov.iov_base = malloc(length + 1);
+    if (iov.iov_base == NULL) {
+        OBJ_DESTRUCT(&convertor);
+        opal_output(0, PML_VERVE_NAME ": no memory to pack %zu bytes of a "
+                    "non-contiguous datatype", length);
+        return OMPI_ERR_OUT_OF_RESOURCE;
+    }
+    iov.iov_len = length;
+    (void)opal_convertor_pack(&convertor, &iov, &iov_count, &length);
+    OBJ_DESTRUCT(&convertor);
+    *buffer_p = *packed_p = iov.iov_base;
+    *length_p = length;
+    return OMPI_SUCCESS;
+}
+
+/* A receive into a non-contiguous datatype lands in a copy that
+ * pml_verve_unpack spreads out; the request keeps the convertor and a
+ * reference to the datatype until then. */
+int pml_verve_unpacked_prepare(pml_verve_request_t *req, void *buf,
+                               size_t count,
+                               struct ompi_datatype_t *datatype)
+{
+    req->packed = NULL;
+    if (OPAL_LIKELY(pml_verve_contiguous(buf, count, datatype, &req->buffer,
+                                         &req->length))) {
+        return OMPI_SUCCESS;
+    }
+    OBJ_CONSTRUCT(&req->convertor, opal_convertor_t);
+    req->flags |= PML_VERVE_FLAG_CONVERTOR;
+    opal_convertor_copy_and_prepare_for_recv(ompi_mpi_local_convertor,
+                                             &datatype->super,
+                                             (int32_t)count, buf, 0,
+                                             &req->convertor);
+    opal_convertor_get_packed_size(&req->convertor, &req->length);
+    req->packed = malloc(req->length + 1);
+    if (req->packed == NULL) {
+        opal_output(0, PML_VERVE_NAME ": no memory to receive %zu bytes of "
+                    "a non-contiguous datatype", req->length);
+        return OMPI_ERR_OUT_OF_RESOURCE;
+    }
+    req->buffer = req->packed;
+    return OMPI_SUCCESS;
+}
+
+void pml_verve_unpack(pml_verve_request_t *req, size_t delivered)
+{
+    struct iovec iov = {.iov_base = req->packed, .iov_len = delivered};
+    uint32_t iov_count = 1;
+    size_t length = delivered;
+
+    if (req->packed == NULL) {
+        return;
+    }
+    if (delivered > 0) {
+        (void)opal_convertor_unpack(&req->convertor, &iov, &iov_count,
+                                    &length);
+    }
+    free(req->packed);
+    req->packed = NULL;
+}

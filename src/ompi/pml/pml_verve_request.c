@@ -1,0 +1,321 @@
+/*
+ * pml verve: the requests of nonblocking calls. Their free list, their
+ * completion (from verve's callbacks), MPI_Request_free, MPI_Cancel,
+ * MPI_Start of persistent ones, and the receives of a peer that failed.
+ *
+ * A receive's verve request stays with it until the request goes back to
+ * the free list, so that MPI_Cancel can always name it; a cancel that
+ * races its completion is told VERVE_ERR_BUSY and changes nothing. When a
+ * peer fails, progress takes the verve request of each receive posted
+ * for that peer (vreq = NULL under the lock) and cancels it outside the
+ * lock; whoever takes it frees it.
+ */
+#include "ompi_config.h"
+
+#include <stdlib.h>
+
+#include "ompi/communicator/communicator.h"
+#include "ompi/datatype/ompi_datatype.h"
+#include "opal/sys/atomic.h"
+#include "opal/util/output.h"
+
+#include "pml_verve.h"
+
+static int pml_verve_request_free(ompi_request_t **request);
+static int pml_verve_request_cancel(ompi_request_t *request, int complete);
+
+static void pml_verve_request_construct(pml_verve_request_t *req)
+{
+    req->ompi.req_type = OMPI_REQUEST_PML;
+    req->ompi.req_free = pml_verve_request_free;
+    req->ompi.req_cancel = pml_verve_request_cancel;
+    req->ompi.req_start = pml_verve_start;
+    req->vreq = NULL;
+    req->packed = NULL;
+    req->flags = 0;
+    req->datatype = NULL;
+    req->comm = NULL;
+}
+
+OBJ_CLASS_INSTANCE(pml_verve_request_t, ompi_request_t,
+                   pml_verve_request_construct, NULL);
+
+pml_verve_request_t *pml_verve_request_get(pml_verve_req_kind_t kind,
+                                           struct ompi_communicator_t *comm)
+{
+    pml_verve_request_t *req;
+
+    req = (pml_verve_request_t *)opal_free_list_get(&ompi_pml_verve.requests);
+    if (OPAL_UNLIKELY(req == NULL)) {
+        return NULL;
+    }
+    OMPI_REQUEST_INIT(&req->ompi, false);
+    req->ompi.req_state = OMPI_REQUEST_ACTIVE;
+    req->ompi.req_mpi_object.comm = comm;
+    req->ompi.req_status._cancelled = 0;
+    req->kind = kind;
+    req->state = 0;
+    return req;
+}
+
+/* The last of verve and MPI to let go returns it to the list. */
+void pml_verve_request_release(pml_verve_request_t *req)
+{
+    verve_request_h vreq;
+
+    OPAL_THREAD_LOCK(&ompi_pml_verve.lock);
+    vreq = req->vreq;
+    req->vreq = NULL;
+    OPAL_THREAD_UNLOCK(&ompi_pml_verve.lock);
+    if (vreq != NULL) {
+        verve_request_free(vreq);
+    }
+    free(req->packed);
+    req->packed = NULL;
+    if (req->flags & PML_VERVE_FLAG_CONVERTOR) {
+        OBJ_DESTRUCT(&req->convertor);
+    }
+    if (req->datatype != NULL) {
+        OBJ_RELEASE(req->datatype);
+        req->datatype = NULL;
+    }
+    if (req->comm != NULL) {
+        OBJ_RELEASE(req->comm);
+        req->comm = NULL;
+    }
+    req->flags = 0;
+    opal_free_list_return(&ompi_pml_verve.requests, &req->ompi.super);
+}
+
+/* A send that verve completed in place, which MPI never saw. */
+void pml_verve_request_recycle(pml_verve_request_t *req)
+{
+    opal_free_list_return(&ompi_pml_verve.requests, &req->ompi.super);
+}
+
+/* MPI_Send_init and MPI_Recv_init: inactive until MPI_Start; they keep
+ * the datatype and communicator they repeat. */
+void pml_verve_request_persist(pml_verve_request_t *req,
+                               struct ompi_datatype_t *datatype,
+                               struct ompi_communicator_t *comm)
+{
+    OMPI_REQUEST_INIT(&req->ompi, true);
+    req->state = PML_VERVE_REQ_DONE;
+    req->datatype = datatype;
+    OBJ_RETAIN(datatype);
+    req->comm = comm;
+    OBJ_RETAIN(comm);
+}
+
+static uint32_t pml_verve_state_add(pml_verve_request_t *req, uint32_t bit)
+{
+    uint32_t old;
+
+    if (!opal_using_threads()) {
+        old = req->state;
+        req->state = old | bit;
+        return old;
+    }
+    return (uint32_t)opal_atomic_fetch_or_32((volatile int32_t *)
+                                             &req->state, (int32_t)bit);
+}
+
+/* Once req_status is written: MPI sees it complete, and a request MPI
+ * freed already goes back to the list. */
+void pml_verve_request_done(pml_verve_request_t *req)
+{
+    ompi_request_complete(&req->ompi, true);
+    if (pml_verve_state_add(req, PML_VERVE_REQ_DONE) &
+        PML_VERVE_REQ_RELEASED) {
+        pml_verve_request_release(req);
+    }
+}
+
+static int pml_verve_request_free(ompi_request_t **request)
+{
+    pml_verve_request_t *req = (pml_verve_request_t *)*request;
+
+    *request = MPI_REQUEST_NULL;
+    if (req->ompi.req_persistent) {
+        req->ompi.req_state = OMPI_REQUEST_INVALID;
+    }
+    if (pml_verve_state_add(req, PML_VERVE_REQ_RELEASED) &
+        PML_VERVE_REQ_DONE) {
+        pml_verve_request_release(req);
+    }
+    return OMPI_SUCCESS;
+}
+
+/* Sends are not cancellable (as in Open MPI's other pmls): they
+ * complete. A receive that matched already completes as it would have. */
+static int pml_verve_request_cancel(ompi_request_t *request, int complete)
+{
+    pml_verve_request_t *req = (pml_verve_request_t *)request;
+    verve_request_h vreq;
+    verve_status_t status;
+
+    (void)complete;
+    if (req->kind != PML_VERVE_RECV) {
+        return OMPI_SUCCESS;
+    }
+    OPAL_THREAD_LOCK(&ompi_pml_verve.lock);
+    vreq = req->vreq;
+    OPAL_THREAD_UNLOCK(&ompi_pml_verve.lock);
+    if (vreq == NULL) {
+        return OMPI_SUCCESS;
+    }
+    /* VERVE_OK: the callback ran in the call, with VERVE_ERR_CANCELED,
+     * which marked the request cancelled. VERVE_ERR_BUSY: it matched. */
+    status = verve_tag_recv_cancel(ompi_pml_verve.worker, vreq);
+    if (status != VERVE_OK && status != VERVE_ERR_BUSY) {
+        opal_output(0, PML_VERVE_NAME ": verve_tag_recv_cancel failed: %s",
+                    verve_status_string(status));
+        return OMPI_ERROR;
+    }
+    return OMPI_SUCCESS;
+}
+
+int pml_verve_start(size_t count, ompi_request_t **requests)
+{
+    pml_verve_request_t *req;
+    size_t i;
+    int rc;
+
+    for (i = 0; i < count; ++i) {
+        req = (pml_verve_request_t *)requests[i];
+        if (req == NULL || req->ompi.req_type != OMPI_REQUEST_PML) {
+            continue;
+        }
+        /* Its last completion may still be finishing in another thread:
+         * the DONE bit comes just after MPI saw it complete. */
+        while (!(req->state & PML_VERVE_REQ_DONE)) {
+            opal_atomic_rmb();
+        }
+        req->state = 0;
+        req->ompi.req_complete = REQUEST_PENDING;
+        req->ompi.req_state = OMPI_REQUEST_ACTIVE;
+        req->ompi.req_status._cancelled = 0;
+        rc = (req->kind == PML_VERVE_SEND) ? pml_verve_send_start(req)
+                                           : pml_verve_recv_start(req);
+        if (rc != OMPI_SUCCESS) {
+            return rc;
+        }
+    }
+    return OMPI_SUCCESS;
+}
+
+/* A nonblocking receive from one source, posted in verve: on the list
+ * that a failure of its peer walks. */
+void pml_verve_recv_link(pml_verve_request_t *req)
+{
+    pml_verve_module_t *module = &ompi_pml_verve;
+
+    OPAL_THREAD_LOCK(&module->lock);
+    if (!(req->flags & PML_VERVE_FLAG_FINISHED)) {
+        req->prev = NULL;
+        req->next = module->receives;
+        if (module->receives != NULL) {
+            module->receives->prev = req;
+        }
+        module->receives = req;
+        req->flags |= PML_VERVE_FLAG_LINKED;
+        /* The peer may have failed since irecv looked. */
+        if (req->peer->failed != VERVE_OK) {
+            module->failure_pending = 1;
+        }
+    }
+    OPAL_THREAD_UNLOCK(&module->lock);
+}
+
+static void pml_verve_recv_unlink_locked(pml_verve_request_t *req)
+{
+    if (req->prev != NULL) {
+        req->prev->next = req->next;
+    } else {
+        ompi_pml_verve.receives = req->next;
+    }
+    if (req->next != NULL) {
+        req->next->prev = req->prev;
+    }
+    req->prev = req->next = NULL;
+    req->flags &= ~PML_VERVE_FLAG_LINKED;
+}
+
+/* From the receive's callback, which may run in another thread before
+ * pml_verve_recv_link: FINISHED keeps it off the list then. */
+void pml_verve_recv_unlink(pml_verve_request_t *req)
+{
+    OPAL_THREAD_LOCK(&ompi_pml_verve.lock);
+    req->flags |= PML_VERVE_FLAG_FINISHED;
+    if (req->flags & PML_VERVE_FLAG_LINKED) {
+        pml_verve_recv_unlink_locked(req);
+    }
+    OPAL_THREAD_UNLOCK(&ompi_pml_verve.lock);
+}
+
+/* From the endpoint's error callback, inside verve. */
+void pml_verve_peer_failed(pml_verve_endpoint_t *endpoint,
+                           verve_status_t status)
+{
+    OPAL_THREAD_LOCK(&ompi_pml_verve.lock);
+    endpoint->failed = (status == VERVE_OK) ? VERVE_ERR_PEER_FAILED : status;
+    ompi_pml_verve.failure_pending = 1;
+    OPAL_THREAD_UNLOCK(&ompi_pml_verve.lock);
+}
+
+/* From progress, outside any verve call, one receive at a time: each
+ * cancel completes one, which MPI may free at once. */
+void pml_verve_fail_receives(void)
+{
+    pml_verve_module_t *module = &ompi_pml_verve;
+    pml_verve_request_t *req;
+    verve_request_h vreq;
+
+    OPAL_THREAD_LOCK(&module->lock);
+    module->failure_pending = 0;
+    OPAL_THREAD_UNLOCK(&module->lock);
+    for (;;) {
+        OPAL_THREAD_LOCK(&module->lock);
+        for (req = module->receives; req != NULL; req = req->next) {
+            if (req->peer->failed != VERVE_OK) {
+                break;
+            }
+        }
+        vreq = NULL;
+        if (req != NULL) {
+            req->flags |= PML_VERVE_FLAG_PEER_FAILED;
+            pml_verve_recv_unlink_locked(req);
+            vreq = req->vreq;
+            req->vreq = NULL;
+        }
+        OPAL_THREAD_UNLOCK(&module->lock);
+        if (req == NULL) {
+            break;
+        }
+        if (vreq == NULL) {
+            continue;
+        }
+        /* VERVE_ERR_BUSY: it matched a message the peer sent before it
+         * failed, and completes with that. */
+        (void)verve_tag_recv_cancel(module->worker, vreq);
+        verve_request_free(vreq);
+    }
+}
+
+/* Before their endpoints are freed: a receive still posted from a peer
+ * being closed is no longer failed with it. */
+void pml_verve_forget_closing_peers(void)
+{
+    pml_verve_module_t *module = &ompi_pml_verve;
+    pml_verve_request_t *req, *next;
+
+    OPAL_THREAD_LOCK(&module->lock);
+    for (req = module->receives; req != NULL; req = next) {
+        next = req->next;
+        if (req->peer->closing) {
+            pml_verve_recv_unlink_locked(req);
+            req->peer = NULL;
+        }
+    }
+    OPAL_THREAD_UNLOCK(&module->lock);
+}
