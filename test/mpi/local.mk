@@ -1,5 +1,5 @@
-# MPI programs run by mpi_mtl.sh under mpirun with pml cm and the verve
-# mtl (src/ompi/mtl). They are plain MPI programs: compiled with Open
+# MPI programs run by mpi_pml.sh and mpi_mtl.sh under mpirun with pml
+# verve (src/ompi/pml), and with pml cm and the verve mtl (src/ompi/mtl). They are plain MPI programs: compiled with Open
 # MPI's own flags (mpicc --showme), and without libverve.
 if HAVE_OMPI_MTL
 check_PROGRAMS += test/mpi/mpi_p2p test/mpi/mpi_fail test/mpi/mpi_threads \
@@ -25,8 +25,9 @@ else
 MPI_HAVE_MTL = no
 endif
 # The scripts skip themselves (77) when the component is not built.
-TESTS += test/mpi/mpi_mtl.sh test/mpi/mpi_netns.sh
-EXTRA_DIST += test/mpi/mpi_mtl.sh test/mpi/mpi_netns.sh \
+TESTS += test/mpi/mpi_pml.sh test/mpi/mpi_mtl.sh test/mpi/mpi_netns.sh
+EXTRA_DIST += test/mpi/mpi_pml.sh test/mpi/mpi_mtl.sh test/mpi/mpi_suite.sh \
+              test/mpi/mpi_netns.sh \
               test/mpi/mpi_lib.sh test/mpi/mpi_in_netns.sh
 AM_TESTS_ENVIRONMENT += MPI_HAVE_MTL='$(MPI_HAVE_MTL)' \
     OMPI_MPIRUN='$(OMPI_MPIRUN)' OMPI_PKGLIBDIR='$(OMPI_PKGLIBDIR)'; \

@@ -1,5 +1,5 @@
-# Shared by the MPI test scripts (mpi_mtl.sh, mpi_netns.sh); sourced,
-# never run. POSIX sh. They run under `make check` with $top_builddir,
+# Shared by the MPI test scripts (mpi_pml.sh, mpi_mtl.sh, mpi_netns.sh,
+# test/verbs/mpi_rc.sh); sourced, never run. POSIX sh. They run under `make check` with $top_builddir,
 # $MPI_HAVE_MTL, $OMPI_MPIRUN and $OMPI_PKGLIBDIR set from configure;
 # print "ok: ..." or "FAIL: ..." for each check and end with
 # mpi_finish, which exits 1 when a check failed. MPI_TIMEOUT: seconds
@@ -8,7 +8,6 @@ set -u
 
 top_builddir=${top_builddir:-.}
 MPI=$top_builddir/test/mpi
-COMPONENT_DIR=$top_builddir/src/ompi/mtl/.libs
 MPIRUN=${OMPI_MPIRUN:-}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mpi_test.XXXXXX") || exit 1
 # A script that makes more to undo appends to this (run on exit).
@@ -45,13 +44,14 @@ show()
 mpi_need()
 {
     if [ "${MPI_HAVE_MTL:-no}" != yes ]; then
-        skip "the Open MPI mtl component was not built (configure found" \
+        skip "the Open MPI components were not built (configure found" \
              "no Open MPI 4.1 with its internal headers; see --with-ompi)"
     fi
     if [ -z "$MPIRUN" ] || [ ! -x "$MPIRUN" ]; then
         skip "configure found no mpirun next to mpicc (OMPI_MPIRUN='$MPIRUN')"
     fi
-    for _program in "$COMPONENT_DIR/mca_mtl_verve.so" "$@"; do
+    for _program in "$top_builddir/src/ompi/pml/.libs/mca_pml_verve.so" \
+                    "$top_builddir/src/ompi/mtl/.libs/mca_mtl_verve.so" "$@"; do
         case $_program in
         */*) ;;
         *) _program=$MPI/$_program ;;
@@ -75,27 +75,41 @@ if nm "$MPI/mpi_p2p" 2>/dev/null | grep -q __asan_init; then
     export ASAN_OPTIONS
 fi
 
-# Open MPI's own folder must stay on the path, or pml cm is not found.
-component_path=$COMPONENT_DIR
-if [ -n "${OMPI_PKGLIBDIR:-}" ]; then
-    component_path=$component_path:$OMPI_PKGLIBDIR
-fi
+# mpi_use_layer LAYER: which of verve's components the runs that follow
+# use to carry point-to-point: pml (pml verve) or mtl (pml cm with the
+# verve mtl). Sets $component_path (Open MPI's own folder must stay on
+# it, or its other components are not found), $layer_mca (mpirun's
+# options) and $MPI_LAYER.
+mpi_use_layer()
+{
+    MPI_LAYER=$1
+    component_path=$top_builddir/src/ompi/$1/.libs
+    if [ -n "${OMPI_PKGLIBDIR:-}" ]; then
+        component_path=$component_path:$OMPI_PKGLIBDIR
+    fi
+    case $1 in
+    pml) layer_mca="--mca pml verve --mca pml_base_verbose 1" ;;
+    mtl) layer_mca="--mca pml cm --mca mtl verve --mca mtl_base_verbose 1" ;;
+    *) echo "mpi_use_layer: unknown layer '$1'"; exit 1 ;;
+    esac
+}
+mpi_use_layer "${MPI_LAYER:-pml}"
 TIMEOUT=
 if command -v timeout >/dev/null; then
     TIMEOUT="timeout -k 5 ${MPI_TIMEOUT:-180}"
 fi
 
-# mpirun_mtl N TLS [MPIRUN-OPTIONS...] PROGRAM ARGS...: N ranks under pml
-# cm with the verve mtl and VERVE_TLS=TLS; output in $tmp/out and
-# $tmp/err.
-mpirun_mtl()
+# mpirun_verve N TLS [MPIRUN-OPTIONS...] PROGRAM ARGS...: N ranks over
+# verve's component of mpi_use_layer, with VERVE_TLS=TLS; output in
+# $tmp/out and $tmp/err.
+mpirun_verve()
 {
     _n=$1
     _tls=$2
     shift 2
+    # shellcheck disable=SC2086 # $layer_mca is a list of options
     $TIMEOUT "$MPIRUN" --allow-run-as-root --oversubscribe -n "$_n" \
-        --mca pml cm --mca mtl verve --mca mtl_base_verbose 1 \
-        --mca mca_base_component_path "$component_path" \
+        $layer_mca --mca mca_base_component_path "$component_path" \
         -x VERVE_TLS="$_tls" "$@" >"$tmp/out" 2>"$tmp/err"
 }
 
@@ -121,26 +135,29 @@ check_count()
     fi
 }
 
-# check_selected NAME N: the verve mtl carries point-to-point on each of
-# N ranks: its "mtl verve: rank R has endpoints to N processes" line at
-# mtl_base_verbose 1, which only pml cm's add_procs makes it print, so a
-# fallback to ob1 (which would still let cm initialise the mtl, then
-# drop it) or to another mtl fails.
+# check_selected NAME N: verve's component carries point-to-point on
+# each of N ranks: the line its add_procs prints at verbose level 1,
+# which only the selected component's does, so a fallback to ob1 (which
+# would still let the component initialise, then drop it) fails.
 check_selected()
 {
-    check_count "$1: verve mtl selected" "$tmp/err" \
-        "^\\[.*\\] mtl verve: rank [0-9]+ has endpoints to $2 processes$" \
-        "$2"
+    case $MPI_LAYER in
+    pml) _line="pml verve: rank [0-9]+ carries point-to-point, [0-9]+"
+         _line="$_line processes known" ;;
+    *) _line="mtl verve: rank [0-9]+ has endpoints to $2 processes" ;;
+    esac
+    check_count "$1: verve $MPI_LAYER selected" "$tmp/err" \
+        "^\\[.*\\] $_line\$" "$2"
 }
 
-# mpi_rank_pid RANK: the pid of rank RANK, from the mtl's line in
-# $tmp/err ("[host:pid] mtl verve: rank R has endpoints ...", the pid
-# zero-padded to 5 digits by Open MPI); verve's own lines carry a
-# "[host:pid]" prefix too, unpadded.
+# mpi_rank_pid RANK: the pid of rank RANK, from the component's line in
+# $tmp/err ("[host:pid] pml verve: rank R carries ...", "[host:pid] mtl
+# verve: rank R has endpoints ...", the pid zero-padded to 5 digits by
+# Open MPI); verve's own lines carry a "[host:pid]" prefix too, unpadded.
 mpi_rank_pid()
 {
-    sed -n "s/^\\[[^:]*:0*\\([0-9]*\\)\\] mtl verve: rank $1 has .*/\\1/p" \
-        "$tmp/err"
+    _rank_line="$MPI_LAYER verve: rank $1 \\(has\\|carries\\) "
+    sed -n "s/^\\[[^:]*:0*\\([0-9]*\\)\\] $_rank_line.*/\\1/p" "$tmp/err"
 }
 
 # mpi_rank_sed RANK SCRIPT: sed -n SCRIPT over rank RANK's lines in

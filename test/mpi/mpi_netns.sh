@@ -1,14 +1,15 @@
 #!/bin/sh
 # MPI across two "hosts" on one machine: mpi_p2p at 2 ranks under mpirun
-# with pml cm and the verve mtl over tcp alone, rank r in network
+# with pml verve, then pml cm and the verve mtl, over tcp alone, rank r in
+# network
 # namespace r % 2, the namespaces joined by a veth pair with addresses
 # only inside them (as test/integration/it_tcp_netns.sh does for
 # verve_run). mpirun forks both ranks here; mpi_in_netns.sh moves each
 # into its namespace and relays its PMIx connection (see there).
 # Checked: each rank is in its namespace and sees mpirun's session folder;
-# mpi_p2p passes on both ranks; pml cm used the verve mtl; each rank's
+# mpi_p2p passes on both ranks; verve's component was used; each rank's
 # tcp listens on its own veth end (verve's debug line, matched to the
-# rank through the pid in the mtl's line); and each veth end sent at
+# rank through the pid in the component's line); and each veth end sent at
 # least the payload mpi_p2p sends to the other rank (its size test alone:
 # 2 x (0 + 1 + 8 + 64 + 4 KiB + 64 KiB + 1 MiB + 4 MiB) bytes).
 # Needs root and iproute2; SKIPs (77) when namespaces cannot be made or
@@ -73,44 +74,47 @@ check_count "$name: rank 0" "$tmp/out" \
 check_count "$name: rank 1" "$tmp/out" \
     "^rank 1: $addr_b session folder seen\$" 1
 
-name="mpi_p2p, 2 ranks across namespaces, VERVE_TLS=tcp"
-tx_a=$(tx_bytes "$ns_a" "$if_a")
-tx_b=$(tx_bytes "$ns_b" "$if_b")
-mpirun_mtl 2 tcp -x VERVE_TCP_IF="$if_a,$if_b" -x VERVE_LOG_LEVEL=debug \
-    $in_netns "$MPI/mpi_p2p"
-check_rc "$name" 0 $?
-check_selected "$name" 2
-check_count "$name" "$tmp/out" \
-    '^mpi_p2p: rank [0-9]+ of 2: all checks passed$' 2
+for layer in pml mtl; do
+    mpi_use_layer $layer
+    name="mpi_p2p, 2 ranks across namespaces, VERVE_TLS=tcp, $layer verve"
+    tx_a=$(tx_bytes "$ns_a" "$if_a")
+    tx_b=$(tx_bytes "$ns_b" "$if_b")
+    mpirun_verve 2 tcp -x VERVE_TCP_IF="$if_a,$if_b" -x VERVE_LOG_LEVEL=debug \
+        $in_netns "$MPI/mpi_p2p"
+    check_rc "$name" 0 $?
+    check_selected "$name" 2
+    check_count "$name" "$tmp/out" \
+        '^mpi_p2p: rank [0-9]+ of 2: all checks passed$' 2
 
-# Where each rank's tcp listens (verve's debug line of its pid).
-for rank in 0 1; do
-    if [ $rank = 0 ]; then
-        want="$if_a ($addr_a)"
-    else
-        want="$if_b ($addr_b)"
-    fi
-    pid=$(mpi_rank_pid $rank)
-    listens=$(mpi_rank_sed $rank 's/.* listens on \(.*\) port [0-9]*$/\1/p')
-    if [ "$listens" = "$want" ]; then
-        ok "$name: rank $rank (pid $pid) listens on $listens"
-    else
-        fail "$name: rank $rank (pid ${pid:-?}) listens on '$listens'," \
-             "expected '$want'"
-        show
-    fi
-done
+    # Where each rank's tcp listens (verve's debug line of its pid).
+    for rank in 0 1; do
+        if [ $rank = 0 ]; then
+            want="$if_a ($addr_a)"
+        else
+            want="$if_b ($addr_b)"
+        fi
+        pid=$(mpi_rank_pid $rank)
+        listens=$(mpi_rank_sed $rank 's/.* listens on \(.*\) port [0-9]*$/\1/p')
+        if [ "$listens" = "$want" ]; then
+            ok "$name: rank $rank (pid $pid) listens on $listens"
+        else
+            fail "$name: rank $rank (pid ${pid:-?}) listens on '$listens'," \
+                 "expected '$want'"
+            show
+        fi
+    done
 
-payload=$((2 * (1 + 8 + 64 + 4096 + 65536 + 1048576 + 4194304)))
-for end in "$ns_a $if_a $tx_a" "$ns_b $if_b $tx_b"; do
-    set -- $end
-    sent=$(($(tx_bytes "$1" "$2") - $3))
-    if [ "$sent" -ge "$payload" ]; then
-        ok "$name: $2 sent $sent bytes (at least $payload)"
-    else
-        fail "$name: $2 sent $sent bytes, fewer than mpi_p2p's $payload" \
-             "to the other rank: the ranks did not talk over the veth"
-    fi
+    payload=$((2 * (1 + 8 + 64 + 4096 + 65536 + 1048576 + 4194304)))
+    for end in "$ns_a $if_a $tx_a" "$ns_b $if_b $tx_b"; do
+        set -- $end
+        sent=$(($(tx_bytes "$1" "$2") - $3))
+        if [ "$sent" -ge "$payload" ]; then
+            ok "$name: $2 sent $sent bytes (at least $payload)"
+        else
+            fail "$name: $2 sent $sent bytes, fewer than mpi_p2p's $payload" \
+                 "to the other rank: the ranks did not talk over the veth"
+        fi
+    done
 done
 
 mpi_finish mpi_netns.sh

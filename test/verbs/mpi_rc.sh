@@ -1,16 +1,17 @@
 #!/bin/sh
-# MPI over rc, then over ud: mpi_p2p at 2 ranks under mpirun with pml cm
-# and the verve mtl (VERVE_TLS=rc,self, then ud,self), rank r in
+# MPI over rc, then over ud: mpi_p2p at 2 ranks under mpirun with pml
+# verve, then with pml cm and the verve mtl (VERVE_TLS=rc,self, then
+# ud,self), rank r in
 # namespace a or b (r % 2), so that each rank has its own rxe device and
 # every byte between them crosses the veth as RoCE. mpirun forks both
 # ranks in the root namespace; test/mpi/mpi_in_netns.sh moves each into
 # its namespace and relays its PMIx connection. Checked, for each
-# transport: mpi_p2p passes on both ranks; pml cm used the verve mtl; each
+# transport: mpi_p2p passes on both ranks; verve's component was used; each
 # rank's endpoint to the other is on that transport (verve's debug line);
 # each rxe device sent at least one packet per 4 KiB (the largest RoCE
 # MTU) of the payload mpi_p2p sends to the other rank. Then mpi_rma
 # (one-sided MPI through osc pt2pt) over the same transport. Skips when
-# the mtl component or mpirun is absent.
+# the components or mpirun are absent.
 . "${VT_DIR:-$(dirname "$0")}/lib-verbs.sh"
 vt_need_guest
 
@@ -62,11 +63,13 @@ sent_pkts()
 
 payload=$((2 * (1 + 8 + 64 + 4096 + 65536 + 1048576 + 4194304)))
 for tl in rc ud; do
-    name="mpi_p2p, 2 ranks, VERVE_TLS=$tl,self"
+for layer in pml mtl; do
+    mpi_use_layer $layer
+    name="mpi_p2p, 2 ranks, VERVE_TLS=$tl,self, $layer verve"
     sent_a=$(sent_pkts "$VT_DEV_A")
     sent_b=$(sent_pkts "$VT_DEV_B")
     t0=$(date +%s)
-    mpirun_mtl 2 "$tl,self" -x VERVE_LOG_LEVEL=debug $ranks "$MPI/mpi_p2p"
+    mpirun_verve 2 "$tl,self" -x VERVE_LOG_LEVEL=debug $ranks "$MPI/mpi_p2p"
     check_rc "$name" 0 $?
     vt_note "$name: $(($(date +%s) - t0)) s"
     check_selected "$name" 2
@@ -108,9 +111,9 @@ for tl in rc ud; do
     echo "$name: $(grep -c DEBUG "$tmp/err") debug lines; the first:"
     grep DEBUG "$tmp/err" | head -8
 
-    # One-sided, through osc pt2pt (see test/mpi/mpi_mtl.sh).
-    name="mpi_rma, 2 ranks, VERVE_TLS=$tl,self"
-    mpirun_mtl 2 "$tl,self" --mca osc pt2pt --mca osc_base_verbose 1 \
+    # One-sided, through osc pt2pt (see test/mpi/mpi_suite.sh).
+    name="mpi_rma, 2 ranks, VERVE_TLS=$tl,self, $layer verve"
+    mpirun_verve 2 "$tl,self" --mca osc pt2pt --mca osc_base_verbose 1 \
         $ranks "$MPI/mpi_rma"
     check_rc "$name" 0 $?
     check_selected "$name" 2
@@ -118,6 +121,7 @@ for tl in rc ud; do
         '^\[.*\] pt2pt component destroying window with id [0-9]+$' 4
     check_count "$name" "$tmp/out" \
         '^mpi_rma: rank [0-9]+ of 2: all checks passed$' 2
+done
 done
 
 mpi_finish mpi_rc.sh

@@ -77,6 +77,12 @@ static void pml_verve_completed_init(ompi_request_t *req)
     req->req_state = OMPI_REQUEST_ACTIVE;
     req->req_free = pml_verve_completed_free;
     req->req_cancel = pml_verve_completed_cancel;
+    /* Shared by every such send: no source, and an even tag, which osc
+     * pt2pt reads as "not a passive target epoch" (it never gets this
+     * request: its sends are persistent). */
+    req->req_status.MPI_SOURCE = MPI_ANY_SOURCE;
+    req->req_status.MPI_TAG = 0;
+    req->req_status._ucount = 0;
     req->req_status.MPI_ERROR = MPI_SUCCESS;
     req->req_status._cancelled = 0;
     ompi_request_complete(req, false);

@@ -46,11 +46,19 @@ static int pml_verve_send_error(verve_status_t status)
                                              : verve_ompi_error(status);
 }
 
+/* A send's status says who sent what, as ob1's does: osc pt2pt's
+ * callbacks read the tag of their sends (its low bit names a passive
+ * target epoch). */
 static void pml_verve_send_finish(pml_verve_request_t *req,
                                   verve_status_t status)
 {
+    ompi_status_public_t *mpi_status = &req->ompi.req_status;
+
     pml_verve_send_copy_free(req);
-    req->ompi.req_status.MPI_ERROR = pml_verve_send_error(status);
+    mpi_status->MPI_SOURCE = req->ompi.req_mpi_object.comm->c_my_rank;
+    mpi_status->MPI_TAG = req->tag;
+    mpi_status->_ucount = req->length;
+    mpi_status->MPI_ERROR = pml_verve_send_error(status);
     pml_verve_request_done(req);
 }
 
@@ -186,12 +194,14 @@ static verve_status_t pml_verve_send_request(pml_verve_request_t *req,
     size_t length = 0;
     int rc;
 
+    req->length = 0;
     if (OPAL_UNLIKELY(req->mode == MCA_PML_BASE_SEND_BUFFERED)) {
         return pml_verve_bsend(req->user_buffer, req->count, datatype,
                                req->peer_rank, req->tag, comm);
     }
     rc = pml_verve_pack(req->user_buffer, req->count, datatype, &buffer,
                         &length, &req->packed);
+    req->length = length;
     if (OPAL_UNLIKELY(rc != OMPI_SUCCESS)) {
         return VERVE_ERR_NO_MEMORY;
     }
