@@ -35,4 +35,13 @@ run "tag over tcp, 2 ranks, small socket buffers and queues" \
     env VERVE_TLS=tcp $small "$RUN" -n 2 --timeout 120 "$IT/it_tag" \
     --stream 1000
 
+# A flush, then the bootstrap barrier, which progresses nothing: the
+# flush must leave nothing in the sender's own queue (regression: it
+# completed with bytes still queued, and the receivers waited forever).
+run "flush then bootstrap barrier over tcp, 3 ranks" env VERVE_TLS=tcp \
+    "$RUN" -n 3 --timeout 120 "$IT/it_flush_barrier"
+# shellcheck disable=SC2086
+run "flush then bootstrap barrier over tcp, 2 ranks, small buffers" \
+    env VERVE_TLS=tcp $small \
+    "$RUN" -n 2 --timeout 120 "$IT/it_flush_barrier"
 it_finish
