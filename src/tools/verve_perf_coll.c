@@ -156,7 +156,7 @@ void perf_coll_setup(perf_ctx_t *ctx)
     status = verve_team_create_nbx(ctx->worker, &tparams, &ctx->team, NULL,
                                    &request);
     perf_request_finish(ctx, "team create", status, request);
-    perf_check("barrier", verve_boot_barrier(ctx->boot));
+    perf_barrier(ctx);
 }
 
 void perf_coll_teardown(perf_ctx_t *ctx)
@@ -166,7 +166,7 @@ void perf_coll_teardown(perf_ctx_t *ctx)
     verve_status_t status;
     int rank;
 
-    perf_check("barrier", verve_boot_barrier(ctx->boot));
+    perf_barrier(ctx);
     verve_team_destroy(ctx->team);
     for (rank = 0; rank < ctx->job_size; ++rank) {
         if (ctx->eps[rank] == NULL) {
@@ -178,7 +178,7 @@ void perf_coll_teardown(perf_ctx_t *ctx)
         perf_request_finish(ctx, "endpoint close", status, request);
     }
     /* No rank tears down its worker while a peer may still flush to it. */
-    perf_check("barrier", verve_boot_barrier(ctx->boot));
+    perf_barrier(ctx);
     verve_worker_destroy(ctx->worker);
     verve_context_destroy(ctx->context);
     free(ctx->eps);
@@ -472,7 +472,7 @@ static void perf_coll_test_run(perf_ctx_t *ctx, perf_test_id_t test,
     }
     /* Every rank enters the timed loop together, none carrying the
      * warm-up's skew. */
-    perf_check("barrier", verve_boot_barrier(ctx->boot));
+    perf_barrier(ctx);
     for (i = 0; i < iters; ++i) {
         t0 = perf_time_ns();
         perf_coll_once(ctx, coll, name);
@@ -483,7 +483,7 @@ static void perf_coll_test_run(perf_ctx_t *ctx, perf_test_id_t test,
     free(samples);
     verve_coll_destroy(coll);
     perf_coll_stats_max(ctx, result);
-    perf_check("barrier", verve_boot_barrier(ctx->boot));
+    perf_barrier(ctx);
 }
 
 void perf_coll_run_all(perf_ctx_t *ctx)

@@ -44,4 +44,13 @@ run "flush then bootstrap barrier over tcp, 3 ranks" env VERVE_TLS=tcp \
 run "flush then bootstrap barrier over tcp, 2 ranks, small buffers" \
     env VERVE_TLS=tcp $small \
     "$RUN" -n 2 --timeout 120 "$IT/it_flush_barrier"
+# The same in verve_perf, between its collective phases: a 1 MiB bcast's
+# root waited in the barrier with the bytes for the other rank queued
+# (hung in most runs, hence the repetitions).
+for i in 1 2 3; do
+    run "verve_perf bcast 1m over tcp,self, run $i" env VERVE_TLS=tcp,self \
+        "$RUN" -n 2 --timeout 60 "$top_builddir/src/tools/verve_perf" \
+        -t bcast -s 1m -n 20
+done
+
 it_finish
