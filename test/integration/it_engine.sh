@@ -53,5 +53,7 @@ run "flush then bootstrap barrier, 3 ranks" \
 run "flush then bootstrap barrier, 2 ranks, shm only" env VERVE_TLS=shm \
     "$RUN" -n 2 --timeout 120 "$IT/it_flush_barrier"
 run "peer failure" timeout 60 "$IT/it_peer_failure"
+run "peer failure, shm only" env VERVE_TLS=shm timeout 60 \
+    "$IT/it_peer_failure"
 
 it_finish
