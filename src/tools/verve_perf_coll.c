@@ -139,15 +139,16 @@ void perf_coll_setup(perf_ctx_t *ctx)
             perf_fatal("setting VERVE_COLL_TUNE", VERVE_ERR_NO_MEMORY);
         }
     }
-    perf_check("context create",
-               verve_context_create(&cparams, &ctx->context));
-    status = verve_worker_create(ctx->context, &wparams, &ctx->worker);
+    /* Context creation checks every setting, VERVE_COLL_TUNE included. */
+    status = verve_context_create(&cparams, &ctx->context);
     if ((status == VERVE_ERR_INVALID_CONFIG) && (ctx->opts->algo[0])) {
         fprintf(stderr, "verve_perf: --algo %s: not an algorithm of every "
                 "collective tested (VERVE_COLL_TUNE=%s; verve_info -l "
                 "lists them)\n", ctx->opts->algo, tune);
     }
-    perf_check("worker create", status);
+    perf_check("context create", status);
+    perf_check("worker create",
+               verve_worker_create(ctx->context, &wparams, &ctx->worker));
     perf_coll_connect(ctx);
 
     tparams.eps = ctx->eps;
