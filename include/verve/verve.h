@@ -192,7 +192,12 @@ VERVE_API verve_status_t verve_ep_close_nbx(verve_ep_h ep,
 VERVE_API void *verve_ep_user_data(verve_ep_h ep);
 
 /* Completes when every operation started on the endpoint is remotely
- * complete. */
+ * complete, or, on a transport whose kernel delivers by itself (tcp), when
+ * all of its bytes left verve for the kernel: from then on nothing
+ * started on the endpoint needs this process's progress, so it may block
+ * outside verve (verve_boot_barrier). Until then the flush needs progress
+ * here, and may need the peer's (to make room in a full ring or socket
+ * buffer, or to answer a new connection). */
 VERVE_API verve_status_t verve_ep_flush_nbx(verve_ep_h ep,
         const verve_request_param_t *param, verve_request_h *request_p);
 VERVE_API verve_status_t verve_worker_flush_nbx(verve_worker_h worker,

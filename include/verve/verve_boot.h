@@ -50,6 +50,20 @@ VERVE_API const char *verve_boot_backend(verve_boot_h boot);
  * Fails (VERVE_ERR_PEER_FAILED) rather than hangs when a rank dies. */
 VERVE_API verve_status_t verve_boot_allgather(verve_boot_h boot,
         const void *in, size_t length, void *out);
+/* Returns once every rank has called it. Like every call of this header
+ * it talks only to the launcher (PMIx or verve_run's server) and
+ * progresses no worker: while a rank waits here, nothing it queued on a
+ * worker moves, and it answers no peer. So before entering it:
+ *   - complete verve_worker_flush_nbx (or verve_ep_flush_nbx on every
+ *     endpoint used): once it completes, what the rank sent no longer
+ *     needs this rank's progress (it may sit in the kernel, not in verve);
+ *   - make sure no peer still waits for this rank to progress: a flush
+ *     whose messages a peer must take (a full ring, a socket buffer, a
+ *     connection being set up) completes only while that peer progresses,
+ *     so a peer that is itself in the barrier lets it complete only if
+ *     it has no such messages to take.
+ * A program that cannot tell uses a collective barrier (verve_coll.h),
+ * which progresses the worker while it waits. */
 VERVE_API verve_status_t verve_boot_barrier(verve_boot_h boot);
 
 /* Publishes `length` bytes under `key` (1 to VERVE_BOOT_KEY_MAX - 1
@@ -59,7 +73,8 @@ VERVE_API verve_status_t verve_boot_barrier(verve_boot_h boot);
 VERVE_API verve_status_t verve_boot_put(verve_boot_h boot, const char *key,
                                         const void *value, size_t length);
 /* Collective: returns once every rank's puts made so far are visible to
- * every rank. VERVE_ERR_PEER_FAILED when a rank died. */
+ * every rank. VERVE_ERR_PEER_FAILED when a rank died. Progresses no
+ * worker, as verve_boot_barrier. */
 VERVE_API verve_status_t verve_boot_fence(verve_boot_h boot);
 /* Reads what `rank` put under `key` before the last fence. *length_p
  * holds the size of `value` on entry and the value's length on return;

@@ -395,7 +395,7 @@ static const vs_config_field_t vc_config_fields[] = {
      "allreduce:0-4K:rd,4K-inf:ring;bcast:0-inf@2-8:knomial/4",
      {vc_config_parse_tune, vs_config_print_string, vs_config_release_string,
       "COLL:LO-HI[@TLO-THI]:ALG[/RADIX],...;COLL:... (verve_info lists "
-      "collectives and algorithms)", NULL},
+      "collectives and algorithms)", NULL, NULL},
      offsetof(vc_config_t, tune)},
 };
 

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -49,7 +50,8 @@ static const vs_config_field_t vc_shm_config_fields[] = {
     {"SLOT", "128k",
      "bytes of a member's data slot: larger messages go in rounds of this "
      "size (64 to 16m); 128k keeps a 1 MiB allreduce at 8 rounds, where "
-     "8k took 128 and a third of the bandwidth", VS_CONFIG_TYPE_SIZE,
+     "8k took 128 and a third of the bandwidth",
+     VS_CONFIG_TYPE_SIZE_RANGE(VC_SHM_LINE, (size_t)16 << 20),
      offsetof(vc_shm_config_t, slot_size)},
     {"CMA_MIN", "0",
      "bcasts from this size copy straight from the root's buffer with "
@@ -60,8 +62,9 @@ static const vs_config_field_t vc_shm_config_fields[] = {
     {"FLAT_MAX", "8",
      "teams up to this size use a flat tree (member 0 reads every slot)",
      VS_CONFIG_TYPE_UINT, offsetof(vc_shm_config_t, flat_max)},
-    {"RADIX", "4", "radix of the tree of larger teams (2 to 64)",
-     VS_CONFIG_TYPE_UINT, offsetof(vc_shm_config_t, radix)},
+    {"RADIX", "4", "radix of the tree of larger teams",
+     VS_CONFIG_TYPE_UINT_RANGE(2, VC_RADIX_MAX),
+     offsetof(vc_shm_config_t, radix)},
     {"SPLIT_MIN", "2k",
      "allreduces from this size on a flat tree split the reduction: each "
      "member folds its share of every round's chunk, all at once (0: "
@@ -91,7 +94,7 @@ static const vs_config_field_t vc_shm_config_fields[] = {
      offsetof(vc_shm_config_t, fail_member)},
     {"TEST_NODES", "1",
      "tests only: members whose ranks differ modulo N act as if on "
-     "different hosts", VS_CONFIG_TYPE_UINT,
+     "different hosts", VS_CONFIG_TYPE_UINT_RANGE(1, UINT_MAX),
      offsetof(vc_shm_config_t, test_nodes)},
 };
 
@@ -113,19 +116,11 @@ static pthread_once_t vc_shm_options_once = PTHREAD_ONCE_INIT;
 
 static void vc_shm_config_load(void)
 {
+    /* Context creation already refused a bad value; a program that set
+     * one since gets the error named here, and no shared-memory path. */
     if (vs_config_read(&vc_shm_config_table, &vc_shm_options) != VERVE_OK) {
-        /* vs_config_read named the variable: the path stays off. */
         memset(&vc_shm_options, 0, sizeof(vc_shm_options));
         return;
-    }
-    if (vc_shm_options.slot_size < VC_SHM_LINE ||
-        vc_shm_options.slot_size > (16u << 20) ||
-        vc_shm_options.radix < 2 || vc_shm_options.radix > VC_RADIX_MAX) {
-        vs_error("coll: VERVE_COLL_SHM_SLOT %zu (64 to 16m) or "
-                 "VERVE_COLL_SHM_RADIX %u (2 to %d) out of range: the "
-                 "shared-memory path is off", vc_shm_options.slot_size,
-                 vc_shm_options.radix, VC_RADIX_MAX);
-        vc_shm_options.enable = 0;
     }
     vc_shm_options.slot_size = vs_align_up(vc_shm_options.slot_size,
                                            VC_SHM_LINE);

@@ -32,7 +32,9 @@ static const vs_config_field_t ve_config_fields[] = {
      VS_CONFIG_TYPE_UINT, offsetof(ve_config_t, spin_count)},
     {"FAILURE_CHECK", "100ms",
      "how often an idle worker checks that its peers are alive",
-     VS_CONFIG_TYPE_TIME, offsetof(ve_config_t, failure_check)},
+     /* added to a time in nanoseconds: finite */
+     VS_CONFIG_TYPE_TIME_RANGE(1e-6, 3600.0),
+     offsetof(ve_config_t, failure_check)},
 };
 
 static vs_config_table_t ve_config_table = {
@@ -143,6 +145,13 @@ VERVE_API verve_status_t verve_context_create(
             params->name != NULL) {
             strncpy(context->name, params->name, sizeof(context->name) - 1);
         }
+    }
+    /* Every component's settings, used by this context or not: a bad
+     * value stops start-up here, the same way wherever it belongs, rather
+     * than turning a transport off or failing mid-job. */
+    status = vs_config_check_all();
+    if (status != VERVE_OK) {
+        goto err_free;
     }
     status = vs_config_read(&ve_config_table, &context->config);
     if (status != VERVE_OK) {

@@ -25,10 +25,52 @@ uint64_t ve_random_id(void)
     return id;
 }
 
+static void ve_worker_close_ifaces(ve_worker_t *worker)
+{
+    unsigned i;
+
+    for (i = 0; i < worker->num_ifaces; ++i) {
+        worker->ifaces[i].iface->ops->iface_close(worker->ifaces[i].iface);
+    }
+    worker->num_ifaces = 0;
+}
+
+/* The wireup, the engine's largest message, goes out as one am_bcopy on
+ * whichever lane reaches a peer: each lane must carry it. Transports'
+ * settings start at VT_AM_BCOPY_MIN for this; the check holds the
+ * engine to what that bound promised. */
+static verve_status_t ve_worker_check_lanes(ve_worker_t *worker)
+{
+    void *address;
+    size_t length;
+    verve_status_t status;
+    unsigned i;
+
+    status = ve_address_pack(worker, &address, &length);
+    if (status != VERVE_OK) {
+        return status;
+    }
+    free(address);
+    for (i = 0; i < worker->num_ifaces; ++i) {
+        const ve_lane_t *lane = &worker->ifaces[i];
+        if (!(lane->caps.flags & VT_CAP_AM_BCOPY) ||
+            (lane->caps.am_bcopy_max >= length)) {
+            continue;
+        }
+        vs_error("worker: %s carries at most %zu bytes in one am_bcopy, "
+                 "less than the %zu bytes of this worker's address that "
+                 "the wireup sends (its VERVE_*_BCOPY_MAX is too small)",
+                 lane->component->name, lane->caps.am_bcopy_max, length);
+        return VERVE_ERR_INVALID_CONFIG;
+    }
+    return VERVE_OK;
+}
+
 static verve_status_t ve_worker_open_ifaces(ve_worker_t *worker)
 {
     ve_context_t *context = worker->context;
     vt_iface_params_t params;
+    verve_status_t status;
     unsigned i, id;
 
     memset(&params, 0, sizeof(params));
@@ -41,7 +83,12 @@ static verve_status_t ve_worker_open_ifaces(ve_worker_t *worker)
     for (i = 0; i < context->num_components; ++i) {
         const vt_component_t *component = context->components[i];
         ve_lane_t *lane = &worker->ifaces[worker->num_ifaces];
-        verve_status_t status = component->iface_open(&params, &lane->iface);
+        status = component->iface_open(&params, &lane->iface);
+        if (status == VERVE_ERR_INVALID_CONFIG) {
+            /* named by the component; never a silent fallback */
+            ve_worker_close_ifaces(worker);
+            return status;
+        }
         if (status != VERVE_OK) {
             /* No device for a transport nobody asked for by name is the
              * normal case on most machines, not news. */
@@ -64,7 +111,11 @@ static verve_status_t ve_worker_open_ifaces(ve_worker_t *worker)
         vs_error("worker: no transport could be opened");
         return VERVE_ERR_UNREACHABLE;
     }
-    return VERVE_OK;
+    status = ve_worker_check_lanes(worker);
+    if (status != VERVE_OK) {
+        ve_worker_close_ifaces(worker);
+    }
+    return status;
 }
 
 VERVE_API verve_status_t verve_worker_create(verve_context_h context,
@@ -159,7 +210,6 @@ VERVE_API void verve_worker_destroy(verve_worker_h worker)
     uint64_t key;
     void *value;
     size_t iter;
-    unsigned i;
 
     if (worker == NULL) {
         return;
@@ -173,9 +223,7 @@ VERVE_API void verve_worker_destroy(verve_worker_h worker)
         free(peer->address);
         free(peer);
     }
-    for (i = 0; i < worker->num_ifaces; ++i) {
-        worker->ifaces[i].iface->ops->iface_close(worker->ifaces[i].iface);
-    }
+    ve_worker_close_ifaces(worker);
     if (worker->coll_cleanup != NULL) {
         worker->coll_cleanup(worker->coll_handler.arg);
     }

@@ -167,7 +167,7 @@ static void perf_setup(perf_ctx_t *ctx)
         perf_fatal("alignment check of the peer's region",
                    VERVE_ERR_INVALID_PARAM);
     }
-    perf_check("barrier", verve_boot_barrier(ctx->boot));
+    perf_barrier(ctx);
 }
 
 static void perf_teardown(perf_ctx_t *ctx)
@@ -177,12 +177,12 @@ static void perf_teardown(perf_ctx_t *ctx)
     verve_status_t status;
 
     /* Neither rank closes while the other may still use the endpoint. */
-    perf_check("barrier", verve_boot_barrier(ctx->boot));
+    perf_barrier(ctx);
     verve_rkey_destroy(ctx->rkey);
     status = verve_ep_close_nbx(ctx->ep, VERVE_EP_CLOSE_FLUSH, &param,
                                 &request);
     perf_request_finish(ctx, "endpoint close", status, request);
-    perf_check("barrier", verve_boot_barrier(ctx->boot));
+    perf_barrier(ctx);
     perf_check("memory unmap", verve_mem_unmap(ctx->context, ctx->memh));
     verve_worker_destroy(ctx->worker);
     verve_context_destroy(ctx->context);

@@ -148,6 +148,9 @@ void perf_progress(perf_ctx_t *ctx);
 /* Completes a call's outcome: returns when done, exits on error. */
 void perf_request_finish(perf_ctx_t *ctx, const char *op,
                          verve_status_t status, verve_request_h request);
+/* Flushes the worker (progressing it), then waits in the bootstrap
+ * barrier; exits on error. */
+void perf_barrier(perf_ctx_t *ctx);
 verve_status_t perf_handlers_set(perf_ctx_t *ctx);
 /* Sends `size` bytes of the send buffer and waits for completion. */
 void perf_am_send(perf_ctx_t *ctx, unsigned id, size_t size);

@@ -139,15 +139,16 @@ void perf_coll_setup(perf_ctx_t *ctx)
             perf_fatal("setting VERVE_COLL_TUNE", VERVE_ERR_NO_MEMORY);
         }
     }
-    perf_check("context create",
-               verve_context_create(&cparams, &ctx->context));
-    status = verve_worker_create(ctx->context, &wparams, &ctx->worker);
+    /* Context creation checks every setting, VERVE_COLL_TUNE included. */
+    status = verve_context_create(&cparams, &ctx->context);
     if ((status == VERVE_ERR_INVALID_CONFIG) && (ctx->opts->algo[0])) {
         fprintf(stderr, "verve_perf: --algo %s: not an algorithm of every "
                 "collective tested (VERVE_COLL_TUNE=%s; verve_info -l "
                 "lists them)\n", ctx->opts->algo, tune);
     }
-    perf_check("worker create", status);
+    perf_check("context create", status);
+    perf_check("worker create",
+               verve_worker_create(ctx->context, &wparams, &ctx->worker));
     perf_coll_connect(ctx);
 
     tparams.eps = ctx->eps;
@@ -156,7 +157,7 @@ void perf_coll_setup(perf_ctx_t *ctx)
     status = verve_team_create_nbx(ctx->worker, &tparams, &ctx->team, NULL,
                                    &request);
     perf_request_finish(ctx, "team create", status, request);
-    perf_check("barrier", verve_boot_barrier(ctx->boot));
+    perf_barrier(ctx);
 }
 
 void perf_coll_teardown(perf_ctx_t *ctx)
@@ -166,7 +167,7 @@ void perf_coll_teardown(perf_ctx_t *ctx)
     verve_status_t status;
     int rank;
 
-    perf_check("barrier", verve_boot_barrier(ctx->boot));
+    perf_barrier(ctx);
     verve_team_destroy(ctx->team);
     for (rank = 0; rank < ctx->job_size; ++rank) {
         if (ctx->eps[rank] == NULL) {
@@ -178,7 +179,7 @@ void perf_coll_teardown(perf_ctx_t *ctx)
         perf_request_finish(ctx, "endpoint close", status, request);
     }
     /* No rank tears down its worker while a peer may still flush to it. */
-    perf_check("barrier", verve_boot_barrier(ctx->boot));
+    perf_barrier(ctx);
     verve_worker_destroy(ctx->worker);
     verve_context_destroy(ctx->context);
     free(ctx->eps);
@@ -472,7 +473,7 @@ static void perf_coll_test_run(perf_ctx_t *ctx, perf_test_id_t test,
     }
     /* Every rank enters the timed loop together, none carrying the
      * warm-up's skew. */
-    perf_check("barrier", verve_boot_barrier(ctx->boot));
+    perf_barrier(ctx);
     for (i = 0; i < iters; ++i) {
         t0 = perf_time_ns();
         perf_coll_once(ctx, coll, name);
@@ -483,7 +484,7 @@ static void perf_coll_test_run(perf_ctx_t *ctx, perf_test_id_t test,
     free(samples);
     verve_coll_destroy(coll);
     perf_coll_stats_max(ctx, result);
-    perf_check("barrier", verve_boot_barrier(ctx->boot));
+    perf_barrier(ctx);
 }
 
 void perf_coll_run_all(perf_ctx_t *ctx)

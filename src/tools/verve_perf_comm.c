@@ -186,6 +186,21 @@ void perf_request_finish(perf_ctx_t *ctx, const char *op,
     }
 }
 
+void perf_barrier(perf_ctx_t *ctx)
+{
+    verve_request_param_t param = {.op_attr_mask = 0};
+    verve_request_h request = NULL;
+    verve_status_t status;
+
+    /* The bootstrap barrier progresses no worker: what this rank still
+     * holds for a peer goes out first, or a peer waiting for it would
+     * never reach the barrier. */
+    status = verve_worker_flush_nbx(ctx->worker, &param, &request);
+    perf_request_finish(ctx, "worker flush before a barrier", status,
+                        request);
+    perf_check("barrier", verve_boot_barrier(ctx->boot));
+}
+
 /* Handlers must not block: a rendezvous payload is only started here and
  * counted by perf_progress once it has landed. */
 static verve_status_t perf_am_data_cb(void *arg, const void *header,

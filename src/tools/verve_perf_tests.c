@@ -278,15 +278,6 @@ static uint64_t perf_phase_run(perf_ctx_t *ctx, perf_test_id_t test,
     }
 }
 
-static void perf_barrier(perf_ctx_t *ctx)
-{
-    verve_status_t status = verve_boot_barrier(ctx->boot);
-
-    if (status != VERVE_OK) {
-        perf_fatal("barrier", status);
-    }
-}
-
 void perf_test_run(perf_ctx_t *ctx, perf_test_id_t test, size_t size,
                    size_t iters, size_t warmup, perf_result_t *result)
 {

@@ -17,6 +17,13 @@
 #include "core/base/config.h"
 
 #define VT_AM_ID_MAX 32
+/* The smallest am_bcopy_max a transport may be configured to: the engine
+ * sends its own messages as one am_bcopy each, and the largest, the
+ * wireup, carries the worker's packed address (16 bytes, then 4 and the
+ * address for each transport: 108 bytes with shm, self and tcp, 212 with
+ * rc and ud too). The worker checks the real length when it opens its
+ * transports. */
+#define VT_AM_BCOPY_MIN 256
 #define VT_COMPONENT_NAME_MAX 16
 
 typedef struct vt_iface vt_iface_t;

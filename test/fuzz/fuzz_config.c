@@ -33,7 +33,10 @@ static const vs_config_parser_t fuzz_parsers[] = {
     VS_CONFIG_TYPE_DOUBLE,
     VS_CONFIG_TYPE_STRING,
     VS_CONFIG_TYPE_TIME,
-    VS_CONFIG_TYPE_ENUM(fuzz_enum_names, "fatal, error, warn, info")
+    VS_CONFIG_TYPE_ENUM(fuzz_enum_names, "fatal, error, warn, info"),
+    VS_CONFIG_TYPE_UINT_RANGE(2, 64),
+    VS_CONFIG_TYPE_SIZE_RANGE(256, 65471),
+    VS_CONFIG_TYPE_TIME_RANGE(1e-3, 60.0)
 };
 
 static void fuzz_check_parser(const vs_config_parser_t *parser,

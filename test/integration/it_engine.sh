@@ -48,6 +48,12 @@ run "tag, 2 ranks, fragmented eager" \
     "$RUN" -n 2 --timeout 120 "$IT/it_tag"
 run "tag, 2 ranks, self completes later" env VERVE_SELF_ASYNC=y \
     "$RUN" -n 2 --timeout 120 "$IT/it_tag"
+run "flush then bootstrap barrier, 3 ranks" \
+    "$RUN" -n 3 --timeout 120 "$IT/it_flush_barrier"
+run "flush then bootstrap barrier, 2 ranks, shm only" env VERVE_TLS=shm \
+    "$RUN" -n 2 --timeout 120 "$IT/it_flush_barrier"
 run "peer failure" timeout 60 "$IT/it_peer_failure"
+run "peer failure, shm only" env VERVE_TLS=shm timeout 60 \
+    "$IT/it_peer_failure"
 
 it_finish

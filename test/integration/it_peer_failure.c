@@ -1,13 +1,19 @@
 /*
- * A peer killed in the middle of transfers: the survivor's sends,
- * rendezvous, gets and atomics complete with VERVE_ERR_PEER_FAILED (or
- * fail at once), its error callback runs, and nothing hangs. Two
- * processes from fork(), addresses exchanged through pipes, so the
- * launcher's own reaction to a dying rank stays out of the picture.
+ * A peer killed in the middle of transfers: the survivor's requests in
+ * flight complete with VERVE_ERR_PEER_FAILED, later calls fail at once,
+ * its error callback runs once, and nothing hangs. Two processes from
+ * fork(), addresses exchanged through pipes, so the launcher's own
+ * reaction to a dying rank stays out of the picture. Runs over whatever
+ * VERVE_TLS picks (shm, tcp, rc, ud; self reaches no other process).
  *
- * --eager: the transport sends large messages as fragments (ud), which
- * complete once delivered, not when the peer takes them: those may end
- * with success before the peer dies, and only PEER_FAILED after.
+ * In flight whatever the transport: synchronous tag sends, which complete
+ * only when a receive at the peer matches them, and the victim posts
+ * none. Rendezvous sends are in flight too where the victim can hold
+ * their data (lanes that read the sender's memory: shm, rc).
+ *
+ * --eager: the transport sends large messages as fragments (tcp, ud),
+ * which complete once handed over, not when the peer takes them: those
+ * may end with success before the peer dies, and only PEER_FAILED after.
  */
 #include <signal.h>
 #include <sys/prctl.h>
@@ -15,12 +21,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <verve/verve.h>
+#include <verve/verve_tag.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "../check.h"
 
 #define AM_ID 3
 #define BIG (1 << 20)
+#define NUM_RNDV 8
+#define NUM_SYNC 4
+#define SYNC_TAG 0x5ca1ab1eull
 
 static int error_calls;
 static verve_status_t error_status;
@@ -140,7 +150,7 @@ int main(int argc, char **argv)
     verve_rkey_h rkey;
     uint64_t base, result;
     uint8_t *big = calloc(1, BIG), small[16] = {0};
-    verve_request_h reqs[64];
+    verve_request_h reqs[NUM_RNDV], sync_reqs[NUM_SYNC];
     unsigned num_reqs = 0, failed = 0, i;
     verve_status_t s;
     pid_t pid;
@@ -160,14 +170,25 @@ int main(int argc, char **argv)
           &rkey);
     read_all(from_victim[0], &go, 1);
 
-    /* rendezvous sends the victim never takes: in flight when it dies */
-    for (i = 0; i < 8; ++i) {
+    /* matched by no receive: in flight until the victim dies, on every
+     * transport */
+    for (i = 0; i < NUM_SYNC; ++i) {
+        s = verve_tag_send_sync_nbx(ep, small, sizeof(small), SYNC_TAG, NULL,
+                                    &sync_reqs[i]);
+        check(s == VERVE_INPROGRESS, "synchronous tag send: %s",
+              verve_status_string(s));
+    }
+    /* rendezvous sends the victim never takes; fragments (--eager) may
+     * complete in place or once handed over */
+    for (i = 0; i < NUM_RNDV; ++i) {
         s = verve_am_send_nbx(ep, AM_ID, NULL, 0, big, BIG, NULL,
                               &reqs[num_reqs]);
-        check(s == VERVE_INPROGRESS, "rendezvous send: %s",
-              verve_status_string(s));
-        ++num_reqs;
+        check(s == VERVE_INPROGRESS || (eager && s == VERVE_OK),
+              "rendezvous send: %s", verve_status_string(s));
+        num_reqs += (s == VERVE_INPROGRESS);
     }
+    check(eager || num_reqs == NUM_RNDV, "rendezvous sends completed in "
+          "place without --eager");
     /* then small sends until the peer is gone and they fail */
     for (i = 0; i < 2000000 && failed == 0; ++i) {
         verve_request_h req;
@@ -187,6 +208,12 @@ int main(int argc, char **argv)
     check(failed, "sends never failed after the peer was killed");
     check(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status),
           "victim did not die of a signal");
+    for (i = 0; i < NUM_SYNC; ++i) {
+        s = verve_request_wait(worker, sync_reqs[i]);
+        check(s == VERVE_ERR_PEER_FAILED, "synchronous tag send %u ended "
+              "with %s", i, verve_status_string(s));
+        verve_request_free(sync_reqs[i]);
+    }
     for (i = 0; i < num_reqs; ++i) {
         s = verve_request_wait(worker, reqs[i]);
         check(s == VERVE_ERR_PEER_FAILED || (eager && s == VERVE_OK),
@@ -210,7 +237,10 @@ int main(int argc, char **argv)
     verve_worker_destroy(worker);
     verve_context_destroy(context);
     free(big);
-    printf("peer failure detected: sends, rendezvous and RMA failed with "
-           "%s\n", verve_status_string(VERVE_ERR_PEER_FAILED));
+    printf("peer failure detected: %u synchronous sends in flight, %u of "
+           "%u large sends not done in place, later sends and RMA failed "
+           "with %s\n",
+           NUM_SYNC, num_reqs, NUM_RNDV,
+           verve_status_string(VERVE_ERR_PEER_FAILED));
     return 0;
 }

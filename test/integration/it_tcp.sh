@@ -1,9 +1,11 @@
 #!/bin/sh
-# The engine suite (it_am, it_rma, it_tag) over tcp alone (VERVE_TLS=tcp: a rank reaches itself
+# The engine suite (it_am, it_rma, it_tag, it_peer_failure,
+# it_flush_barrier) over tcp alone (VERVE_TLS=tcp: a rank reaches itself
 # over its own listener too), with the defaults and with buffers small
 # enough that sends queue behind full sockets and large messages go in
 # fragments. tcp cannot read the sender's memory, so it_am runs with
-# --eager-only. Prints "FAIL: ..." for each failure and exits 1.
+# --eager-only and it_peer_failure with --eager. Prints "FAIL: ..." for
+# each failure and exits 1.
 set -u
 . "$(dirname "$0")/it_lib.sh"
 
@@ -34,5 +36,33 @@ done
 run "tag over tcp, 2 ranks, small socket buffers and queues" \
     env VERVE_TLS=tcp $small "$RUN" -n 2 --timeout 120 "$IT/it_tag" \
     --stream 1000
+
+# A peer killed mid-transfer (self reaches no other process, so tcp
+# carries everything); tcp sends large messages as fragments: --eager.
+run "peer failure over tcp" env VERVE_TLS=tcp timeout 60 \
+    "$IT/it_peer_failure" --eager
+run "peer failure over tcp and self" env VERVE_TLS=tcp,self timeout 60 \
+    "$IT/it_peer_failure" --eager
+# shellcheck disable=SC2086
+run "peer failure over tcp, small socket buffers and queues" \
+    env VERVE_TLS=tcp $small timeout 60 "$IT/it_peer_failure" --eager
+
+# A flush, then the bootstrap barrier, which progresses nothing: the
+# flush must leave nothing in the sender's own queue (regression: it
+# completed with bytes still queued, and the receivers waited forever).
+run "flush then bootstrap barrier over tcp, 3 ranks" env VERVE_TLS=tcp \
+    "$RUN" -n 3 --timeout 120 "$IT/it_flush_barrier"
+# shellcheck disable=SC2086
+run "flush then bootstrap barrier over tcp, 2 ranks, small buffers" \
+    env VERVE_TLS=tcp $small \
+    "$RUN" -n 2 --timeout 120 "$IT/it_flush_barrier"
+# The same in verve_perf, between its collective phases: a 1 MiB bcast's
+# root waited in the barrier with the bytes for the other rank queued
+# (hung in most runs, hence the repetitions).
+for i in 1 2 3; do
+    run "verve_perf bcast 1m over tcp,self, run $i" env VERVE_TLS=tcp,self \
+        "$RUN" -n 2 --timeout 60 "$top_builddir/src/tools/verve_perf" \
+        -t bcast -s 1m -n 20
+done
 
 it_finish

@@ -2,7 +2,8 @@ include test/integration/boot.mk
 
 # Engine tests: programs run under verve_run by it_engine.sh.
 check_PROGRAMS += test/integration/it_am test/integration/it_rma \
-                  test/integration/it_peer_failure test/integration/it_tag
+                  test/integration/it_peer_failure test/integration/it_tag \
+                  test/integration/it_flush_barrier
 test_integration_it_am_SOURCES = test/integration/it_am.c \
     test/integration/it_common.c test/integration/it_common.h
 test_integration_it_am_LDADD = libverve.la
@@ -12,6 +13,10 @@ test_integration_it_rma_LDADD = libverve.la
 test_integration_it_tag_SOURCES = test/integration/it_tag.c \
     test/integration/it_common.c test/integration/it_common.h
 test_integration_it_tag_LDADD = libverve.la
+test_integration_it_flush_barrier_SOURCES = \
+    test/integration/it_flush_barrier.c test/integration/it_common.c \
+    test/integration/it_common.h
+test_integration_it_flush_barrier_LDADD = libverve.la
 test_integration_it_peer_failure_SOURCES = test/integration/it_peer_failure.c \
                                           test/check.h
 test_integration_it_peer_failure_LDADD = libverve.la

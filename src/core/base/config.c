@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,9 +72,33 @@ void vs_config_release(const vs_config_table_t *table, void *opts)
     vs_config_release_fields(table, opts, table->num_fields);
 }
 
+void vs_config_accepted(const vs_config_parser_t *parser, char *buffer,
+                        size_t max)
+{
+    if (parser->describe != NULL) {
+        parser->describe(buffer, max, parser->arg);
+    } else {
+        snprintf(buffer, max, "%s", parser->accepted);
+    }
+}
+
+void vs_config_reject(const char *name, const char *value,
+                      const char *expected_format, ...)
+{
+    char expected[VS_CONFIG_VALUE_MAX];
+    va_list ap;
+
+    va_start(ap, expected_format);
+    vsnprintf(expected, sizeof(expected), expected_format, ap);
+    va_end(ap);
+    vs_error("invalid value '%s' for %s: expected %s", value, name,
+             expected);
+}
+
 verve_status_t vs_config_read(const vs_config_table_t *table, void *opts)
 {
     char name[VS_CONFIG_NAME_MAX];
+    char accepted[VS_CONFIG_VALUE_MAX];
     const vs_config_field_t *field;
     const char *value;
     verve_status_t status;
@@ -96,8 +121,9 @@ verve_status_t vs_config_read(const vs_config_table_t *table, void *opts)
         if (value != NULL) {
             if (!field->parser.parse(value, vs_config_field_ptr(field, tmp),
                                      field->parser.arg)) {
-                vs_error("invalid value '%s' for %s: expected %s", value,
-                         name, field->parser.accepted);
+                vs_config_accepted(&field->parser, accepted,
+                                   sizeof(accepted));
+                vs_config_reject(name, value, "%s", accepted);
                 status = VERVE_ERR_INVALID_CONFIG;
                 goto err_release;
             }
@@ -105,14 +131,19 @@ verve_status_t vs_config_read(const vs_config_table_t *table, void *opts)
                                         vs_config_field_ptr(field, tmp),
                                         field->parser.arg)) {
             /* A bug in the table, not in the user's environment. */
+            vs_config_accepted(&field->parser, accepted, sizeof(accepted));
             vs_error("config %s: invalid default '%s' for %s: expected %s",
                      table->component, field->default_value, name,
-                     field->parser.accepted);
+                     accepted);
             status = VERVE_ERR_INVALID_CONFIG;
             goto err_release;
         }
     }
 
+    if ((table->check != NULL) && (table->check(tmp) != VERVE_OK)) {
+        status = VERVE_ERR_INVALID_CONFIG;
+        goto err_release;
+    }
     memcpy(opts, tmp, table->struct_size);
     free(tmp);
     return VERVE_OK;
@@ -128,6 +159,7 @@ void vs_config_print(const vs_config_table_t *table, const void *opts,
 {
     char name[VS_CONFIG_NAME_MAX];
     char value[VS_CONFIG_VALUE_MAX];
+    char accepted[VS_CONFIG_VALUE_MAX];
     const vs_config_field_t *field;
 
     for (size_t i = 0; i < table->num_fields; ++i) {
@@ -137,9 +169,9 @@ void vs_config_print(const vs_config_table_t *table, const void *opts,
                             (const char *)opts + field->offset,
                             field->parser.arg);
         if (with_doc) {
+            vs_config_accepted(&field->parser, accepted, sizeof(accepted));
             fprintf(stream, "#\n# %s\n# Accepts %s. Default: %s.\n#\n",
-                    field->doc, field->parser.accepted,
-                    field->default_value);
+                    field->doc, accepted, field->default_value);
         }
         fprintf(stream, "%s=%s\n", name, value);
     }
@@ -169,6 +201,31 @@ verve_status_t vs_config_print_all(FILE *stream, int with_doc)
         if ((status != VERVE_OK) && (first_error == VERVE_OK)) {
             first_error = status;
         }
+    }
+    return first_error;
+}
+
+verve_status_t vs_config_check_all(void)
+{
+    verve_status_t first_error = VERVE_OK;
+    verve_status_t status;
+    vs_config_table_t *table;
+    void *opts;
+
+    for (table = vs_config_tables; table != NULL; table = table->next) {
+        opts = malloc(table->struct_size);
+        if (opts == NULL) {
+            vs_error("config %s: failed to allocate %zu bytes of options",
+                     table->component, table->struct_size);
+            return VERVE_ERR_NO_MEMORY;
+        }
+        status = vs_config_read(table, opts);
+        if (status == VERVE_OK) {
+            vs_config_release(table, opts);
+        } else if (first_error == VERVE_OK) {
+            first_error = status;
+        }
+        free(opts);
     }
     return first_error;
 }

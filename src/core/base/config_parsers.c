@@ -40,12 +40,15 @@ static int vs_config_parse_digits(const char *str, const char **end_p,
 
 int vs_config_parse_uint(const char *str, void *dest, const void *arg)
 {
+    const vs_config_uint_range_t *range = arg;
     unsigned long long value;
     const char *end;
 
-    (void)arg;
     if (!vs_config_parse_digits(str, &end, &value) || (*end != '\0') ||
         (value > UINT_MAX)) {
+        return 0;
+    }
+    if ((range != NULL) && ((value < range->min) || (value > range->max))) {
         return 0;
     }
     *(unsigned *)dest = (unsigned)value;
@@ -64,14 +67,24 @@ static const struct {
     unsigned shift;
 } vs_config_size_units[] = {{'g', 30}, {'m', 20}, {'k', 10}};
 
+static int vs_config_size_in_range(size_t value, const void *arg)
+{
+    const vs_config_size_range_t *range = arg;
+
+    return (range == NULL) || ((value >= range->min) &&
+                               (value <= range->max));
+}
+
 int vs_config_parse_size(const char *str, void *dest, const void *arg)
 {
     unsigned long long value;
     unsigned shift = 0;
     const char *end;
 
-    (void)arg;
     if (!strcasecmp(str, "inf") || !strcasecmp(str, "unlimited")) {
+        if (!vs_config_size_in_range(SIZE_MAX, arg)) {
+            return 0;
+        }
         *(size_t *)dest = SIZE_MAX;
         return 1;
     }
@@ -93,7 +106,8 @@ int vs_config_parse_size(const char *str, void *dest, const void *arg)
             return 0;
         }
     }
-    if (value > ((unsigned long long)SIZE_MAX >> shift)) {
+    if ((value > ((unsigned long long)SIZE_MAX >> shift)) ||
+        !vs_config_size_in_range((size_t)value << shift, arg)) {
         return 0;
     }
     *(size_t *)dest = (size_t)value << shift;
@@ -257,14 +271,14 @@ static const struct {
     {"m", 1.0 / 60.0}, {"s", 1.0}, {"ms", 1e3}, {"us", 1e6}, {"ns", 1e9}
 };
 
-int vs_config_parse_time(const char *str, void *dest, const void *arg)
+/* Seconds from text, unbounded. */
+static int vs_config_parse_seconds(const char *str, double *value_p)
 {
     const char *unit;
     double value;
 
-    (void)arg;
     if (!strcasecmp(str, "inf") || !strcasecmp(str, "infinity")) {
-        *(double *)dest = INFINITY;
+        *value_p = INFINITY;
         return 1;
     }
     if ((str[0] == '-') || (str[0] == '+') ||
@@ -272,20 +286,35 @@ int vs_config_parse_time(const char *str, void *dest, const void *arg)
         return 0;
     }
     if (*unit == '\0') {
-        *(double *)dest = value;
+        *value_p = value;
         return 1;
     }
     if (!strcmp(unit, "m")) {
-        *(double *)dest = value * 60.0;
+        *value_p = value * 60.0;
         return 1;
     }
     for (size_t i = 1; i < vs_array_size(vs_config_time_units); ++i) {
         if (!strcmp(unit, vs_config_time_units[i].name)) {
-            *(double *)dest = value / vs_config_time_units[i].per_second;
+            *value_p = value / vs_config_time_units[i].per_second;
             return 1;
         }
     }
     return 0;
+}
+
+int vs_config_parse_time(const char *str, void *dest, const void *arg)
+{
+    const vs_config_time_range_t *range = arg;
+    double value;
+
+    if (!vs_config_parse_seconds(str, &value)) {
+        return 0;
+    }
+    if ((range != NULL) && ((value < range->min) || (value > range->max))) {
+        return 0;
+    }
+    *(double *)dest = value;
+    return 1;
 }
 
 void vs_config_print_time(char *buffer, size_t max, const void *src,
@@ -307,7 +336,7 @@ void vs_config_print_time(char *buffer, size_t max, const void *src,
             (i == vs_array_size(vs_config_time_units) - 1)) {
             vs_config_format_double(buffer, max, scaled,
                                     vs_config_time_units[i].name);
-            if (vs_config_parse_time(buffer, &parsed, NULL) &&
+            if (vs_config_parse_seconds(buffer, &parsed) &&
                 (parsed == value)) {
                 return;
             }
@@ -343,4 +372,34 @@ void vs_config_print_enum(char *buffer, size_t max, const void *src,
         }
     }
     snprintf(buffer, max, "<invalid %u>", value);
+}
+
+void vs_config_describe_uint(char *buffer, size_t max, const void *arg)
+{
+    const vs_config_uint_range_t *range = arg;
+
+    snprintf(buffer, max, "an integer from %u to %u", range->min,
+             range->max);
+}
+
+void vs_config_describe_size(char *buffer, size_t max, const void *arg)
+{
+    const vs_config_size_range_t *range = arg;
+    char low[32], high[32];
+
+    vs_config_print_size(low, sizeof(low), &range->min, NULL);
+    vs_config_print_size(high, sizeof(high), &range->max, NULL);
+    snprintf(buffer, max, "a size in bytes from %s to %s, with an optional "
+             "k, m or g suffix", low, high);
+}
+
+void vs_config_describe_time(char *buffer, size_t max, const void *arg)
+{
+    const vs_config_time_range_t *range = arg;
+    char low[32], high[32];
+
+    vs_config_print_time(low, sizeof(low), &range->min, NULL);
+    vs_config_print_time(high, sizeof(high), &range->max, NULL);
+    snprintf(buffer, max, "a time from %s to %s, with a unit: ns, us, ms, "
+             "s or m", low, high);
 }

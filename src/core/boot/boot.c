@@ -12,6 +12,7 @@
 
 #include "core/base/config.h"
 #include "core/base/log.h"
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +22,8 @@ static const vs_config_field_t vs_boot_config_fields[] = {
     {"RANK", "0", "This process's rank in the job (set by verve_run)",
      VS_CONFIG_TYPE_UINT, offsetof(vs_boot_config_t, rank)},
     {"SIZE", "1", "Number of ranks in the job (set by verve_run)",
-     VS_CONFIG_TYPE_UINT, offsetof(vs_boot_config_t, size)},
+     VS_CONFIG_TYPE_UINT_RANGE(1, INT_MAX),
+     offsetof(vs_boot_config_t, size)},
     {"LOCAL_RANK", "0", "This process's index among the ranks on its host",
      VS_CONFIG_TYPE_UINT, offsetof(vs_boot_config_t, local_rank)},
     {"LOCAL_SIZE", "1", "Number of ranks on this host",

@@ -265,42 +265,6 @@ err_close:
     return VERVE_ERR_IO;
 }
 
-static verve_status_t vt_shm_iface_check_config(const vt_shm_config_t *cfg,
-                                                size_t *num_slots_p)
-{
-    size_t num_slots = cfg->fifo_size / VT_SHM_SLOT_SIZE;
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-
-    if (num_slots < VT_SHM_FIFO_MIN_SLOTS ||
-        num_slots > VT_SHM_FIFO_MAX_SLOTS ||
-        (num_slots & (num_slots - 1)) != 0 ||
-        (num_slots * VT_SHM_SLOT_SIZE) % page != 0) {
-        vs_error("shm: VERVE_SHM_FIFO_SIZE=%zu is invalid: it must be a "
-                 "power of two between %u and %u bytes, and a multiple of "
-                 "the page size %zu", cfg->fifo_size,
-                 VT_SHM_FIFO_MIN_SLOTS * VT_SHM_SLOT_SIZE,
-                 VT_SHM_FIFO_MAX_SLOTS * VT_SHM_SLOT_SIZE, page);
-        return VERVE_ERR_INVALID_CONFIG;
-    }
-    /* A bcopy reservation must leave room for others, and its length must
-     * fit the record header's 16 bits. */
-    if (cfg->bcopy_max == 0 || cfg->bcopy_max > UINT16_MAX - VT_SHM_SLOT_SIZE ||
-        vt_shm_fifo_rec_slots(cfg->bcopy_max) > num_slots / 4) {
-        vs_error("shm: VERVE_SHM_BCOPY_MAX=%zu is invalid: it must be between "
-                 "1 and %u bytes and at most a quarter of "
-                 "VERVE_SHM_FIFO_SIZE=%zu", cfg->bcopy_max,
-                 UINT16_MAX - VT_SHM_SLOT_SIZE, cfg->fifo_size);
-        return VERVE_ERR_INVALID_CONFIG;
-    }
-    if (cfg->rx_batch == 0) {
-        vs_error("shm: VERVE_SHM_RX_BATCH=0 is invalid: it must be at least "
-                 "1");
-        return VERVE_ERR_INVALID_CONFIG;
-    }
-    *num_slots_p = num_slots;
-    return VERVE_OK;
-}
-
 verve_status_t vt_shm_iface_open(const vt_iface_params_t *params,
                                  vt_iface_t **iface_p)
 {
@@ -313,10 +277,8 @@ verve_status_t vt_shm_iface_open(const vt_iface_params_t *params,
     if (status != VERVE_OK) {
         return status;
     }
-    status = vt_shm_iface_check_config(&cfg, &num_slots);
-    if (status != VERVE_OK) {
-        goto err_config;
-    }
+    /* vs_config_read checked the ring's shape */
+    num_slots = cfg.fifo_size / VT_SHM_SLOT_SIZE;
     iface = calloc(1, sizeof(*iface));
     if (iface == NULL) {
         vs_error("shm: allocating an iface of %zu bytes failed",

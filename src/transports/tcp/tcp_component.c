@@ -3,6 +3,7 @@
 #include "tcp.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 static const vs_config_field_t vt_tcp_config_fields[] = {
     {"IF", "",
@@ -16,23 +17,45 @@ static const vs_config_field_t vt_tcp_config_fields[] = {
     {"SNDBUF", "0",
      "Socket send buffer size (SO_SNDBUF); 0: the system's default, which "
      "the kernel grows by itself",
-     VS_CONFIG_TYPE_SIZE, offsetof(vt_tcp_config_t, sndbuf)},
+     VS_CONFIG_TYPE_SIZE_RANGE(0, (size_t)1 << 30),
+     offsetof(vt_tcp_config_t, sndbuf)},
     {"RCVBUF", "0",
      "Socket receive buffer size (SO_RCVBUF); 0: the system's default",
-     VS_CONFIG_TYPE_SIZE, offsetof(vt_tcp_config_t, rcvbuf)},
+     VS_CONFIG_TYPE_SIZE_RANGE(0, (size_t)1 << 30),
+     offsetof(vt_tcp_config_t, rcvbuf)},
     {"SHORT_MAX", "64k",
      "Largest am_short message, sent from the caller's buffers without a "
-     "copy while the socket takes it",
-     VS_CONFIG_TYPE_SIZE, offsetof(vt_tcp_config_t, short_max)},
+     "copy while the socket takes it; at most VERVE_TCP_BCOPY_MAX",
+     VS_CONFIG_TYPE_SIZE_RANGE(64, (size_t)1 << 31),
+     offsetof(vt_tcp_config_t, short_max)},
     {"BCOPY_MAX", "4m",
      "Largest am_bcopy payload: one frame, received in place; the engine "
      "sends larger AMs as fragments of this size",
-     VS_CONFIG_TYPE_SIZE, offsetof(vt_tcp_config_t, bcopy_max)},
+     /* the frame header's length has 32 bits; the engine's wireup must
+      * fit in one frame */
+     VS_CONFIG_TYPE_SIZE_RANGE(VT_AM_BCOPY_MIN, (size_t)1 << 31),
+     offsetof(vt_tcp_config_t, bcopy_max)},
     {"TX_QUEUE_MAX", "4m",
      "Bytes queued behind a full socket before sends on the connection "
      "return no-resource and the engine holds its requests",
-     VS_CONFIG_TYPE_SIZE, offsetof(vt_tcp_config_t, tx_queue_max)}
+     VS_CONFIG_TYPE_SIZE_RANGE(1, SIZE_MAX),
+     offsetof(vt_tcp_config_t, tx_queue_max)}
 };
+
+static verve_status_t vt_tcp_config_check(const void *opts)
+{
+    const vt_tcp_config_t *cfg = opts;
+    unsigned low, high;
+    char value[32];
+
+    if (cfg->short_max > cfg->bcopy_max) {
+        vs_config_print_size(value, sizeof(value), &cfg->short_max, NULL);
+        vs_config_reject("VERVE_TCP_SHORT_MAX", value, "at most "
+                         "VERVE_TCP_BCOPY_MAX=%zu", cfg->bcopy_max);
+        return VERVE_ERR_INVALID_CONFIG;
+    }
+    return vt_tcp_sock_parse_ports(cfg->port_range, &low, &high);
+}
 
 vs_config_table_t vt_tcp_config_table = {
     .component = "tcp",
@@ -40,6 +63,7 @@ vs_config_table_t vt_tcp_config_table = {
     .fields = vt_tcp_config_fields,
     .num_fields = vs_array_size(vt_tcp_config_fields),
     .struct_size = sizeof(vt_tcp_config_t),
+    .check = vt_tcp_config_check,
     .next = NULL
 };
 

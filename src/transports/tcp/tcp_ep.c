@@ -122,9 +122,14 @@ verve_status_t vt_tcp_ep_flush(vt_ep_t *tl_ep, vt_completion_t *comp)
     vt_tcp_ep_t *ep = vs_container_of(tl_ep, vt_tcp_ep_t, super);
 
     (void)comp;
-    /* Queued bytes go out in order before anything sent later, and the
-     * queue outlives the endpoint: what the engine needs from a flush
-     * (its replies) follows them on the stream. */
-    return (ep->conn->state == VT_TCP_CONN_FAILED) ? VERVE_ERR_PEER_FAILED
-                                                    : VERVE_OK;
+    if (ep->conn->state == VT_TCP_CONN_FAILED) {
+        return VERVE_ERR_PEER_FAILED;
+    }
+    /* Done once the kernel holds every byte: it delivers them without us.
+     * Bytes still in our queue leave only from this worker's progress, so
+     * a caller that blocks outside verve after a flush that said done
+     * would strand them and wait forever for a peer that waits for them.
+     * The engine asks again from progress, which writes the queue out. */
+    return (ep->conn->tx.head != ep->conn->tx.tail) ? VERVE_INPROGRESS
+                                                     : VERVE_OK;
 }

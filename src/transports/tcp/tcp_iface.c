@@ -228,27 +228,6 @@ static void vt_tcp_iface_close(vt_iface_t *tl_iface)
     free(iface);
 }
 
-static verve_status_t vt_tcp_iface_check_config(const vt_tcp_config_t *cfg)
-{
-    if (cfg->bcopy_max == 0 || cfg->bcopy_max > UINT32_MAX / 2) {
-        vs_error("tcp: VERVE_TCP_BCOPY_MAX=%zu is invalid: it must be "
-                 "between 1 byte and 2 GiB", cfg->bcopy_max);
-        return VERVE_ERR_INVALID_CONFIG;
-    }
-    if (cfg->short_max < 64 || cfg->short_max > cfg->bcopy_max) {
-        vs_error("tcp: VERVE_TCP_SHORT_MAX=%zu is invalid: it must be "
-                 "between 64 bytes and VERVE_TCP_BCOPY_MAX=%zu",
-                 cfg->short_max, cfg->bcopy_max);
-        return VERVE_ERR_INVALID_CONFIG;
-    }
-    if (cfg->tx_queue_max == 0) {
-        vs_error("tcp: VERVE_TCP_TX_QUEUE_MAX=0 is invalid: it must be at "
-                 "least 1 byte");
-        return VERVE_ERR_INVALID_CONFIG;
-    }
-    return VERVE_OK;
-}
-
 static verve_status_t vt_tcp_iface_open_sockets(vt_tcp_iface_t *iface,
                                                 const vt_tcp_config_t *cfg,
                                                 int worker_epoll_fd)
@@ -324,10 +303,6 @@ verve_status_t vt_tcp_iface_open(const vt_iface_params_t *params,
     status = vs_config_read(&vt_tcp_config_table, &cfg);
     if (status != VERVE_OK) {
         return status;
-    }
-    status = vt_tcp_iface_check_config(&cfg);
-    if (status != VERVE_OK) {
-        goto err_config;
     }
     iface = calloc(1, sizeof(*iface));
     if (iface == NULL) {

@@ -402,26 +402,6 @@ static void vt_rc_iface_close(vt_iface_t *tl_iface)
     free(iface);
 }
 
-static verve_status_t vt_rc_iface_check_config(const vt_rc_config_t *cfg)
-{
-    if (cfg->seg_size < 64 || cfg->seg_size > (1u << 30)) {
-        vs_error("rc: VERVE_RC_SEG_SIZE=%zu is invalid: it must be between "
-                 "64 bytes and 1g", cfg->seg_size);
-        return VERVE_ERR_INVALID_CONFIG;
-    }
-    if (cfg->rx_queue < 16 || cfg->tx_bufs < 16 ||
-        cfg->sq_size < 16 || (cfg->sq_size & (cfg->sq_size - 1)) != 0 ||
-        cfg->signal_every == 0 || cfg->signal_every >= cfg->sq_size) {
-        vs_error("rc: VERVE_RC_RX_QUEUE=%u, VERVE_RC_TX_BUFS=%u, "
-                 "VERVE_RC_SQ_SIZE=%u, VERVE_RC_SIGNAL_EVERY=%u: queues "
-                 "must hold at least 16, the send queue a power of two, "
-                 "and signalling must happen within it", cfg->rx_queue,
-                 cfg->tx_bufs, cfg->sq_size, cfg->signal_every);
-        return VERVE_ERR_INVALID_CONFIG;
-    }
-    return VERVE_OK;
-}
-
 static verve_status_t vt_rc_iface_alloc_buffers(vt_rc_iface_t *iface)
 {
     const vt_rc_config_t *cfg = &iface->cfg;
@@ -607,10 +587,6 @@ verve_status_t vt_rc_iface_open(const vt_iface_params_t *params,
     if (status != VERVE_OK) {
         free(iface);
         return status;
-    }
-    status = vt_rc_iface_check_config(&iface->cfg);
-    if (status != VERVE_OK) {
-        goto err_config;
     }
     status = vt_verbs_dev_get(&iface->dev);
     if (status != VERVE_OK) {

@@ -448,6 +448,131 @@ static void test_read_invalid(void **state)
     unsetenv("VERVE_TEST_NAME");
 }
 
+static const vs_config_parser_t test_parser_uint_range =
+    VS_CONFIG_TYPE_UINT_RANGE(2, 64);
+static const vs_config_parser_t test_parser_size_range =
+    VS_CONFIG_TYPE_SIZE_RANGE(256, 65471);
+static const vs_config_parser_t test_parser_time_range =
+    VS_CONFIG_TYPE_TIME_RANGE(1e-3, 60.0);
+
+/* Ranged parsers take their bounds and refuse what lies outside, without
+ * touching the destination; describe says the range. */
+static void test_parse_ranges(void **state)
+{
+    static const char *const uint_out[] = {"0", "1", "65", "4294967295"};
+    static const char *const size_out[] = {"0", "255", "64k", "inf"};
+    static const char *const time_out[] = {"0", "999us", "61s", "2m",
+                                           "inf"};
+    char text[VS_CONFIG_VALUE_MAX];
+    unsigned u;
+    size_t z;
+    double t;
+
+    (void)state;
+    check_rejects(&test_parser_uint_range, uint_out,
+                  vs_array_size(uint_out), sizeof(unsigned));
+    check_rejects(&test_parser_size_range, size_out,
+                  vs_array_size(size_out), sizeof(size_t));
+    check_rejects(&test_parser_time_range, time_out,
+                  vs_array_size(time_out), sizeof(double));
+    assert_true(test_parser_uint_range.parse("2", &u,
+                                             test_parser_uint_range.arg));
+    assert_true(test_parser_uint_range.parse("64", &u,
+                                             test_parser_uint_range.arg));
+    assert_int_equal(u, 64);
+    assert_true(test_parser_size_range.parse("256", &z,
+                                             test_parser_size_range.arg));
+    assert_true(test_parser_size_range.parse("65471", &z,
+                                             test_parser_size_range.arg));
+    assert_int_equal(z, 65471);
+    assert_true(test_parser_time_range.parse("1ms", &t,
+                                             test_parser_time_range.arg));
+    assert_true(test_parser_time_range.parse("1m", &t,
+                                             test_parser_time_range.arg));
+    vs_config_accepted(&test_parser_uint_range, text, sizeof(text));
+    assert_string_equal(text, "an integer from 2 to 64");
+    vs_config_accepted(&test_parser_size_range, text, sizeof(text));
+    assert_non_null(strstr(text, "from 256 to 65471"));
+    vs_config_accepted(&test_parser_time_range, text, sizeof(text));
+    assert_non_null(strstr(text, "from 1ms to 60s"));
+    vs_config_accepted(&test_parser_uint, text, sizeof(text));
+    assert_string_equal(text, "a non-negative integer");
+}
+
+typedef struct test_pair_opts {
+    size_t small;
+    size_t large;
+} test_pair_opts_t;
+
+static const vs_config_field_t test_pair_fields[] = {
+    {"SMALL", "1k", "At most LARGE.", VS_CONFIG_TYPE_SIZE_RANGE(1, 1 << 20),
+     offsetof(test_pair_opts_t, small)},
+    {"LARGE", "4k", "At least SMALL.", VS_CONFIG_TYPE_SIZE,
+     offsetof(test_pair_opts_t, large)}
+};
+
+static verve_status_t test_pair_check(const void *opts)
+{
+    const test_pair_opts_t *pair = opts;
+    char value[32];
+
+    if (pair->small > pair->large) {
+        snprintf(value, sizeof(value), "%zu", pair->small);
+        vs_config_reject("VERVE_TEST_PAIR_SMALL", value, "at most "
+                         "VERVE_TEST_PAIR_LARGE=%zu", pair->large);
+        return VERVE_ERR_INVALID_CONFIG;
+    }
+    return VERVE_OK;
+}
+
+/* A table's check runs after its fields parse; a value out of a field's
+ * range names the range; both leave the options unwritten, and
+ * vs_config_check_all finds them in any registered table. */
+static void test_read_range_and_check(void **state)
+{
+    static vs_config_table_t table = {
+        .component = "pair",
+        .prefix = "TEST_PAIR_",
+        .fields = test_pair_fields,
+        .num_fields = vs_array_size(test_pair_fields),
+        .struct_size = sizeof(test_pair_opts_t),
+        .check = test_pair_check,
+        .next = NULL
+    };
+    test_pair_opts_t opts = {7, 7};
+    stderr_capture_t capture;
+    char *text;
+
+    (void)state;
+    vs_config_register(&table);
+    assert_int_equal(vs_config_read(&table, &opts), VERVE_OK);
+    assert_int_equal(opts.small, 1024);
+    assert_int_equal(vs_config_check_all(), VERVE_OK);
+
+    opts.small = opts.large = 7;
+    setenv("VERVE_TEST_PAIR_SMALL", "8k", 1);
+    stderr_capture_start(&capture);
+    assert_int_equal(vs_config_read(&table, &opts), VERVE_ERR_INVALID_CONFIG);
+    assert_int_equal(vs_config_check_all(), VERVE_ERR_INVALID_CONFIG);
+    text = stderr_capture_stop(&capture);
+    assert_int_equal(opts.small, 7);
+    assert_non_null(strstr(text, "invalid value '8192' for "
+                                 "VERVE_TEST_PAIR_SMALL: expected at most "
+                                 "VERVE_TEST_PAIR_LARGE=4096"));
+    free(text);
+
+    setenv("VERVE_TEST_PAIR_SMALL", "2m", 1);
+    stderr_capture_start(&capture);
+    assert_int_equal(vs_config_read(&table, &opts), VERVE_ERR_INVALID_CONFIG);
+    text = stderr_capture_stop(&capture);
+    assert_int_equal(opts.small, 7);
+    assert_non_null(strstr(text, "invalid value '2m' for "
+                                 "VERVE_TEST_PAIR_SMALL: expected a size in "
+                                 "bytes from 1 to 1m"));
+    free(text);
+    unsetenv("VERVE_TEST_PAIR_SMALL");
+}
+
 static const vs_config_field_t test_bad_default_fields[] = {
     {"FIRST", "kept", "A string filled before the bad default.",
      VS_CONFIG_TYPE_STRING, 0},
@@ -616,12 +741,14 @@ int main(void)
         cmocka_unit_test(test_parse_string),
         cmocka_unit_test(test_parse_time),
         cmocka_unit_test(test_parse_enum),
+        cmocka_unit_test(test_parse_ranges),
         cmocka_unit_test(test_print_round_trip),
         cmocka_unit_test_setup(test_env_name, test_env_setup),
         cmocka_unit_test_setup(test_read_defaults, test_env_setup),
         cmocka_unit_test_setup(test_read_env, test_env_setup),
         cmocka_unit_test_setup(test_read_invalid, test_env_setup),
         cmocka_unit_test_setup(test_read_bad_default, test_env_setup),
+        cmocka_unit_test_setup(test_read_range_and_check, test_env_setup),
         cmocka_unit_test_setup(test_print, test_env_setup),
         cmocka_unit_test_setup(test_register_and_print_all, test_env_setup),
         cmocka_unit_test_setup(test_warn_unused, test_env_setup),

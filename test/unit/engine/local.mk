@@ -1,6 +1,12 @@
 # Both programs run their tests on the two-worker fixture (engine_pair.c).
 check_PROGRAMS += test/unit/engine/test_engine test/unit/engine/test_tag
 TESTS += test/unit/engine/test_engine test/unit/engine/test_tag
+# Every setting's accepted values at context creation.
+check_PROGRAMS += test/unit/engine/test_settings
+TESTS += test/unit/engine/test_settings
+test_unit_engine_test_settings_SOURCES = test/unit/engine/test_settings.c
+test_unit_engine_test_settings_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+test_unit_engine_test_settings_LDADD = libverve_core.la $(CMOCKA_LIBS)
 engine_pair_sources = test/unit/engine/engine_pair.h \
     test/unit/engine/engine_pair.c
 
