@@ -75,6 +75,9 @@ void vs_config_print_time(char *buffer, size_t max, const void *src,
 void vs_config_print_enum(char *buffer, size_t max, const void *src,
                           const void *arg);
 void vs_config_release_string(void *dest, const void *arg);
+/* A string never shown: verve_info prints only whether it is set. */
+void vs_config_print_secret(char *buffer, size_t max, const void *src,
+                            const void *arg);
 
 #define VS_CONFIG_TYPE_UINT \
     {vs_config_parse_uint, vs_config_print_uint, NULL, \
@@ -89,6 +92,9 @@ void vs_config_release_string(void *dest, const void *arg);
     {vs_config_parse_double, vs_config_print_double, NULL, "a number", NULL}
 #define VS_CONFIG_TYPE_STRING \
     {vs_config_parse_string, vs_config_print_string, \
+     vs_config_release_string, "any text", NULL}
+#define VS_CONFIG_TYPE_SECRET \
+    {vs_config_parse_string, vs_config_print_secret, \
      vs_config_release_string, "any text", NULL}
 #define VS_CONFIG_TYPE_TIME \
     {vs_config_parse_time, vs_config_print_time, NULL, \
