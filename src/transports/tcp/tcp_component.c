@@ -31,7 +31,16 @@ static const vs_config_field_t vt_tcp_config_fields[] = {
     {"TX_QUEUE_MAX", "4m",
      "Bytes queued behind a full socket before sends on the connection "
      "return no-resource and the engine holds its requests",
-     VS_CONFIG_TYPE_SIZE, offsetof(vt_tcp_config_t, tx_queue_max)}
+     VS_CONFIG_TYPE_SIZE, offsetof(vt_tcp_config_t, tx_queue_max)},
+    {"AUTH_PENDING_MAX", "64",
+     "Accepted connections that may be in their handshake (not yet proved "
+     "to hold the job key) at once; new ones beyond are closed, and their "
+     "makers, if in the job, connect again",
+     VS_CONFIG_TYPE_UINT, offsetof(vt_tcp_config_t, auth_pending_max)},
+    {"AUTH_TIMEOUT", "10s",
+     "Longest time an accepted connection may take to prove it holds the "
+     "job key before it is closed",
+     VS_CONFIG_TYPE_TIME, offsetof(vt_tcp_config_t, auth_timeout)}
 };
 
 vs_config_table_t vt_tcp_config_table = {

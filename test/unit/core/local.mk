@@ -13,7 +13,8 @@ check_PROGRAMS += $(core_unit_tests)
 TESTS += $(core_unit_tests)
 EXTRA_DIST += test/unit/core/stderr_capture.h
 
-test_unit_core_test_auth_SOURCES = test/unit/core/test_auth.c
+test_unit_core_test_auth_SOURCES = test/unit/core/test_auth.c \
+                                   test/unit/core/auth_reference.h
 test_unit_core_test_auth_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
                                   $(NETTLE_CFLAGS)
 test_unit_core_test_auth_LDADD = libverve_core.la $(CMOCKA_LIBS) \

@@ -14,10 +14,9 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <nettle/hmac.h>
-#include <nettle/sha2.h>
 #include "core/base/auth.h"
 #include "core/base/config.h"
+#include "auth_reference.h"
 
 #define TEST_SECRET "0123456789abcdef-test-job"
 
@@ -31,33 +30,6 @@ static void session_init(vs_auth_session_t *session)
     session->acceptor_uid = 0x99aabbccddeeff00ull;
 }
 
-/* The proof as the protocol defines it, written out with nettle alone:
- * a peer built from another code base computes these bytes. */
-static void reference_proof(const char *secret,
-                            const vs_auth_session_t *session,
-                            vs_auth_role_t role, uint8_t *mac)
-{
-    static const char label[] = "verve job key v1";
-    uint8_t key[SHA256_DIGEST_SIZE], uids[16], byte = (uint8_t)role;
-    struct hmac_sha256_ctx hmac;
-    struct sha256_ctx sha;
-
-    sha256_init(&sha);
-    sha256_update(&sha, sizeof(label), (const uint8_t *)label);
-    sha256_update(&sha, strlen(secret), (const uint8_t *)secret);
-    sha256_digest(&sha, sizeof(key), key);
-    for (unsigned i = 0; i < 8; ++i) {
-        uids[i] = (uint8_t)(session->connector_uid >> (8 * i));
-        uids[8 + i] = (uint8_t)(session->acceptor_uid >> (8 * i));
-    }
-    hmac_sha256_set_key(&hmac, sizeof(key), key);
-    hmac_sha256_update(&hmac, 1, &byte);
-    hmac_sha256_update(&hmac, VS_AUTH_NONCE_SIZE, session->connector_nonce);
-    hmac_sha256_update(&hmac, VS_AUTH_NONCE_SIZE, session->acceptor_nonce);
-    hmac_sha256_update(&hmac, sizeof(uids), uids);
-    hmac_sha256_digest(&hmac, VS_AUTH_MAC_SIZE, mac);
-}
-
 static void test_known_answer(void **state)
 {
     uint8_t mac[VS_AUTH_MAC_SIZE], expect[VS_AUTH_MAC_SIZE];
@@ -67,7 +39,8 @@ static void test_known_answer(void **state)
     session_init(&session);
     assert_string_equal(vs_auth_key_source(), "VERVE_JOB_KEY");
     vs_auth_proof(&session, VS_AUTH_ROLE_CONNECTOR, mac);
-    reference_proof(TEST_SECRET, &session, VS_AUTH_ROLE_CONNECTOR, expect);
+    auth_reference_proof(TEST_SECRET, &session, VS_AUTH_ROLE_CONNECTOR,
+                         expect);
     assert_memory_equal(mac, expect, sizeof(mac));
     assert_true(vs_auth_check(&session, VS_AUTH_ROLE_CONNECTOR, expect));
 }
@@ -79,7 +52,8 @@ static void test_wrong_secret(void **state)
 
     (void)state;
     session_init(&session);
-    reference_proof(TEST_SECRET "x", &session, VS_AUTH_ROLE_CONNECTOR, mac);
+    auth_reference_proof(TEST_SECRET "x", &session, VS_AUTH_ROLE_CONNECTOR,
+                         mac);
     assert_false(vs_auth_check(&session, VS_AUTH_ROLE_CONNECTOR, mac));
     memset(mac, 0, sizeof(mac));
     assert_false(vs_auth_check(&session, VS_AUTH_ROLE_CONNECTOR, mac));
