@@ -33,6 +33,16 @@ static const vs_config_field_t ve_config_fields[] = {
     {"FAILURE_CHECK", "100ms",
      "how often an idle worker checks that its peers are alive",
      VS_CONFIG_TYPE_TIME, offsetof(ve_config_t, failure_check)},
+    {"AM_FRAG_MAX", "2g",
+     "largest message a receiver assembles from fragments (tcp, ud); a "
+     "peer's first fragment that claims more is dropped, and a send of "
+     "more fails, before any memory is taken for it",
+     VS_CONFIG_TYPE_SIZE, offsetof(ve_config_t, frag_max)},
+    {"AM_FRAG_TIMEOUT", "5m",
+     "longest a message in assembly may wait for its next fragment before "
+     "it is dropped with a warning (a sender that stopped, or that never "
+     "meant to finish)",
+     VS_CONFIG_TYPE_TIME, offsetof(ve_config_t, frag_timeout)},
 };
 
 static vs_config_table_t ve_config_table = {
