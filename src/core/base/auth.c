@@ -73,8 +73,9 @@ static vs_constructor void vs_auth_config_register(void)
 typedef enum vs_auth_rank {
     VS_AUTH_KEY_NONE,
     VS_AUTH_KEY_RANDOM,
-    VS_AUTH_KEY_OMPI,
     VS_AUTH_KEY_BOOT,
+    VS_AUTH_KEY_OMPI,       /* above BOOT: the mtl, which has no bootstrap,
+                               reads it too */
     VS_AUTH_KEY_ENV
 } vs_auth_rank_t;
 

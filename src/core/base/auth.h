@@ -14,9 +14,10 @@
  * Where the key comes from, first found wins (doc/design.md, "Trust"):
  *   VERVE_JOB_KEY        set by verve_run for its ranks (or by a launcher
  *                        of one's own);
- *   a bootstrap backend  PMIx: rank 0 makes one, the others read it;
  *   Open MPI's mpirun    OMPI_MCA_orte_precondition_transports, the random
  *                        per-job key it gives every process (PSM's too);
+ *   a bootstrap backend  PMIx: rank 0 makes one at the first fence, the
+ *                        others read it (srun, other PMIx launchers);
  *   none of them         a random key of this process: its own workers
  *                        reach each other, no other process reaches them.
  *
@@ -63,7 +64,8 @@ int vs_auth_enabled(void);
 const char *vs_auth_key_source(void);
 
 /* A bootstrap backend's key for the whole job. Taken unless one of the
- * environment's is set, which every process of the job reads alike. */
+ * environment's is set, which every process of the job reads alike; it
+ * must come before the first connection (a fence precedes any). */
 void vs_auth_set_job_key(const void *key, size_t length, const char *source);
 
 /* Fresh random bytes for a nonce (getrandom). */
