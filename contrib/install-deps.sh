@@ -5,12 +5,13 @@
 #   --with-ucx  also install ucx-utils (ucx_perftest, for bench/vs-ucx.sh)
 set -eu
 
-# Build and unit tests; PMIx and Open MPI (tests under mpirun); rdma-core
+# Build and unit tests (nettle: the HMAC that authenticates connections);
+# PMIx and Open MPI (tests under mpirun); rdma-core
 # (verbs transports); what the SoftRoCE guest needs (QEMU, busybox, kmod,
 # cpio, iproute2 for namespaces and netem; strace counts the system calls
 # of idle progress there).
 packages="build-essential autoconf automake libtool pkg-config \
-libcmocka-dev libhwloc-dev valgrind \
+libcmocka-dev libhwloc-dev nettle-dev valgrind \
 libpmix-dev openmpi-bin libopenmpi-dev \
 libibverbs-dev librdmacm-dev ibverbs-providers ibverbs-utils rdma-core \
 perftest qemu-system-x86 busybox-static kmod cpio xz-utils iproute2 strace"

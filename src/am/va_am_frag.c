@@ -6,6 +6,11 @@
  * one allocation and delivers the message once, as eager data that a
  * persistent handler may keep. Fragments of one message travel on one
  * lane, which keeps them in order, so the receiver needs no reordering.
+ *
+ * The total a first part claims is allocated at once, so it is bounded
+ * (VERVE_AM_FRAG_MAX) before anything is allocated; a message whose sender
+ * failed, or whose next part does not come within VERVE_AM_FRAG_TIMEOUT,
+ * is dropped: a peer cannot make the receiver hold memory for ever.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +20,13 @@
 #include "core/ve_proto.h"
 #include "core/ve_worker.h"
 #include "core/base/log.h"
+#include "core/base/time.h"
 
 /* A message being assembled, in worker->frags. */
 typedef struct va_frag_msg {
     uint64_t src_uid;
     uint64_t msg_id;
+    uint64_t last_ns;       /* when its last part came */
     size_t length;          /* payload bytes announced by the first part */
     size_t received;
     uint8_t *data;          /* NULL: dropped, the rest is only counted */
@@ -79,6 +86,16 @@ verve_status_t va_frag_send(ve_request_t *req)
     va_frag_t frag;
     ssize_t packed;
 
+    if (!(req->am.proto_flags & VA_PROTO_FLAG_FRAG_STARTED) &&
+        req->am.length > req->worker->context->config.frag_max) {
+        vs_error("worker %016llx: AM of %zu bytes to %016llx: more than "
+                 "VERVE_AM_FRAG_MAX=%zu, the largest message receivers "
+                 "assemble from fragments",
+                 (unsigned long long)req->worker->uid, req->am.length,
+                 (unsigned long long)ep->peer->uid,
+                 req->worker->context->config.frag_max);
+        return VERVE_ERR_INVALID_PARAM;
+    }
     if (!(req->am.proto_flags & VA_PROTO_FLAG_FRAG_STARTED)) {
         /* Not in reqs_by_id: fragments get no reply, the id only names
          * the message (and completion's removal of a missing id is a
@@ -188,6 +205,15 @@ static va_frag_msg_t *va_frag_start(ve_worker_t *worker, const uint8_t *data,
         return NULL;
     }
     chunk -= first.am.header_length;
+    if (first.length > worker->context->config.frag_max) {
+        vs_warn("worker %016llx: AM %u from %016llx claims %llu bytes, "
+                "more than VERVE_AM_FRAG_MAX=%zu: dropped",
+                (unsigned long long)worker->uid, first.am.id,
+                (unsigned long long)src_uid,
+                (unsigned long long)first.length,
+                worker->context->config.frag_max);
+        return NULL;
+    }
     msg = malloc(sizeof(*msg) + first.am.header_length);
     if (msg == NULL) {
         vs_error("worker %016llx: fragmented AM from %016llx dropped: out "
@@ -197,6 +223,7 @@ static va_frag_msg_t *va_frag_start(ve_worker_t *worker, const uint8_t *data,
     }
     msg->src_uid = src_uid;
     msg->msg_id = first.frag.msg_id;
+    msg->last_ns = vs_time_ns();
     msg->length = first.length;
     msg->received = 0;
     msg->am_id = first.am.id;
@@ -251,6 +278,7 @@ void va_frag_handler(void *arg, void *data, size_t length, uint64_t src_uid)
             goto err_malformed;
         }
         bytes += sizeof(frag);
+        msg->last_ns = vs_time_ns();
     }
     if (msg->data != NULL && chunk > 0) {
         memcpy(msg->data + msg->received, bytes, chunk);
@@ -270,6 +298,60 @@ err_malformed:
     vs_warn("worker %016llx: dropped a malformed or unexpected AM fragment "
             "of %zu bytes from %016llx", (unsigned long long)worker->uid,
             length, (unsigned long long)src_uid);
+}
+
+/* Drops the first message in assembly that `drop` selects; 0: none. */
+static int va_frag_drop_one(ve_worker_t *worker,
+                            int (*drop)(const va_frag_msg_t *msg,
+                                        uint64_t arg),
+                            uint64_t arg, const char *why)
+{
+    uint64_t key;
+    void *value;
+    size_t iter;
+
+    for (iter = 0; vs_hash_next(&worker->frags, &iter, &key, &value);) {
+        va_frag_msg_t *msg = value;
+        if (!drop(msg, arg)) {
+            continue;
+        }
+        vs_warn("worker %016llx: AM %u from %016llx dropped with %zu of "
+                "its %zu bytes: %s", (unsigned long long)worker->uid,
+                msg->am_id, (unsigned long long)msg->src_uid, msg->received,
+                msg->length, why);
+        vs_hash_del(&worker->frags, key);
+        free(msg->data);
+        free(msg);
+        return 1;
+    }
+    return 0;
+}
+
+static int va_frag_from(const va_frag_msg_t *msg, uint64_t uid)
+{
+    return msg->src_uid == uid;
+}
+
+static int va_frag_idle_since(const va_frag_msg_t *msg, uint64_t before_ns)
+{
+    return msg->last_ns < before_ns;
+}
+
+void ve_proto_peer_failed(ve_worker_t *worker, uint64_t uid)
+{
+    while (vs_hash_count(&worker->frags) > 0 &&
+           va_frag_drop_one(worker, va_frag_from, uid, "the sender failed")) {
+    }
+}
+
+void ve_proto_worker_check(ve_worker_t *worker, uint64_t now_ns)
+{
+    uint64_t timeout = (uint64_t)(worker->context->config.frag_timeout * 1e9);
+
+    while (vs_hash_count(&worker->frags) > 0 && now_ns > timeout &&
+           va_frag_drop_one(worker, va_frag_idle_since, now_ns - timeout,
+                            "no part came within VERVE_AM_FRAG_TIMEOUT")) {
+    }
 }
 
 void ve_proto_worker_cleanup(ve_worker_t *worker)

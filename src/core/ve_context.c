@@ -35,6 +35,18 @@ static const vs_config_field_t ve_config_fields[] = {
      /* added to a time in nanoseconds: finite */
      VS_CONFIG_TYPE_TIME_RANGE(1e-6, 3600.0),
      offsetof(ve_config_t, failure_check)},
+    {"AM_FRAG_MAX", "2g",
+     "largest message a receiver assembles from fragments (tcp, ud); a "
+     "peer's first fragment that claims more is dropped, and a send of "
+     "more fails, before any memory is taken for it",
+     VS_CONFIG_TYPE_SIZE_RANGE(1, SIZE_MAX), offsetof(ve_config_t, frag_max)},
+    {"AM_FRAG_TIMEOUT", "5m",
+     "longest a message in assembly may wait for its next fragment before "
+     "it is dropped with a warning (a sender that stopped, or that never "
+     "meant to finish)",
+     /* added to a time in nanoseconds: finite */
+     VS_CONFIG_TYPE_TIME_RANGE(1e-3, 30 * 86400.0),
+     offsetof(ve_config_t, frag_timeout)},
 };
 
 static vs_config_table_t ve_config_table = {

@@ -560,6 +560,7 @@ void ve_ep_fail(ve_ep_t *ep, verve_status_t status)
     ve_ep_remove_pending(ep);
     ve_ep_complete_list(&ep->pending, status);
     ve_ep_complete_list(&ep->outstanding, status);
+    ve_proto_peer_failed(ep->worker, ep->peer->uid);
     if (ep->worker->coll_ep_failed != NULL) {
         ep->worker->coll_ep_failed(ep->worker->coll_handler.arg, ep, status);
     }

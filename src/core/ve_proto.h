@@ -38,6 +38,11 @@ void ve_proto_worker_cleanup(struct verve_worker *worker);
  * for a tag receive). */
 struct verve_ep;
 void ve_proto_ep_gone(struct verve_ep *ep);
+/* A peer failed: what the protocol layer assembles from it goes. */
+void ve_proto_peer_failed(struct verve_worker *worker, uint64_t uid);
+/* Periodic (the worker's liveness timer): expires what waited too long
+ * for a peer (fragments of a message that stopped coming). */
+void ve_proto_worker_check(struct verve_worker *worker, uint64_t now_ns);
 
 /* The collectives' channel (src/am defines it): verve_am_send_nbx with
  * the message flagged VA_AM_FLAG_COLL, so it takes every protocol a user

@@ -42,6 +42,8 @@ typedef struct ve_config {
     int rma_native;          /* 0: every RMA and atomic goes over AM */
     int am_zcopy;            /* 0: large AMs always go as fragments */
     double failure_check;    /* seconds between peer liveness checks */
+    size_t frag_max;         /* largest message assembled from fragments */
+    double frag_timeout;     /* seconds a message in assembly may idle */
 } ve_config_t;
 
 struct verve_context {

@@ -267,6 +267,7 @@ unsigned ve_worker_progress(ve_worker_t *worker)
                     now + (uint64_t)(worker->context->config.failure_check *
                                      1e9);
             ve_ep_check_peers(worker);
+            ve_proto_worker_check(worker, now);
         }
     }
     return count;

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -492,6 +493,7 @@ static void run_child_exec(run_job_t *job, unsigned rank, pid_t launcher,
     snprintf(value, sizeof(value), "%u",
              job->opts.np / hosts + (rank % hosts < job->opts.np % hosts));
     setenv(VS_BOOT_ENV_LOCAL_SIZE, value, 1);
+    setenv(VS_AUTH_ENV_JOB_KEY, job->job_key, 1);
     for (i = 0; i < job->opts.num_env; ++i) {
         putenv(job->opts.env[i]);
     }
@@ -650,6 +652,28 @@ static int run_job_loop(run_job_t *job)
     return 0;
 }
 
+/* A fresh secret for each job: its ranks prove to each other that they
+ * hold it whenever they connect (core/base/auth.h). */
+static int run_job_key_make(run_job_t *job)
+{
+    uint8_t bytes[VS_AUTH_JOB_KEY_BYTES];
+    ssize_t n;
+    size_t i;
+
+    do {
+        n = getrandom(bytes, sizeof(bytes), 0);
+    } while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof(bytes)) {
+        fprintf(stderr, "verve_run: getrandom for the job key failed: %s\n",
+                (n < 0) ? strerror(errno) : "short read");
+        return -1;
+    }
+    for (i = 0; i < sizeof(bytes); ++i) {
+        snprintf(job->job_key + 2 * i, 3, "%02x", bytes[i]);
+    }
+    return 0;
+}
+
 static int run_job_setup(run_job_t *job, sigset_t *orig_mask)
 {
     sigset_t mask;
@@ -694,6 +718,9 @@ static int run_job_setup(run_job_t *job, sigset_t *orig_mask)
      * and orphan the job. */
     signal(SIGPIPE, SIG_IGN);
 
+    if (run_job_key_make(job) < 0) {
+        return -1;
+    }
     if (vs_boot_server_create(job->opts.np, &job->server) != VERVE_OK) {
         fprintf(stderr, "verve_run: cannot start the bootstrap server\n");
         return -1;

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include "core/base/auth.h"
 #include "core/boot/boot_server.h"
 
 #define RUN_MAX_RANKS 4096
@@ -81,6 +82,9 @@ typedef struct run_job {
     double start;
     double kill_deadline;   /* SIGKILL the ranks then; 0: not armed */
     int killed;
+    /* Given to the ranks in their environment, which only their user
+     * (and root) can read: /proc/PID/environ is mode 0400. */
+    char job_key[2 * VS_AUTH_JOB_KEY_BYTES + 1];
 } run_job_t;
 
 /* --netns: opens the namespaces and the relay's listening socket; 0, or

@@ -103,6 +103,9 @@ void vs_config_release_string(void *dest, const void *arg);
 void vs_config_describe_uint(char *buffer, size_t max, const void *arg);
 void vs_config_describe_size(char *buffer, size_t max, const void *arg);
 void vs_config_describe_time(char *buffer, size_t max, const void *arg);
+/* A string never shown: verve_info prints only whether it is set. */
+void vs_config_print_secret(char *buffer, size_t max, const void *src,
+                            const void *arg);
 
 #define VS_CONFIG_TYPE_UINT \
     {vs_config_parse_uint, vs_config_print_uint, NULL, \
@@ -119,6 +122,9 @@ void vs_config_describe_time(char *buffer, size_t max, const void *arg);
      NULL}
 #define VS_CONFIG_TYPE_STRING \
     {vs_config_parse_string, vs_config_print_string, \
+     vs_config_release_string, "any text", NULL, NULL}
+#define VS_CONFIG_TYPE_SECRET \
+    {vs_config_parse_string, vs_config_print_secret, \
      vs_config_release_string, "any text", NULL, NULL}
 #define VS_CONFIG_TYPE_TIME \
     {vs_config_parse_time, vs_config_print_time, NULL, \

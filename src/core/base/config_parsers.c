@@ -254,6 +254,16 @@ void vs_config_print_string(char *buffer, size_t max, const void *src,
     snprintf(buffer, max, "%s", (str != NULL) ? str : "");
 }
 
+void vs_config_print_secret(char *buffer, size_t max, const void *src,
+                            const void *arg)
+{
+    const char *str = *(char *const *)src;
+
+    (void)arg;
+    snprintf(buffer, max, "%s",
+             (str != NULL && str[0] != '\0') ? "(set, hidden)" : "");
+}
+
 void vs_config_release_string(void *dest, const void *arg)
 {
     (void)arg;

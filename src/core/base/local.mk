@@ -8,6 +8,8 @@ libverve_core_la_SOURCES += \
     src/core/base/config.h \
     src/core/base/config.c \
     src/core/base/config_parsers.c \
+    src/core/base/auth.h \
+    src/core/base/auth.c \
     src/core/base/mpool.h \
     src/core/base/mpool.c \
     src/core/base/hash.h \

@@ -31,13 +31,16 @@
 #include "verve_config.h"
 #include "boot.h"
 
+#include "core/base/auth.h"
 #include "core/base/config.h"
 #include "core/base/log.h"
+#include <errno.h>
 #include <limits.h>
 #include <pmix.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #define VS_BOOT_PMIX_USER_PREFIX "verve.u."
 #define VS_BOOT_PMIX_KEY_MAX (sizeof(VS_BOOT_PMIX_USER_PREFIX) + \
@@ -487,6 +490,43 @@ static verve_status_t vs_boot_pmix_put(verve_boot_h boot, const char *key,
     return vs_boot_pmix_put_bytes(boot, pkey, value, length, "put");
 }
 
+/* The job key for connections (core/base/auth.h) when the launcher gave
+ * none: rank 0 makes it and puts it before the first fence, every rank
+ * reads it after. Under PMIx the server keeps it from other users. */
+#define VS_BOOT_PMIX_JOB_KEY "verve.jobkey"
+
+static verve_status_t vs_boot_pmix_job_key_put(verve_boot_h boot)
+{
+    uint8_t key[VS_AUTH_JOB_KEY_BYTES];
+    ssize_t n;
+
+    do {
+        n = getrandom(key, sizeof(key), 0);
+    } while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof(key)) {
+        vs_error("boot: rank 0: getrandom for the job key failed: %s",
+                 (n < 0) ? strerror(errno) : "short read");
+        return VERVE_ERR_IO;
+    }
+    return vs_boot_pmix_put_bytes(boot, VS_BOOT_PMIX_JOB_KEY, key,
+                                  sizeof(key), "fence");
+}
+
+static verve_status_t vs_boot_pmix_job_key_get(verve_boot_h boot)
+{
+    uint8_t key[VS_AUTH_JOB_KEY_BYTES];
+    size_t length = sizeof(key);
+    verve_status_t status;
+
+    status = vs_boot_pmix_get_bytes(boot, 0, VS_BOOT_PMIX_JOB_KEY, NULL, 0,
+                                    key, &length, "fence");
+    if (status != VERVE_OK) {
+        return status;
+    }
+    vs_auth_set_job_key(key, length, "rank 0 through PMIx");
+    return VERVE_OK;
+}
+
 static verve_status_t vs_boot_pmix_fence(verve_boot_h boot)
 {
     vs_boot_pmix_t *pmix = boot->backend;
@@ -497,6 +537,12 @@ static verve_status_t vs_boot_pmix_fence(verve_boot_h boot)
 
     if (boot->failed != VERVE_OK) {
         return boot->failed;
+    }
+    if (pmix->epoch == 0 && boot->rank == 0) {
+        status = vs_boot_pmix_job_key_put(boot);
+        if (status != VERVE_OK) {
+            return status;
+        }
     }
     if (boot->exchange == VS_BOOT_EXCHANGE_LAZY) {
         snprintf(key, sizeof(key), "verve.f.%u", pmix->epoch + 1);
@@ -509,6 +555,9 @@ static verve_status_t vs_boot_pmix_fence(verve_boot_h boot)
     }
     status = vs_boot_pmix_fence_collect(boot,
             boot->exchange == VS_BOOT_EXCHANGE_FULL, "fence");
+    if (status == VERVE_OK && pmix->epoch == 0) {
+        status = vs_boot_pmix_job_key_get(boot);
+    }
     if (status == VERVE_OK) {
         ++pmix->epoch;
     }

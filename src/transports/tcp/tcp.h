@@ -8,6 +8,11 @@
  * answers, which halves the packets of a ping-pong). When both connect at
  * once, the connection made by the smaller worker uid is kept; see
  * tcp_pair.c for why no byte is lost or reordered on the way.
+ *
+ * Nothing a connection carries reaches the engine, and no connection takes
+ * part in that choice, before its peer proved it holds the job key
+ * (tcp_auth.c). Until then it may make us hold one handshake frame, for a
+ * bounded time, and only so many such connections exist at once.
  */
 #ifndef VT_TCP_H
 #define VT_TCP_H
@@ -34,6 +39,10 @@
 #define VT_TCP_RX_INITIAL (64 * 1024)
 /* am_short up to this many bytes is copied into one frame on the stack. */
 #define VT_TCP_SHORT_COPY_MAX 256
+/* A connection the acceptor closed during the handshake (its timeout, its
+ * cap on pending handshakes) carried none of our messages yet: it is made
+ * again, this many times in a row at most. */
+#define VT_TCP_CONNECT_RETRIES 8
 
 typedef struct vt_tcp_config {
     char *ifname;            /* comma list, or "" for the first up one */
@@ -43,6 +52,8 @@ typedef struct vt_tcp_config {
     size_t short_max;
     size_t bcopy_max;
     size_t tx_queue_max;
+    unsigned auth_pending_max;
+    double auth_timeout;     /* seconds */
 } vt_tcp_config_t;
 
 extern vs_config_table_t vt_tcp_config_table;
@@ -69,8 +80,11 @@ typedef struct vt_tcp_buf {
 typedef enum vt_tcp_conn_state {
     VT_TCP_CONN_IDLE,        /* ours, not connected yet */
     VT_TCP_CONN_CONNECTING,
-    VT_TCP_CONN_HELD,        /* connected; only the hello may go until the
-                                peer says which connection the pair keeps */
+    VT_TCP_CONN_AUTH,        /* connected, in the handshake: only its
+                                frames go */
+    VT_TCP_CONN_HELD,        /* ours, proved: only the handshake may go
+                                until the peer says which connection the
+                                pair keeps */
     VT_TCP_CONN_OPEN,
     VT_TCP_CONN_LOST,        /* the peer keeps its own connection: queued
                                 bytes wait for it */
@@ -78,6 +92,14 @@ typedef enum vt_tcp_conn_state {
 } vt_tcp_conn_state_t;
 
 typedef struct vt_tcp_iface vt_tcp_iface_t;
+
+/* What a connection needs during its handshake only (tcp_auth.c). */
+typedef struct vt_tcp_hs {
+    struct vt_tcp_conn *conn;
+    vs_auth_session_t session;
+    uint64_t deadline_ns;    /* accepted: closed then, unproved */
+    vs_list_link_t list;     /* accepted: in iface->pending */
+} vt_tcp_hs_t;
 
 typedef struct vt_tcp_conn {
     vt_tcp_iface_t *iface;
@@ -88,12 +110,17 @@ typedef struct vt_tcp_conn {
     int in_hash;             /* the pair's connection, eps point to it */
     int sweep;               /* close the fd (and free unless in_hash) at
                                 the end of progress */
+    int reconnect;           /* the sweep connects it again */
     int on_rx_list;
     int on_tx_list;
-    size_t hello_left;       /* bytes of our hello not yet sent */
+    unsigned retries;        /* connects in a row the acceptor closed */
+    unsigned num_eps;        /* endpoints that point to it */
+    size_t hs_left;          /* handshake bytes at the head of tx: all
+                                that may go before the pair is decided */
     uint32_t epoll_events;   /* as registered */
     uint64_t peer_uid;       /* ours: the target; accepted: from HELLO,
-                                0 until it arrived */
+                                0 until the peer proved it */
+    vt_tcp_hs_t *hs;         /* NULL once the peer proved the job key */
     struct sockaddr_in peer;
     vt_tcp_buf_t tx;         /* bytes not yet taken by send */
     vt_tcp_buf_t rx;         /* bytes not yet delivered */
@@ -121,6 +148,12 @@ struct vt_tcp_iface {
     size_t tx_queue_max;
     size_t sndbuf;
     size_t rcvbuf;
+    unsigned num_pending;    /* accepted connections in the handshake */
+    unsigned pending_max;
+    uint64_t auth_timeout_ns;
+    unsigned pending_refused;  /* connections closed at the cap */
+    unsigned auth_failures;    /* peers that proved nothing */
+    vs_list_link_t pending;  /* their vt_tcp_hs_t, oldest first */
     vs_hash_t conns;         /* peer uid -> the pair's connection */
     vs_list_link_t all;      /* every connection */
     vs_list_link_t tx_conns; /* connections with queued bytes */
@@ -176,16 +209,40 @@ void vt_tcp_iface_sweep(vt_tcp_iface_t *iface);
 const char *vt_tcp_conn_name(const vt_tcp_conn_t *conn, char *buffer,
                              size_t max);
 
-/* tcp_pair.c: which connection a pair keeps. */
-/* Handles a HELLO, ACK or NACK frame; 0 when the stream must close. */
-int vt_tcp_pair_frame(vt_tcp_conn_t *conn, const vt_tcp_frame_hdr_t *hdr,
+/* tcp_auth.c: the handshake. */
+/* Queues our HELLO on a connection being made. */
+verve_status_t vt_tcp_auth_connect(vt_tcp_conn_t *conn);
+/* Starts the clock on an accepted connection; refuses it (closed by the
+ * caller) when too many are in their handshake already. */
+verve_status_t vt_tcp_auth_accept(vt_tcp_conn_t *conn);
+/* Handles a HELLO, CHALLENGE or PROOF frame; 0 when the stream must
+ * close. */
+int vt_tcp_auth_frame(vt_tcp_conn_t *conn, const vt_tcp_frame_hdr_t *hdr,
                       const void *payload);
-/* Whether a new connection to the peer waits for its answer. */
-static inline int vt_tcp_pair_must_wait(const vt_tcp_iface_t *iface,
-                                        uint64_t peer_uid)
+/* Frees the handshake's state (done, or the connection is going). */
+void vt_tcp_auth_end(vt_tcp_conn_t *conn);
+/* Logs a peer that failed the handshake, a few times per interface
+ * then at debug level only (a flood must not flood the log); returns 0,
+ * for the stream to close. */
+int vt_tcp_auth_refuse(vt_tcp_conn_t *conn, const char *why);
+/* Fails the accepted connections whose handshake ran out of time. */
+void vt_tcp_auth_expire(vt_tcp_iface_t *iface);
+/* The longest frame payload the stream may carry now. */
+static inline size_t vt_tcp_conn_frame_max(const vt_tcp_conn_t *conn)
 {
-    return iface->uid > peer_uid;
+    return (conn->hs == NULL) ? conn->iface->rx_frame_max
+                              : VT_TCP_HS_PAYLOAD_MAX;
 }
+/* Inserts a handshake frame after the handshake bytes at the head of the
+ * queue, before any message queued behind them. */
+verve_status_t vt_tcp_conn_push_hs(vt_tcp_conn_t *conn, uint8_t type,
+                                   const void *payload, size_t length);
+
+/* tcp_pair.c: which connection a pair keeps. */
+/* The peer of an accepted connection proved it is worker uid. */
+int vt_tcp_pair_join(vt_tcp_conn_t *conn, uint64_t uid);
+/* Handles an ACK or NACK frame; 0 when the stream must close. */
+int vt_tcp_pair_frame(vt_tcp_conn_t *conn, const vt_tcp_frame_hdr_t *hdr);
 /* Reads what the socket has and delivers the complete frames; returns
  * their count. */
 unsigned vt_tcp_conn_receive(vt_tcp_conn_t *conn);

@@ -39,7 +39,18 @@ static const vs_config_field_t vt_tcp_config_fields[] = {
      "Bytes queued behind a full socket before sends on the connection "
      "return no-resource and the engine holds its requests",
      VS_CONFIG_TYPE_SIZE_RANGE(1, SIZE_MAX),
-     offsetof(vt_tcp_config_t, tx_queue_max)}
+     offsetof(vt_tcp_config_t, tx_queue_max)},
+    {"AUTH_PENDING_MAX", "64",
+     "Accepted connections that may be in their handshake (not yet proved "
+     "to hold the job key) at once; new ones beyond are closed, and their "
+     "makers, if in the job, connect again",
+     VS_CONFIG_TYPE_UINT_RANGE(1, 65536),
+     offsetof(vt_tcp_config_t, auth_pending_max)},
+    {"AUTH_TIMEOUT", "10s",
+     "Longest time an accepted connection may take to prove it holds the "
+     "job key before it is closed",
+     VS_CONFIG_TYPE_TIME_RANGE(1e-3, 3600.0),
+     offsetof(vt_tcp_config_t, auth_timeout)}
 };
 
 static verve_status_t vt_tcp_config_check(const void *opts)

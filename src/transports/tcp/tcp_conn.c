@@ -24,6 +24,8 @@
 
 #define VT_TCP_RX_CHUNK (16 * 1024)
 
+static verve_status_t vt_tcp_conn_connect(vt_tcp_conn_t *conn);
+
 const char *vt_tcp_conn_name(const vt_tcp_conn_t *conn, char *buffer,
                              size_t max)
 {
@@ -42,7 +44,8 @@ static int vt_tcp_conn_may_send(const vt_tcp_conn_t *conn)
 {
     return conn->state == VT_TCP_CONN_OPEN ||
            conn->state == VT_TCP_CONN_CONNECTING ||
-           (conn->state == VT_TCP_CONN_HELD && conn->hello_left > 0);
+           ((conn->state == VT_TCP_CONN_HELD ||
+             conn->state == VT_TCP_CONN_AUTH) && conn->hs_left > 0);
 }
 
 /*
@@ -176,11 +179,33 @@ void vt_tcp_conn_retire(vt_tcp_conn_t *conn)
     }
 }
 
+/* Whether the acceptor closed our connection in the handshake, before it
+ * took any message: then it is made again (tcp_auth.c). */
+static int vt_tcp_conn_may_retry(const vt_tcp_conn_t *conn, int err)
+{
+    return conn->outgoing && conn->held && conn->in_hash &&
+           (conn->state == VT_TCP_CONN_AUTH ||
+            conn->state == VT_TCP_CONN_HELD) &&
+           (err == 0 || err == ECONNRESET || err == EPIPE) &&
+           conn->retries < VT_TCP_CONNECT_RETRIES;
+}
+
 void vt_tcp_conn_fail(vt_tcp_conn_t *conn, const char *op, int err)
 {
     char name[96];
 
-    if (conn->state == VT_TCP_CONN_FAILED) {
+    if (conn->state == VT_TCP_CONN_FAILED || conn->reconnect) {
+        return;
+    }
+    if (vt_tcp_conn_may_retry(conn, err)) {
+        vs_debug("tcp: connection %s: %s: %s in the handshake: connecting "
+                 "again", vt_tcp_conn_name(conn, name, sizeof(name)), op,
+                 err ? strerror(err) : "closed by the peer");
+        ++conn->retries;
+        conn->reconnect = 1;
+        conn->state = VT_TCP_CONN_IDLE;
+        vt_tcp_auth_end(conn);
+        vt_tcp_conn_retire(conn);
         return;
     }
     /* A stream that ends is a peer that closed: not news unless it
@@ -194,11 +219,13 @@ void vt_tcp_conn_fail(vt_tcp_conn_t *conn, const char *op, int err)
     conn->state = VT_TCP_CONN_FAILED;
     conn->held = 0;
     vt_tcp_conn_tx_idle(conn);
+    vt_tcp_auth_end(conn);
     vt_tcp_conn_retire(conn);
 }
 
 void vt_tcp_conn_destroy(vt_tcp_conn_t *conn)
 {
+    vt_tcp_auth_end(conn);
     vt_tcp_conn_close_fd(conn);
     vt_tcp_conn_tx_idle(conn);
     vs_list_del(&conn->list);
@@ -207,10 +234,43 @@ void vt_tcp_conn_destroy(vt_tcp_conn_t *conn)
     free(conn);
 }
 
+/* A pair's connection that closed: nothing of it is kept that a peer
+ * could make grow. The struct stays while endpoints point to it (they
+ * learn the failure from it), with no buffer; with none it goes too, and
+ * a new endpoint connects afresh. */
+static void vt_tcp_conn_sweep_pair(vt_tcp_conn_t *conn)
+{
+    vt_tcp_iface_t *iface = conn->iface;
+
+    vt_tcp_conn_close_fd(conn);
+    vt_tcp_buf_cleanup(&conn->rx);
+    if (conn->reconnect) {
+        conn->reconnect = 0;
+        conn->tx.head += vs_min(conn->hs_left, conn->tx.tail - conn->tx.head);
+        conn->hs_left = 0;
+        if (conn->tx.head == conn->tx.tail) {
+            vt_tcp_conn_tx_idle(conn);
+        }
+        (void)vt_tcp_conn_connect(conn);
+        return;
+    }
+    if (conn->state != VT_TCP_CONN_FAILED) {
+        return;  /* LOST: the queue waits for the peer's connection */
+    }
+    vt_tcp_buf_cleanup(&conn->tx);
+    if (conn->num_eps == 0) {
+        vs_hash_del(&iface->conns, conn->peer_uid);
+        vt_tcp_conn_destroy(conn);
+    }
+}
+
 void vt_tcp_iface_sweep(vt_tcp_iface_t *iface)
 {
     vs_list_link_t *link, *next;
 
+    /* A connection retired while this runs (a connect that fails at
+     * once) waits for the next sweep. */
+    iface->num_sweep = 0;
     for (link = iface->all.next; link != &iface->all; link = next) {
         vt_tcp_conn_t *conn = vs_list_entry(link, vt_tcp_conn_t, list);
         next = link->next;
@@ -219,12 +279,11 @@ void vt_tcp_iface_sweep(vt_tcp_iface_t *iface)
         }
         conn->sweep = 0;
         if (conn->in_hash) {
-            vt_tcp_conn_close_fd(conn);
+            vt_tcp_conn_sweep_pair(conn);
         } else {
             vt_tcp_conn_destroy(conn);
         }
     }
-    iface->num_sweep = 0;
 }
 
 verve_status_t vt_tcp_conn_get(vt_tcp_iface_t *iface,
@@ -266,13 +325,36 @@ void vt_tcp_conn_queued(vt_tcp_conn_t *conn)
     vt_tcp_conn_update_events(conn);
 }
 
-/* Starts a non-blocking connect; the HELLO goes first in the queue. */
+verve_status_t vt_tcp_conn_push_hs(vt_tcp_conn_t *conn, uint8_t type,
+                                   const void *payload, size_t length)
+{
+    vt_tcp_buf_t *tx = &conn->tx;
+    size_t size = sizeof(vt_tcp_frame_hdr_t) + length, at;
+    vt_tcp_frame_hdr_t hdr;
+    verve_status_t status;
+
+    status = vt_tcp_buf_reserve(tx, size);
+    if (status != VERVE_OK) {
+        return status;
+    }
+    /* Messages queued behind the handshake move once, at setup. */
+    at = tx->head + conn->hs_left;
+    memmove(tx->data + at + size, tx->data + at, tx->tail - at);
+    vt_tcp_frame_hdr_init(&hdr, type, 0, length);
+    memcpy(tx->data + at, &hdr, sizeof(hdr));
+    memcpy(tx->data + at + sizeof(hdr), payload, length);
+    tx->tail += size;
+    conn->hs_left += size;
+    vt_tcp_conn_queued(conn);
+    return VERVE_OK;
+}
+
+/* Starts a non-blocking connect; the handshake goes first in the queue,
+ * before whatever waits there. */
 static verve_status_t vt_tcp_conn_connect(vt_tcp_conn_t *conn)
 {
     vt_tcp_iface_t *iface = conn->iface;
-    vt_tcp_frame_hdr_t hdr;
-    vt_tcp_hello_t hello;
-    struct iovec iov[2];
+    verve_status_t status;
     char name[96];
     int fd, ret;
 
@@ -293,26 +375,13 @@ static verve_status_t vt_tcp_conn_connect(vt_tcp_conn_t *conn)
         vt_tcp_conn_fail(conn, "connect", errno);
         return VERVE_ERR_PEER_FAILED;
     }
-    conn->held = vt_tcp_pair_must_wait(iface, conn->peer_uid);
-    conn->state = (ret != 0) ? VT_TCP_CONN_CONNECTING
-                             : conn->held ? VT_TCP_CONN_HELD
-                                          : VT_TCP_CONN_OPEN;
-
-    memset(&hello, 0, sizeof(hello));
-    hello.magic = VT_TCP_HELLO_MAGIC;
-    hello.version = VT_TCP_HELLO_VERSION;
-    hello.uid = iface->uid;
-    vt_tcp_frame_hdr_init(&hdr, VT_TCP_FRAME_HELLO, 0, sizeof(hello));
-    iov[0].iov_base = &hdr;
-    iov[0].iov_len = sizeof(hdr);
-    iov[1].iov_base = &hello;
-    iov[1].iov_len = sizeof(hello);
-    if (vt_tcp_buf_append_iov(&conn->tx, iov, 2, 0) != VERVE_OK) {
+    conn->held = 1;
+    conn->state = (ret != 0) ? VT_TCP_CONN_CONNECTING : VT_TCP_CONN_AUTH;
+    status = vt_tcp_auth_connect(conn);
+    if (status != VERVE_OK) {
         vt_tcp_conn_fail(conn, "queueing the hello", ENOMEM);
-        return VERVE_ERR_NO_MEMORY;
+        return status;
     }
-    conn->hello_left = sizeof(hdr) + sizeof(hello);
-    vt_tcp_conn_queued(conn);
     return VERVE_OK;
 }
 
@@ -334,7 +403,7 @@ static int vt_tcp_conn_connected(vt_tcp_conn_t *conn)
         vt_tcp_conn_fail(conn, "connect", err);
         return -1;
     }
-    conn->state = conn->held ? VT_TCP_CONN_HELD : VT_TCP_CONN_OPEN;
+    conn->state = VT_TCP_CONN_AUTH;
     return 1;
 }
 
@@ -349,8 +418,9 @@ void vt_tcp_conn_flush(vt_tcp_conn_t *conn)
     }
     if (conn->state == VT_TCP_CONN_OPEN) {
         limit = conn->tx.tail - conn->tx.head;
-    } else if (conn->state == VT_TCP_CONN_HELD) {
-        limit = conn->hello_left;
+    } else if (conn->state == VT_TCP_CONN_HELD ||
+               conn->state == VT_TCP_CONN_AUTH) {
+        limit = conn->hs_left;
     } else {
         return;
     }
@@ -360,7 +430,7 @@ void vt_tcp_conn_flush(vt_tcp_conn_t *conn)
         if (n > 0) {
             conn->tx.head += (size_t)n;
             limit -= (size_t)n;
-            conn->hello_left -= vs_min(conn->hello_left, (size_t)n);
+            conn->hs_left -= vs_min(conn->hs_left, (size_t)n);
         } else if (n < 0 && errno == EINTR) {
             continue;
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -386,7 +456,8 @@ static verve_status_t vt_tcp_conn_prepare_queue(vt_tcp_conn_t *conn)
     if (conn->state == VT_TCP_CONN_FAILED) {
         return VERVE_ERR_PEER_FAILED;
     }
-    if (conn->state == VT_TCP_CONN_IDLE) {
+    /* One waiting to connect again does it at the end of progress. */
+    if (conn->state == VT_TCP_CONN_IDLE && !conn->reconnect) {
         status = vt_tcp_conn_connect(conn);
         if (status != VERVE_OK) {
             return status;
@@ -510,14 +581,20 @@ verve_status_t vt_tcp_conn_accept(vt_tcp_iface_t *iface, int fd,
                                   const struct sockaddr_in *peer)
 {
     vt_tcp_conn_t *conn = vt_tcp_conn_new(iface, fd, 0);
+    verve_status_t status;
 
     if (conn == NULL) {
         close(fd);
         return VERVE_ERR_NO_MEMORY;
     }
-    vt_tcp_sock_tune(fd, iface->sndbuf, iface->rcvbuf);
-    conn->state = VT_TCP_CONN_OPEN;
+    conn->state = VT_TCP_CONN_AUTH;
     conn->peer = *peer;
+    status = vt_tcp_auth_accept(conn);
+    if (status != VERVE_OK) {
+        vt_tcp_conn_destroy(conn);
+        return status;
+    }
+    vt_tcp_sock_tune(fd, iface->sndbuf, iface->rcvbuf);
     vt_tcp_conn_update_events(conn);
     return VERVE_OK;
 }
@@ -530,12 +607,16 @@ static int vt_tcp_conn_deliver(vt_tcp_conn_t *conn,
     char name[96];
 
     if (vs_unlikely(hdr->type != VT_TCP_FRAME_AM)) {
-        return vt_tcp_pair_frame(conn, hdr, payload);
+        if (hdr->type == VT_TCP_FRAME_ACK || hdr->type == VT_TCP_FRAME_NACK) {
+            return vt_tcp_pair_frame(conn, hdr);
+        }
+        return vt_tcp_auth_frame(conn, hdr, payload);
     }
-    if (vs_unlikely(conn->peer_uid == 0 || conn->held)) {
+    /* The peer proved nothing yet: its bytes reach no handler. */
+    if (vs_unlikely(conn->hs != NULL || conn->held)) {
         vs_warn("tcp: connection %s: a message before the %s: closed",
                 vt_tcp_conn_name(conn, name, sizeof(name)),
-                conn->held ? "answer to our hello" : "hello");
+                conn->held ? "answer to our proof" : "handshake finished");
         return 0;
     }
     if (vs_likely(iface->am_handlers[hdr->am_id] != NULL)) {
@@ -564,7 +645,7 @@ int vt_tcp_conn_rx_ready(const vt_tcp_conn_t *conn)
 
     return vt_tcp_frame_parse(conn->rx.data + conn->rx.head,
                               conn->rx.tail - conn->rx.head,
-                              conn->iface->rx_frame_max, &hdr,
+                              vt_tcp_conn_frame_max(conn), &hdr,
                               &need) != VT_TCP_PARSE_MORE;
 }
 
@@ -573,7 +654,7 @@ unsigned vt_tcp_conn_receive(vt_tcp_conn_t *conn)
     vt_tcp_buf_t *rx = &conn->rx;
     vt_tcp_frame_hdr_t hdr;
     unsigned count = 0;
-    size_t need, avail, space;
+    size_t need, avail, space, want;
     int drained = 0;
     char name[96];
     ssize_t n;
@@ -585,7 +666,7 @@ unsigned vt_tcp_conn_receive(vt_tcp_conn_t *conn)
         for (;;) {
             avail = rx->tail - rx->head;
             switch (vt_tcp_frame_parse(rx->data + rx->head, avail,
-                                       conn->iface->rx_frame_max, &hdr,
+                                       vt_tcp_conn_frame_max(conn), &hdr,
                                        &need)) {
             case VT_TCP_PARSE_OK:
                 /* Consumed before the handler runs: it may progress. */
@@ -601,11 +682,17 @@ unsigned vt_tcp_conn_receive(vt_tcp_conn_t *conn)
                 }
                 continue;
             case VT_TCP_PARSE_BAD:
+                if (conn->hs != NULL) {
+                    vt_tcp_auth_refuse(conn, "a malformed frame or one too "
+                                             "long for the handshake");
+                    vt_tcp_conn_fail(conn, "receive", EPROTO);
+                    return count;
+                }
                 vs_warn("tcp: connection %s: malformed frame (type %u, am "
                         "id %u, %u bytes; at most %zu): closed",
                         vt_tcp_conn_name(conn, name, sizeof(name)),
                         hdr.type, hdr.am_id, hdr.length,
-                        conn->iface->rx_frame_max);
+                        vt_tcp_conn_frame_max(conn));
                 vt_tcp_conn_fail(conn, "receive", EPROTO);
                 return count;
             case VT_TCP_PARSE_MORE:
@@ -619,13 +706,16 @@ unsigned vt_tcp_conn_receive(vt_tcp_conn_t *conn)
         if (drained) {
             return count;
         }
-        if (vt_tcp_buf_reserve(rx, vs_max(need - avail,
-                                          (size_t)VT_TCP_RX_CHUNK)) !=
-            VERVE_OK) {
+        /* A peer that proved nothing is read one handshake frame at a
+         * time: it can make us hold no more. */
+        want = (conn->hs == NULL) ? vs_max(need - avail,
+                                           (size_t)VT_TCP_RX_CHUNK)
+                                  : need - avail;
+        if (vt_tcp_buf_reserve(rx, want) != VERVE_OK) {
             vt_tcp_conn_fail(conn, "receive", ENOMEM);
             return count;
         }
-        space = rx->capacity - rx->tail;
+        space = (conn->hs == NULL) ? rx->capacity - rx->tail : want;
         do {
             n = recv(conn->fd, rx->data + rx->tail, space, MSG_DONTWAIT);
         } while (n < 0 && errno == EINTR);

@@ -41,6 +41,7 @@ verve_status_t vt_tcp_ep_create(vt_iface_t *tl_iface, const void *address,
         free(ep);
         return status;
     }
+    ++ep->conn->num_eps;
     ep->super.iface = tl_iface;
     vs_list_add_tail(&iface->eps, &ep->list);
     *ep_p = &ep->super;
@@ -50,8 +51,15 @@ verve_status_t vt_tcp_ep_create(vt_iface_t *tl_iface, const void *address,
 void vt_tcp_ep_destroy(vt_ep_t *tl_ep)
 {
     vt_tcp_ep_t *ep = vs_container_of(tl_ep, vt_tcp_ep_t, super);
+    vt_tcp_conn_t *conn = ep->conn;
 
     vs_list_del(&ep->list);
+    /* The last endpoint of a failed connection: the sweep frees it. */
+    if (--conn->num_eps == 0 && conn->state == VT_TCP_CONN_FAILED &&
+        conn->in_hash) {
+        conn->sweep = 0;
+        vt_tcp_conn_retire(conn);
+    }
     free(ep);
 }
 

@@ -105,6 +105,9 @@ static unsigned vt_tcp_iface_progress(vt_iface_t *tl_iface)
                                         ? VT_TCP_POLL_IDLE_INTERVAL
                                         : VT_TCP_POLL_INTERVAL;
         count += vt_tcp_iface_poll(iface);
+        if (vs_unlikely(!vs_list_is_empty(&iface->pending))) {
+            vt_tcp_auth_expire(iface);
+        }
     }
     if (vs_unlikely(iface->num_sweep > 0)) {
         vt_tcp_iface_sweep(iface);
@@ -300,6 +303,10 @@ verve_status_t vt_tcp_iface_open(const vt_iface_params_t *params,
     vt_tcp_iface_t *iface;
     verve_status_t status;
 
+    status = vs_auth_init();
+    if (status != VERVE_OK) {
+        return status;
+    }
     status = vs_config_read(&vt_tcp_config_table, &cfg);
     if (status != VERVE_OK) {
         return status;
@@ -319,11 +326,14 @@ verve_status_t vt_tcp_iface_open(const vt_iface_params_t *params,
     iface->tx_queue_max = cfg.tx_queue_max;
     iface->sndbuf = cfg.sndbuf;
     iface->rcvbuf = cfg.rcvbuf;
+    iface->pending_max = cfg.auth_pending_max;
+    iface->auth_timeout_ns = (uint64_t)(cfg.auth_timeout * 1e9);
     iface->poll_countdown = VT_TCP_POLL_INTERVAL;
     vs_list_init(&iface->all);
     vs_list_init(&iface->eps);
     vs_list_init(&iface->tx_conns);
     vs_list_init(&iface->rx_conns);
+    vs_list_init(&iface->pending);
     memcpy(iface->am_handlers, params->am_handlers,
            sizeof(iface->am_handlers));
     memcpy(iface->am_args, params->am_args, sizeof(iface->am_args));

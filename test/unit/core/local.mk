@@ -1,6 +1,7 @@
 # Unit tests of src/core/base: one cmocka program per concern. They link
 # the convenience library to reach internal (vs_) functions.
 core_unit_tests = \
+    test/unit/core/test_auth \
     test/unit/core/test_config \
     test/unit/core/test_hash \
     test/unit/core/test_list \
@@ -11,6 +12,13 @@ core_unit_tests = \
 check_PROGRAMS += $(core_unit_tests)
 TESTS += $(core_unit_tests)
 EXTRA_DIST += test/unit/core/stderr_capture.h
+
+test_unit_core_test_auth_SOURCES = test/unit/core/test_auth.c \
+                                   test/unit/core/auth_reference.h
+test_unit_core_test_auth_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+                                  $(NETTLE_CFLAGS)
+test_unit_core_test_auth_LDADD = libverve_core.la $(CMOCKA_LIBS) \
+                                 $(NETTLE_LIBS)
 
 test_unit_core_test_config_SOURCES = test/unit/core/test_config.c \
                                      test/unit/core/stderr_capture.h

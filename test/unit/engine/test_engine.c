@@ -14,6 +14,9 @@
 #include <unistd.h>
 #include <verve/verve.h>
 #include "core/ve_types.h"
+#include "core/ve_proto.h"
+#include "core/base/time.h"
+#include "am/va_wire.h"
 #include "am/va_tag.h"
 #include "core/base/log.h"
 #include "engine_pair.h"
@@ -723,6 +726,48 @@ static void test_free_in_callback(void **state)
     free(st.rndv_buffer);
 }
 
+/* A first fragment's claim is allocated at once: a claim above
+ * VERVE_AM_FRAG_MAX takes nothing, and a message in assembly goes when its
+ * sender fails or stops (issue 14: 16 GiB claims drove a rank to 128 TiB
+ * of virtual memory, never freed). */
+static void send_first_frag(verve_worker_h worker, uint64_t src,
+                            uint64_t msg_id, uint64_t claimed)
+{
+    uint8_t buffer[sizeof(va_frag_first_t) + 16];
+    va_frag_first_t first;
+
+    memset(&first, 0, sizeof(first));
+    first.frag.msg_id = msg_id;
+    first.am.id = 3;
+    first.length = claimed;
+    memcpy(buffer, &first, sizeof(first));
+    memset(buffer + sizeof(first), 0x5a, 16);
+    ve_proto_handlers[VE_AM_FRAG](worker, buffer, sizeof(buffer), src);
+}
+
+static void test_frag_limits(void **state)
+{
+    verve_context_h context;
+    verve_worker_h worker;
+
+    (void)state;
+    assert_int_equal(verve_context_create(NULL, &context), VERVE_OK);
+    assert_int_equal(verve_worker_create(context, NULL, &worker), VERVE_OK);
+    send_first_frag(worker, 0x77, 1, 16ull << 30);
+    assert_int_equal(vs_hash_count(&worker->frags), 0);
+    send_first_frag(worker, 0x77, 2, 1u << 20);
+    send_first_frag(worker, 0x78, 2, 1u << 20);
+    assert_int_equal(vs_hash_count(&worker->frags), 2);
+    ve_proto_peer_failed(worker, 0x77);
+    assert_int_equal(vs_hash_count(&worker->frags), 1);
+    ve_proto_worker_check(worker, vs_time_ns());
+    assert_int_equal(vs_hash_count(&worker->frags), 1);
+    ve_proto_worker_check(worker, vs_time_ns() + 3600ull * 1000000000ull);
+    assert_int_equal(vs_hash_count(&worker->frags), 0);
+    verve_worker_destroy(worker);
+    verve_context_destroy(context);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -747,6 +792,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_free_in_callback, pair_setup,
                                         pair_teardown),
         cmocka_unit_test(test_struct_sizes),
+        cmocka_unit_test(test_frag_limits),
     };
     /* Only between two workers: one worker cannot sleep and send. */
     const struct CMUnitTest two_worker_tests[] = {
