@@ -4,7 +4,7 @@ TESTS += test/unit/engine/test_engine test/unit/engine/test_tag
 engine_pair_sources = test/unit/engine/engine_pair.h \
     test/unit/engine/engine_pair.c
 
-test_unit_engine_test_engine_SOURCES = test/unit/engine/test_engine.c \
+test_unit_engine_test_engine_SOURCES = test/unit/engine/test_engine.c test/pattern.h \
     $(engine_pair_sources)
 test_unit_engine_test_engine_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 test_unit_engine_test_engine_LDADD = libverve_core.la $(CMOCKA_LIBS)
