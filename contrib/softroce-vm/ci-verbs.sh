@@ -6,7 +6,7 @@
 # Usage: ci-verbs.sh BUILD-DIR [make arguments, e.g. VERBS_KERNEL=stable]
 # Exit status: 0 all passed, 1 a test failed (or the guest did), 77 the
 # suite was skipped: the guest cannot run here (no qemu, no kernel could be
-# fetched), with the reason on stdout.
+# fetched), with the reason on stdout; under CI=true that is a failure (1).
 # Under CI=true, missing host packages (qemu-system-x86 busybox-static kmod
 # cpio ...; ucx-utils, optional) are installed with apt-get first when
 # running as root. .ci/run counts the .trs files of build-ci/ by itself.
@@ -60,9 +60,19 @@ write_trs()
     printf ':recheck: no\n:copy-in-global-log: yes\n'
 }
 
-# skip_suite REASON: one SKIP result that .ci/run counts, and status 77.
+# skip_suite REASON: one SKIP result that .ci/run counts, and status 77;
+# under CI=true one FAIL and status 1: a guest that cannot be built or
+# booted there is a broken CI machine, not a suite to leave out.
 skip_suite()
 {
+    if [ "${CI:-}" = true ]; then
+        echo "FAIL: verbs suite: $* (CI=true: the suite must run)"
+        echo "verbs suite could not run under CI=true: $*" \
+            >"$results/verbs-suite.log"
+        write_trs FAIL >"$results/verbs-suite.trs"
+        echo "verbs: 0 passed, 1 failed, 0 skipped"
+        exit 1
+    fi
     echo "SKIP: verbs suite: $*"
     echo "verbs suite skipped: $*" >"$results/verbs-suite.log"
     write_trs SKIP >"$results/verbs-suite.trs"

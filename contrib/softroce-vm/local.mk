@@ -6,7 +6,8 @@
 # VERBS_KERNEL: backports (rxe with ODP) or stable; VERBS_TIMEOUT: seconds
 # for the whole guest. Each test's log and .trs land in test/verbs/results.
 # When the guest cannot run here (no qemu, no kernel could be fetched) the
-# suite is skipped: a SKIP line, test/verbs/results/suite-skipped, status 0.
+# suite is skipped: a SKIP line, test/verbs/results/suite-skipped, status 0;
+# under CI=true it fails (status 1).
 EXTRA_DIST += contrib/softroce-vm/vm-run contrib/softroce-vm/vm-build \
               contrib/softroce-vm/guest-init contrib/softroce-vm/guest-setup.sh \
               contrib/softroce-vm/ci-verbs.sh contrib/softroce-vm/README.md \
@@ -32,6 +33,11 @@ check-verbs: all $(check_PROGRAMS)
 	    -- sh '$(abs_top_srcdir)/test/verbs/run-all.sh' \
 	    --log-dir '$(abs_top_builddir)/$(VERBS_RESULTS)' $(VERBS_TESTS); \
 	rc=$$?; \
+	if test $$rc = 77 && test "$${CI:-}" = true; then \
+	    echo "FAIL: verbs suite: the SoftRoCE guest cannot run on this" \
+	         "machine (see the vm-run message above), and CI=true"; \
+	    exit 1; \
+	fi; \
 	if test $$rc = 77; then \
 	    echo "SKIP: verbs suite: the SoftRoCE guest cannot run on this" \
 	         "machine (see the vm-run message above)"; \

@@ -11,6 +11,7 @@
  */
 #include <string.h>
 #include "it_common.h"
+#include "../pattern.h"
 
 #define AM_DATA 7
 
@@ -43,10 +44,6 @@ typedef struct rndv_recv {
     uint8_t *buffer;
 } rndv_recv_t;
 
-static uint8_t pattern(uint32_t src, uint32_t seq, size_t i)
-{
-    return (uint8_t)(src * 31 + seq * 7 + i * 13 + 5);
-}
 
 static size_t expected_size(uint32_t seq)
 {
@@ -56,12 +53,11 @@ static size_t expected_size(uint32_t seq)
 static void check_data(it_job_t *job, const am_header_t *h,
                        const uint8_t *bytes, size_t length)
 {
-    for (size_t i = 0; i < length; ++i) {
-        it_check(job, bytes[i] == pattern(h->src, h->seq, i),
-                 "from rank %u message %u (%zu bytes): byte %zu is %u, "
-                 "expected %u", h->src, h->seq, length, i, bytes[i],
-                 pattern(h->src, h->seq, i));
-    }
+    char why[256];
+
+    it_check(job, !pattern_check(pattern_id(h->src, h->seq), 0, bytes,
+                                 length, why, sizeof(why)),
+             "from rank %u message %u: %s", h->src, h->seq, why);
 }
 
 static void rndv_done_cb(verve_request_h request, verve_status_t status,
@@ -177,9 +173,7 @@ int main(int argc, char **argv)
         for (uint32_t seq = 0; seq < NUM_SIZES; ++seq) {
             am_header_t h = {(uint32_t)job.rank, seq};
             verve_request_h req;
-            for (size_t i = 0; i < sizes[seq]; ++i) {
-                buffer[i] = pattern(h.src, seq, i);
-            }
+            pattern_fill(pattern_id(h.src, seq), 0, buffer, sizes[seq]);
             it_wait(&job, verve_am_send_nbx(job.eps[peer], AM_DATA, &h,
                                             sizeof(h), buffer, sizes[seq],
                                             NULL, &req),
@@ -191,9 +185,8 @@ int main(int argc, char **argv)
         uint8_t *data = buffer + (size_t)seq * 64;
         headers[seq].src = (uint32_t)job.rank;
         headers[seq].seq = seq;
-        for (size_t i = 0; i < expected_size(seq); ++i) {
-            data[i] = pattern((uint32_t)job.rank, seq, i);
-        }
+        pattern_fill(pattern_id((uint32_t)job.rank, seq), 0, data,
+                     expected_size(seq));
     }
     for (uint32_t seq = NUM_SIZES; seq < total; ++seq) {
         for (int peer = 0; peer < job.size; ++peer) {

@@ -7,13 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "it_common.h"
+#include "../pattern.h"
 
-#define REGION 65536
-#define SLOT 4096
+#define AREA (96 * 1024) /* each rank's part of a peer's region */
 #define NUM_FADD 3000  /* per rank and kind; --fadds=N changes it */
 #define MAX_RKEY 512
 
 typedef struct region {
+    size_t length;           /* 64 bytes, then AREA per rank */
     verve_mem_h mem;
     uint8_t *base;
     void *plain;
@@ -27,7 +28,7 @@ static void region_init(it_job_t *job, region_t *r, int allocate)
         .field_mask = VERVE_MEM_MAP_PARAM_FIELD_ADDRESS |
                       VERVE_MEM_MAP_PARAM_FIELD_LENGTH |
                       VERVE_MEM_MAP_PARAM_FIELD_FLAGS,
-        .length = REGION};
+        .length = 64 + (size_t)job->size * AREA};
     uint8_t *rkeys = malloc((size_t)job->size * (MAX_RKEY + 8));
     size_t *lengths = calloc((size_t)job->size, sizeof(size_t));
     uint64_t *bases = malloc((size_t)job->size * (8 + 8));
@@ -36,16 +37,17 @@ static void region_init(it_job_t *job, region_t *r, int allocate)
     size_t length;
 
     memset(r, 0, sizeof(*r));
+    r->length = mp.length;
     if (allocate) {
         mp.flags = VERVE_MEM_MAP_ALLOCATE;
     } else {
-        r->plain = aligned_alloc(4096, REGION);
+        r->plain = aligned_alloc(4096, (r->length + 4095) & ~(size_t)4095);
         mp.address = r->plain;
     }
     it_check(job, verve_mem_map(job->context, &mp, &r->mem) == VERVE_OK,
              "mem map");
     r->base = verve_mem_address(r->mem);
-    memset(r->base, 0, REGION);
+    memset(r->base, 0, r->length);
     it_check(job, verve_rkey_pack(job->context, r->mem, &packed, &length) ==
              VERVE_OK, "rkey pack");
     it_allgather(job, packed, length, MAX_RKEY, rkeys, lengths);
@@ -78,11 +80,6 @@ static void region_fini(it_job_t *job, region_t *r)
     free(r->plain);
     free(r->rkeys);
     free(r->remote_base);
-}
-
-static uint8_t pattern(int src, int dst, size_t i, int kind)
-{
-    return (uint8_t)(src * 17 + dst * 5 + i * 3 + kind * 101);
 }
 
 /* Every rank adds 1 to rank 0's counter NUM_FADD times; the values seen
@@ -123,41 +120,129 @@ static void test_fadd_contention(it_job_t *job, region_t *r, size_t size,
     free(sums);
 }
 
+/* Puts and gets of aligned and unaligned sizes at unaligned offsets, laid
+ * out one after another in each rank's area with a gap before each: a
+ * piece that lands at another offset, spills past its end or is written
+ * twice shows as a bad byte or a touched gap. */
+typedef struct rma_case {
+    size_t misalign;   /* the offset's remainder modulo 64 */
+    size_t size;
+} rma_case_t;
+
+static const rma_case_t rma_cases[] = {
+    {0, 4096}, {1, 1}, {7, 3}, {100 % 64, 4095}, {1, 4097}, {7, 65537},
+    {36, 1000}, {3, 8}, {0, 256 * 3}};
+#define NUM_RMA_CASES (sizeof(rma_cases) / sizeof(rma_cases[0]))
+#define RMA_GUARD 16
+
+/* Where case k starts in an area: after the previous case and a gap of at
+ * least 64 bytes, at its misalignment. */
+static size_t rma_case_offset(size_t k)
+{
+    size_t end = 0;
+
+    for (size_t j = 0; j <= k; ++j) {
+        size_t start = ((end + 64 + 63) & ~(size_t)63) + rma_cases[j].misalign;
+
+        if (j == k) {
+            return start;
+        }
+        end = start + rma_cases[j].size;
+    }
+    return 0;
+}
+
+static uint64_t rma_id(int src, int dst, int kind)
+{
+    return pattern_id((uint64_t)src << 16 | (uint64_t)dst, (uint64_t)kind);
+}
+
+/* The area rank src wrote in this rank's region: every case holds its
+ * bytes, every gap is still zero. */
+static void check_area(it_job_t *job, const uint8_t *area, int src, int kind)
+{
+    uint64_t id = rma_id(src, job->rank, kind);
+    size_t end = 0;
+    char why[256];
+
+    for (size_t k = 0; k < NUM_RMA_CASES; ++k) {
+        size_t offset = rma_case_offset(k);
+
+        for (size_t i = end; i < offset; ++i) {
+            it_check(job, area[i] == 0, "put from rank %d: gap byte at "
+                     "offset %zu is 0x%02x, before the %zu-byte put at %zu",
+                     src, i, area[i], rma_cases[k].size, offset);
+        }
+        it_check(job, !pattern_check(id, offset, area + offset,
+                                     rma_cases[k].size, why, sizeof(why)),
+                 "put from rank %d, %zu bytes at offset %zu: %s", src,
+                 rma_cases[k].size, offset, why);
+        end = offset + rma_cases[k].size;
+    }
+    for (size_t i = end; i < AREA; ++i) {
+        it_check(job, area[i] == 0, "put from rank %d: byte at offset %zu, "
+                 "past the last put, is 0x%02x", src, i, area[i]);
+    }
+}
+
 static void test_put_get(it_job_t *job, region_t *r, int kind)
 {
-    uint8_t *buffer = malloc(SLOT);
+    size_t max = 0;
+    uint8_t *buffer;
     verve_request_h req;
+    char why[256];
 
+    for (size_t k = 0; k < NUM_RMA_CASES; ++k) {
+        max = rma_cases[k].size > max ? rma_cases[k].size : max;
+    }
+    buffer = malloc(max + 2 * RMA_GUARD + 8);
     for (int p = 0; p < job->size; ++p) {
-        for (size_t i = 0; i < SLOT; ++i) {
-            buffer[i] = pattern(job->rank, p, i, kind);
+        uint64_t area = r->remote_base[p] + 64 + (uint64_t)job->rank * AREA;
+
+        for (size_t k = 0; k < NUM_RMA_CASES; ++k) {
+            size_t offset = rma_case_offset(k);
+            /* The local buffer unaligned too, differently from the remote
+             * address. */
+            uint8_t *local = buffer + RMA_GUARD + (k % 8);
+
+            pattern_fill(rma_id(job->rank, p, kind), offset, local,
+                         rma_cases[k].size);
+            it_wait(job, verve_put_nbx(job->eps[p], local, rma_cases[k].size,
+                                       area + offset, r->rkeys[p], NULL,
+                                       &req),
+                    &req, VERVE_OK, "put");
         }
-        it_wait(job, verve_put_nbx(job->eps[p], buffer, SLOT,
-                                   r->remote_base[p] + 64 +
-                                           (uint64_t)job->rank * SLOT,
-                                   r->rkeys[p], NULL, &req),
-                &req, VERVE_OK, "put");
     }
     it_wait(job, verve_worker_flush_nbx(job->worker, NULL, &req), &req,
             VERVE_OK, "flush");
     it_barrier(job);
     for (int src = 0; src < job->size; ++src) {
-        const uint8_t *slot = r->base + 64 + (size_t)src * SLOT;
-        for (size_t i = 0; i < SLOT; ++i) {
-            it_check(job, slot[i] == pattern(src, job->rank, i, kind),
-                     "put from rank %d: byte %zu is %u", src, i, slot[i]);
-        }
+        check_area(job, r->base + 64 + (size_t)src * AREA, src, kind);
     }
     for (int p = 0; p < job->size; ++p) {
-        memset(buffer, 0, SLOT);
-        it_wait(job, verve_get_nbx(job->eps[p], buffer, SLOT,
-                                   r->remote_base[p] + 64 +
-                                           (uint64_t)job->rank * SLOT,
-                                   r->rkeys[p], NULL, &req),
-                &req, VERVE_OK, "get");
-        for (size_t i = 0; i < SLOT; ++i) {
-            it_check(job, buffer[i] == pattern(job->rank, p, i, kind),
-                     "get from rank %d: byte %zu is %u", p, i, buffer[i]);
+        uint64_t area = r->remote_base[p] + 64 + (uint64_t)job->rank * AREA;
+
+        for (size_t k = 0; k < NUM_RMA_CASES; ++k) {
+            size_t offset = rma_case_offset(k), size = rma_cases[k].size;
+            uint8_t *local = buffer + RMA_GUARD + (7 - k % 8);
+
+            memset(buffer, 0xa5, max + 2 * RMA_GUARD + 8);
+            it_wait(job, verve_get_nbx(job->eps[p], local, size,
+                                       area + offset, r->rkeys[p], NULL,
+                                       &req),
+                    &req, VERVE_OK, "get");
+            it_check(job, !pattern_check(rma_id(job->rank, p, kind), offset,
+                                         local, size, why, sizeof(why)),
+                     "get of %zu bytes at offset %zu from rank %d: %s", size,
+                     offset, p, why);
+            for (uint8_t *g = buffer; g < buffer + max + 2 * RMA_GUARD + 8;
+                 ++g) {
+                it_check(job, (g >= local && g < local + size) || *g == 0xa5,
+                         "get of %zu bytes at offset %zu from rank %d wrote "
+                         "byte %td of the local buffer, outside [%td, %td)",
+                         size, offset, p, g - local, (ptrdiff_t)0,
+                         (ptrdiff_t)size);
+            }
         }
     }
     it_barrier(job);
@@ -179,7 +264,7 @@ static void test_errors(it_job_t *job, region_t *r)
                                     &rkey) == VERVE_ERR_INVALID_RKEY,
              "garbage rkey accepted");
     it_check(job, verve_put_nbx(job->eps[peer], data, sizeof(data),
-                                r->remote_base[peer] + REGION - 8,
+                                r->remote_base[peer] + r->length - 8,
                                 r->rkeys[peer], NULL, &req) ==
              VERVE_ERR_OUT_OF_RANGE, "put past the end accepted");
     it_check(job, verve_get_nbx(job->eps[peer], data, sizeof(data),
@@ -187,7 +272,7 @@ static void test_errors(it_job_t *job, region_t *r)
                                 NULL, &req) == VERVE_ERR_OUT_OF_RANGE,
              "get before the start accepted");
     it_check(job, verve_atomic_nbx(job->eps[peer], VERVE_ATOMIC_SWAP, 1, 0,
-                                   &result, 8, r->remote_base[peer] + REGION,
+                                   &result, 8, r->remote_base[peer] + r->length,
                                    r->rkeys[peer], NULL, &req) ==
              VERVE_ERR_OUT_OF_RANGE, "atomic past the end accepted");
     it_barrier(job);

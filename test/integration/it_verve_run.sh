@@ -48,11 +48,12 @@ check_grep()
 }
 
 # check_gone NAME ID: no process left whose command line is "sleep ID";
-# waits up to 3 s for the killed ones to finish dying.
+# waits up to 3 s for the killed ones to finish dying. Without pgrep it
+# cannot look, and a check that cannot look fails.
 check_gone()
 {
     if ! command -v pgrep >/dev/null; then
-        echo "skip: $1: no pgrep to look for processes left"
+        fail "$1: no pgrep (procps) to look for processes left"
         return
     fi
     i=0
@@ -69,14 +70,22 @@ check_gone()
     ok "$1: no process left"
 }
 
-# wait_started ID COUNT: waits until COUNT processes "sleep ID" run.
+# wait_started NAME ID COUNT: waits up to 5 s until COUNT processes
+# "sleep ID" run; fails NAME when they do not, since check_gone after it
+# would then pass on ranks that were never there.
 wait_started()
 {
     i=0
-    while [ "$(pgrep -c -f "^sleep $1\$")" -lt "$2" ] && [ $i -lt 50 ]; do
+    while [ "$(pgrep -c -f "^sleep $2\$")" -lt "$3" ]; do
         i=$((i + 1))
+        if [ $i -ge 50 ]; then
+            fail "$1: $(pgrep -c -f "^sleep $2\$") of $3 ranks started" \
+                "in 5 s"
+            return 1
+        fi
         sleep 0.1
     done
+    ok "$1: $3 ranks started"
 }
 
 run()
@@ -205,7 +214,7 @@ check_gone "--timeout 1" $id
 id=$((marker + 5))
 "$RUN" -n 2 sleep $id >"$tmp/out" 2>"$tmp/err" &
 pid=$!
-wait_started $id 2
+wait_started "SIGTERM to verve_run" $id 2
 kill -TERM $pid
 wait $pid; check_rc "SIGTERM to verve_run" 143 $?
 check_gone "SIGTERM to verve_run" $id
@@ -214,7 +223,7 @@ check_gone "SIGTERM to verve_run" $id
 id=$((marker + 6))
 "$RUN" -n 2 sleep $id >"$tmp/out" 2>"$tmp/err" &
 pid=$!
-wait_started $id 2
+wait_started "SIGKILL to verve_run" $id 2
 kill -KILL $pid
 wait $pid 2>/dev/null
 check_gone "SIGKILL to verve_run" $id

@@ -4,10 +4,10 @@ include test/integration/boot.mk
 check_PROGRAMS += test/integration/it_am test/integration/it_rma \
                   test/integration/it_peer_failure test/integration/it_tag \
                   test/integration/it_flush_barrier
-test_integration_it_am_SOURCES = test/integration/it_am.c \
+test_integration_it_am_SOURCES = test/integration/it_am.c test/pattern.h \
     test/integration/it_common.c test/integration/it_common.h
 test_integration_it_am_LDADD = libverve.la
-test_integration_it_rma_SOURCES = test/integration/it_rma.c \
+test_integration_it_rma_SOURCES = test/integration/it_rma.c test/pattern.h \
     test/integration/it_common.c test/integration/it_common.h
 test_integration_it_rma_LDADD = libverve.la
 test_integration_it_tag_SOURCES = test/integration/it_tag.c \

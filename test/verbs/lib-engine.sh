@@ -49,16 +49,33 @@ check()
     fi
 }
 
-# check_fails NAME COMMAND...: the command must fail (the same setting
-# without the feature under test).
+# check_fails NAME STATUS PATTERN COMMAND...: the command must fail as the
+# same setting without the feature under test fails: with exit status
+# STATUS and output matching PATTERN (grep -E). Any other ending (success,
+# another status, a crash, a timeout, a skip, another message) is a
+# failure of the check: a program that crashed or never ran proves nothing.
 check_fails()
 {
-    name=$1
-    shift
-    if out=$("$@" 2>&1); then
-        echo "FAIL: $name: it succeeded"
-        failures=$((failures + 1))
-    else
-        vt_note "ok: $name"
+    name=$1 _want_rc=$2 _want_msg=$3
+    shift 3
+    out=$("$@" 2>&1)
+    _rc=$?
+    if [ "$_rc" = "$_want_rc" ] &&
+            printf '%s\n' "$out" | grep -Eq -- "$_want_msg"; then
+        vt_note "ok: $name (exit $_rc, as expected: $_want_msg)"
+        return 0
     fi
+    case $_rc in
+    0) _why="it succeeded" ;;
+    77) _why="it skipped (exit 77)" ;;
+    124|137) _why="it timed out (exit $_rc)" ;;
+    *) if [ "$_rc" -gt 128 ]; then
+           _why="it died of signal $((_rc - 128))"
+       else
+           _why="exit $_rc"
+       fi ;;
+    esac
+    echo "FAIL: $name: expected exit $_want_rc with '$_want_msg'; $_why"
+    echo "$out" | tail -20
+    failures=$((failures + 1))
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <verve/verve.h>
 #include "../check.h"
+#include "../pattern.h"
 
 #define MEM_PAIR_AM_ID 9
 
@@ -101,9 +102,7 @@ static inline void pair_put(pair_t *p, const void *buffer, size_t length)
 
 static inline void fill(uint8_t *buffer, size_t length, unsigned seed)
 {
-    for (size_t i = 0; i < length; ++i) {
-        buffer[i] = (uint8_t)(i * 31 + seed * 7 + 1);
-    }
+    pattern_fill(pattern_id(0x3e, seed), 0, buffer, length);
 }
 
 /* Connects the pair, maps target_length bytes as the put target and

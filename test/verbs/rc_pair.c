@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <verve/verve.h>
 #include "../check.h"
+#include "../pattern.h"
 
 #define BIG (1u << 20)
 #define AM_ID 7
@@ -104,20 +105,15 @@ static void test_big_rma(pair_t *p, verve_mem_h mem, verve_rkey_h rkey)
     uint8_t *src = malloc(BIG), *dst = malloc(BIG);
     uint64_t base = (uint64_t)(uintptr_t)target;
     verve_request_h req = NULL;
-    size_t i;
 
     check(src != NULL && dst != NULL, "malloc");
-    for (i = 0; i < BIG; ++i) {
-        src[i] = (uint8_t)(i * 7 + 3);
-    }
+    pattern_fill(pattern_id(0x8c, 1), 0, src, BIG);
     memset(target, 0, BIG);
     pair_wait(p, verve_put_nbx(p->ab, src, BIG, base, rkey, NULL, &req),
               &req, "put 1 MiB");
     pair_wait(p, verve_ep_flush_nbx(p->ab, NULL, &req), &req, "ep flush");
     check(memcmp(target, src, BIG) == 0, "put 1 MiB: target differs");
-    for (i = 0; i < BIG; ++i) {
-        target[i] = (uint8_t)(i * 13 + 1);
-    }
+    pattern_fill(pattern_id(0x8c, 2), 0, target, BIG);
     memset(dst, 0, BIG);
     pair_wait(p, verve_get_nbx(p->ab, dst, BIG, base, rkey, NULL, &req),
               &req, "get 1 MiB");

@@ -38,7 +38,7 @@ test_unit_core_test_log_SOURCES = test/unit/core/test_log.c \
 test_unit_core_test_log_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 test_unit_core_test_log_LDADD = libverve_core.la $(CMOCKA_LIBS)
 
-test_unit_core_test_mpool_SOURCES = test/unit/core/test_mpool.c \
+test_unit_core_test_mpool_SOURCES = test/unit/core/test_mpool.c test/unit/unit_skip.h \
                                     test/unit/core/stderr_capture.h
 test_unit_core_test_mpool_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 test_unit_core_test_mpool_LDADD = libverve_core.la $(CMOCKA_LIBS)

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "../unit_skip.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -187,7 +188,7 @@ static void test_use_after_put_detected(void **state)
     assert_false(WIFEXITED(status) && (WEXITSTATUS(status) == 0));
 #else
     (void)state;
-    skip();
+    unit_skip();
 #endif
 }
 
@@ -202,5 +203,5 @@ int main(void)
         cmocka_unit_test(test_use_after_put_detected),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return unit_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -10,7 +10,7 @@ test_unit_engine_test_settings_LDADD = libverve_core.la $(CMOCKA_LIBS)
 engine_pair_sources = test/unit/engine/engine_pair.h \
     test/unit/engine/engine_pair.c
 
-test_unit_engine_test_engine_SOURCES = test/unit/engine/test_engine.c \
+test_unit_engine_test_engine_SOURCES = test/unit/engine/test_engine.c test/pattern.h \
     $(engine_pair_sources)
 test_unit_engine_test_engine_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 test_unit_engine_test_engine_LDADD = libverve_core.la $(CMOCKA_LIBS)

@@ -20,6 +20,7 @@
 #include "am/va_tag.h"
 #include "core/base/log.h"
 #include "engine_pair.h"
+#include "../../pattern.h"
 
 typedef struct recv_state {
     unsigned count;
@@ -27,16 +28,26 @@ typedef struct recv_state {
     uint64_t expect_seq;
     int out_of_order;
     int bad_data;
+    char why[256];       /* the first bad message's first bad byte */
     uint8_t *rndv_buffer;
     size_t rndv_capacity;
     verve_worker_h worker;
     verve_ep_h reply_ep;
 } recv_state_t;
 
-static uint8_t pattern(uint64_t seq, size_t i)
+/* Message seq's payload; the id differs from the RMA tests' ids. */
+static uint64_t msg_id(uint64_t seq)
 {
-    return (uint8_t)(seq * 131 + i * 7 + 1);
+    return pattern_id(0xa3, seq);
 }
+
+/* Fails the test, saying which byte, when st saw bad data. */
+#define assert_data_good(st) \
+    do { \
+        if ((st)->bad_data) { \
+            fail_msg("%s", (st)->why); \
+        } \
+    } while (0)
 
 static verve_status_t recv_cb(void *arg, const void *header,
                               size_t header_length, void *data, size_t length,
@@ -45,7 +56,6 @@ static verve_status_t recv_cb(void *arg, const void *header,
     recv_state_t *st = arg;
     uint64_t seq;
     uint8_t *bytes = data;
-    size_t i;
 
     assert_int_equal(header_length, sizeof(seq));
     memcpy(&seq, header, sizeof(seq));
@@ -61,11 +71,10 @@ static verve_status_t recv_cb(void *arg, const void *header,
                                                 NULL, NULL), VERVE_OK);
         bytes = st->rndv_buffer;
     }
-    for (i = 0; i < length; ++i) {
-        if (bytes[i] != pattern(seq, i)) {
-            st->bad_data = 1;
-            break;
-        }
+    if (!st->bad_data &&
+        pattern_check(msg_id(seq), 0, bytes, length, st->why,
+                      sizeof(st->why))) {
+        st->bad_data = 1;
     }
     st->last_length = length;
     ++st->count;
@@ -112,13 +121,11 @@ static void test_am_sizes(void **state)
     st.rndv_buffer = malloc(st.rndv_capacity);
     set_handler(p->b, 5, &st);
     for (seq = 0; seq < sizeof(sizes) / sizeof(sizes[0]); ++seq) {
-        size_t size = sizes[seq], i;
+        size_t size = sizes[seq];
         uint8_t *buffer = malloc(size + 1);
         verve_request_h req = NULL;
         verve_status_t status;
-        for (i = 0; i < size; ++i) {
-            buffer[i] = pattern(seq, i);
-        }
+        pattern_fill(msg_id(seq), 0, buffer, size);
         status = verve_am_send_nbx(p->ab, 5, &seq, sizeof(seq), buffer, size,
                                    NULL, &req);
         wait_req(p, status, &req, VERVE_OK);
@@ -126,7 +133,7 @@ static void test_am_sizes(void **state)
             pair_progress(p);
         }
         assert_int_equal(st.last_length, size);
-        assert_false(st.bad_data);
+        assert_data_good(&st);
         assert_false(st.out_of_order);
         free(buffer);
     }
@@ -150,16 +157,14 @@ static void test_am_many_outstanding(void **state)
     st.rndv_buffer = malloc(st.rndv_capacity);
     set_handler(p->b, 9, &st);
     for (i = 0; i < NUM; ++i) {
-        size_t size = (i % 97 == 0) ? 70000 : (i % 3) * 700, j;
+        size_t size = (i % 97 == 0) ? 70000 : (i % 3) * 700;
         uint8_t *data = buffer + (i % 97 == 0 ? NUM * 64 : i * 64);
         verve_status_t status;
         if (size > 64 && i % 97 != 0) {
             size = 64;
         }
         seqs[i] = i;
-        for (j = 0; j < size; ++j) {
-            data[j] = pattern(i, j);
-        }
+        pattern_fill(msg_id(i), 0, data, size);
         status = verve_am_send_nbx(p->ab, 9, &seqs[i], sizeof(seqs[i]), data,
                                    size, NULL, &reqs[i]);
         if (status == VERVE_OK) {
@@ -183,7 +188,7 @@ static void test_am_many_outstanding(void **state)
         }
     }
     assert_false(st.out_of_order);
-    assert_false(st.bad_data);
+    assert_data_good(&st);
     free(st.rndv_buffer);
     free(buffer);
     free(reqs);
@@ -204,22 +209,20 @@ static void test_am_iov(void **state)
     st.rndv_buffer = malloc(st.rndv_capacity);
     set_handler(p->b, 11, &st);
     for (seq = 0; seq < 3; ++seq) {
-        size_t total = totals[seq], i;
+        size_t total = totals[seq];
         uint8_t *data = malloc(total);
         verve_iov_t iov[3] = {{data, total / 3},
                               {data + total / 3, total / 3},
                               {data + 2 * (total / 3), total - 2 * (total / 3)}};
         verve_request_h req = NULL;
-        for (i = 0; i < total; ++i) {
-            data[i] = pattern(seq, i);
-        }
+        pattern_fill(msg_id(seq), 0, data, total);
         wait_req(p, verve_am_send_nbx(p->ab, 11, &seq, sizeof(seq), iov, 3,
                                       &param, &req), &req, VERVE_OK);
         while (st.count <= seq) {
             pair_progress(p);
         }
         assert_int_equal(st.last_length, total);
-        assert_false(st.bad_data);
+        assert_data_good(&st);
         free(data);
     }
     free(st.rndv_buffer);
@@ -277,22 +280,26 @@ static void check_rma(pair_t *p, int allocate)
     uint64_t raddr, result = 0, value;
     uint32_t result32 = 0;
     verve_request_h req = NULL;
+    char why[256];
     size_t i;
 
     region_create(p, &r, LEN, allocate);
     raddr = (uint64_t)(uintptr_t)r.base;
-    for (i = 0; i < LEN; ++i) {
-        src[i] = (uint8_t)(i * 13 + allocate);
-    }
+    pattern_fill(pattern_id(0x4a, (uint64_t)allocate), 0, src, LEN);
     wait_req(p, verve_put_nbx(p->ab, src, LEN, raddr, r.rkey, NULL, &req),
              &req, VERVE_OK);
     wait_req(p, verve_ep_flush_nbx(p->ab, NULL, &req), &req, VERVE_OK);
     assert_memory_equal(r.base, src, LEN);
-    memset(r.base + 100, 0xab, 1000);
+    /* The bytes at +100 change under the key (another message's bytes at
+     * their own offsets) and the get must fetch exactly them: a get that
+     * read +0, or the bytes the put left, fails. */
+    pattern_fill(pattern_id(0x4b, (uint64_t)allocate), 100, r.base + 100,
+                 1000);
     wait_req(p, verve_get_nbx(p->ab, dst, 1000, raddr + 100, r.rkey, NULL,
                               &req), &req, VERVE_OK);
-    for (i = 0; i < 1000; ++i) {
-        assert_int_equal(dst[i], 0xab);
+    if (pattern_check(pattern_id(0x4b, (uint64_t)allocate), 100, dst, 1000,
+                      why, sizeof(why))) {
+        fail_msg("get of 1000 bytes at +100: %s", why);
     }
     wait_req(p, verve_get_nbx(p->ab, dst, LEN, raddr, r.rkey, NULL, &req),
              &req, VERVE_OK);
@@ -701,7 +708,7 @@ static void test_free_in_callback(void **state)
         .op_attr_mask = VERVE_OP_ATTR_FIELD_CALLBACK |
                         VERVE_OP_ATTR_FIELD_USER_DATA,
         .cb = free_in_cb, .user_data = &done};
-    size_t size = 100000, i;
+    size_t size = 100000;
     uint8_t *buffer = malloc(size);
     verve_request_h req;
     uint64_t seq = 0;
@@ -710,9 +717,7 @@ static void test_free_in_callback(void **state)
     st.rndv_capacity = size;
     st.rndv_buffer = malloc(size);
     set_handler(p->b, 15, &st);
-    for (i = 0; i < size; ++i) {
-        buffer[i] = pattern(seq, i);
-    }
+    pattern_fill(msg_id(seq), 0, buffer, size);
     assert_int_equal(verve_am_send_nbx(p->ab, 15, &seq, sizeof(seq), buffer,
                                        size, &param, &req),
                      VERVE_INPROGRESS);
@@ -721,7 +726,7 @@ static void test_free_in_callback(void **state)
     }
     assert_int_equal(done, VERVE_OK);
     assert_int_equal(st.count, 1);
-    assert_false(st.bad_data);
+    assert_data_good(&st);
     free(buffer);
     free(st.rndv_buffer);
 }

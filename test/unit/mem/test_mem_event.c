@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "../unit_skip.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,7 +204,7 @@ static void test_shmdt_hugetlb(void **state)
         printf("test_shmdt_hugetlb: no SHM_HUGETLB segment (%s; no huge "
                "pages reserved in /proc/sys/vm/nr_hugepages?): skipped\n",
                strerror(errno));
-        skip();
+        unit_skip();
     }
     p = shmat(id, NULL, 0);
     shmctl(id, IPC_RMID, NULL);
@@ -261,5 +262,5 @@ int main(void)
                "(userfaultfd)\n");
         return 77;
     }
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return unit_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

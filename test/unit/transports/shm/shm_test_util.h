@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "transports/vt_iface.h"
+#include "../../../pattern.h"
 
 extern const vt_component_t vt_shm_component;
 
@@ -185,20 +186,6 @@ static inline vt_ep_t *shm_connect(vt_iface_t *iface, const shm_peer_t *peer)
 
 #define PARENT_UID 0x1000
 #define CHILD_UID 0x2000
-
-/* Byte i of test message k. */
-static inline uint8_t pattern_byte(uint64_t k, size_t i)
-{
-    return (uint8_t)(k * 31 + i * 7 + 1);
-}
-
-static inline void pattern_fill(uint64_t k, void *dest, size_t length)
-{
-    uint8_t *p = dest;
-    for (size_t i = 0; i < length; ++i) {
-        p[i] = pattern_byte(k, i);
-    }
-}
 
 static inline void child_noop_handler(void *arg, void *data, size_t length,
                                uint64_t uid)

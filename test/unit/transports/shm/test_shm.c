@@ -147,7 +147,7 @@ typedef struct pack_arg {
 static size_t pack_pattern(void *dest, void *arg)
 {
     pack_arg_t *pa = arg;
-    pattern_fill(pa->k, dest, pa->length);
+    pattern_fill(pa->k, 0, dest, pa->length);
     if (pa->seq_prefix) {
         memcpy(dest, &pa->k, sizeof(pa->k));
     }
@@ -164,7 +164,7 @@ static void child_send(vt_iface_t *iface, vt_ep_t *ep, uint64_t k,
     size_t hlen;
 
     if (id == ID_SHORT) {
-        pattern_fill(k, buf, length);
+        pattern_fill(k, 0, buf, length);
         if (seq_prefix) {
             memcpy(buf, &k, sizeof(k));
         }
@@ -279,7 +279,7 @@ static void test_fifo_full_and_wrap(void **state)
         pack_arg_t pa = {0, 64, 1};
 
         for (;;) {
-            pattern_fill(k, buf, sizeof(buf));
+            pattern_fill(k, 0, buf, sizeof(buf));
             memcpy(buf, &k, sizeof(k));
             status = cep->iface->ops->ep_am_short(cep, ID_SHORT, buf, 8,
                                                   buf + 8, sizeof(buf) - 8);
@@ -363,7 +363,7 @@ static void test_stale_slot_not_delivered(void **state)
     /* Positions 2 .. FIFO_SLOTS: single slots, with seq numbers. */
     for (k = 0; k < FIFO_SLOTS - 1; ++k) {
         uint8_t buf[16];
-        pattern_fill(k, buf, sizeof(buf));
+        pattern_fill(k, 0, buf, sizeof(buf));
         memcpy(buf, &k, sizeof(k));
         assert_int_equal(ep->iface->ops->ep_am_short(ep, ID_SHORT, buf, 8,
                                                      buf + 8, 8), VERVE_OK);
@@ -396,12 +396,12 @@ static size_t pack_with_nested_send(void *dest, void *arg)
     uint8_t buf[24];
     uint64_t k = 1;
 
-    pattern_fill(k, buf, sizeof(buf));
+    pattern_fill(k, 0, buf, sizeof(buf));
     memcpy(buf, &k, sizeof(k));
     na->status = na->other->iface->ops->ep_am_short(na->other, ID_SHORT, buf,
                                                     8, buf + 8, 16);
     k = 0;
-    pattern_fill(k, dest, 100);
+    pattern_fill(k, 0, dest, 100);
     memcpy(dest, &k, sizeof(k));
     return 100;
 }

@@ -30,7 +30,7 @@ static void test_get_zcopy(void **state)
         vt_ep_t *cep = child_setup(&peer, &ciface);
         uint8_t *src = malloc(length);
         CHILD_CHECK(src != NULL);
-        pattern_fill(77, src, length);
+        pattern_fill(77, 0, src, length);
         shm_write_u64(&peer, (uintptr_t)src);
         child_teardown(ciface, cep, &peer);
     }
@@ -96,14 +96,14 @@ static void test_rma_atomics(void **state)
                     VERVE_OK);
         CHILD_CHECK(crkey->flags ==
                     (VT_CAP_RMA | VT_CAP_AMO32 | VT_CAP_AMO64));
-        pattern_fill(5, cbuf, sizeof(cbuf));
+        pattern_fill(5, 256, cbuf, sizeof(cbuf));
         CHILD_CHECK(ops->ep_put(cep, cbuf, sizeof(cbuf), base + 256, crkey,
                                 NULL) == VERVE_OK);
         memset(cbuf, 0, sizeof(cbuf));
         CHILD_CHECK(ops->ep_get(cep, cbuf, sizeof(cbuf), base + 256, crkey,
                                 NULL) == VERVE_OK);
         for (size_t i = 0; i < sizeof(cbuf); ++i) {
-            CHILD_CHECK(cbuf[i] == pattern_byte(5, i));
+            CHILD_CHECK(cbuf[i] == pattern_byte(5, 256 + i));
         }
         shm_write_u64(&peer, 1);     /* go */
         for (int i = 0; i < FADD_COUNT; ++i) {
@@ -125,7 +125,7 @@ static void test_rma_atomics(void **state)
         /* Plain registered memory: RMA only, through CMA. */
         plain = calloc(1, 4096);
         CHILD_CHECK(plain != NULL);
-        pattern_fill(9, plain, 4096);
+        pattern_fill(9, 0, plain, 4096);
         CHILD_CHECK(comp->mem_reg(plain, 4096, &cmemh) == VERVE_OK);
         n = comp->rkey_packed_size(cmemh);
         comp->rkey_pack(cmemh, cbuf);
@@ -134,7 +134,7 @@ static void test_rma_atomics(void **state)
         shm_write_u64(&peer, (uintptr_t)plain);
         shm_read_u64(&peer);     /* parent wrote into plain[1024..1152) */
         for (size_t i = 0; i < 128; ++i) {
-            CHILD_CHECK(plain[1024 + i] == pattern_byte(11, i));
+            CHILD_CHECK(plain[1024 + i] == pattern_byte(11, 1024 + i));
         }
         comp->mem_dereg(cmemh);
         child_teardown(ciface, cep, &peer);
@@ -168,7 +168,7 @@ static void test_rma_atomics(void **state)
         for (size_t i = 0; i < sizeof(gbuf); ++i) {
             assert_int_equal(gbuf[i], pattern_byte(9, 64 + i));
         }
-        pattern_fill(11, pbuf, sizeof(pbuf));
+        pattern_fill(11, 1024, pbuf, sizeof(pbuf));
         assert_int_equal(ep->iface->ops->ep_put(ep, pbuf, sizeof(pbuf),
                                                 plain + 1024, prkey, NULL),
                          VERVE_OK);
@@ -182,7 +182,7 @@ static void test_rma_atomics(void **state)
     assert_int_equal(total, 2 * FADD_COUNT);
     assert_int_equal(((uint32_t *)mem)[2], 7);
     for (size_t i = 0; i < 128; ++i) {
-        assert_int_equal(((uint8_t *)mem)[256 + i], pattern_byte(5, i));
+        assert_int_equal(((uint8_t *)mem)[256 + i], pattern_byte(5, 256 + i));
     }
     comp->rkey_release(rkey);
     comp->mem_dereg(memh);

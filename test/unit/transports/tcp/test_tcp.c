@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "transports/tcp/tcp.h"
+#include "../../../pattern.h"
 
 extern const vt_component_t vt_tcp_component;
 
@@ -35,7 +36,7 @@ typedef struct rx_state {
 
 static uint8_t pattern(unsigned seq, size_t i)
 {
-    return (uint8_t)(seq * 7 + i * 13 + 1);
+    return pattern_byte(pattern_id(0x7c, seq), i);
 }
 
 /* Message seq: a 4-byte sequence number, then seq-derived bytes. */
