@@ -1,7 +1,8 @@
 #!/bin/bash
-# Point-to-point figures of Open MPI 4.1 over verve's mtl (pml cm + mtl
-# verve, mca_mtl_verve.so from the build folder) against the same Open
-# MPI over pml ucx (UCX_TLS=sm,self) and over pml ob1 (btl vader,self),
+# Point-to-point figures of Open MPI 4.1 over verve (pml verve,
+# mca_pml_verve.so from the build folder; or, with -l mtl, pml cm + mtl
+# verve, mca_mtl_verve.so) against the same Open MPI over pml ucx
+# (UCX_TLS=sm,self) and over pml ob1 (btl vader,self),
 # 2 ranks on one host, one rank per CPU. Every figure comes from
 # bench/p2p_mpi.c, built here with mpicc, so the three configurations run
 # the same program and differ only in the components mpirun selects.
@@ -29,7 +30,7 @@
 # follows: the steadier figure when the machine's state changes between
 # rounds. Beside the latency, verve's own API (verve_perf -t tag_lat
 # under verve_run, lat_us_median) is shown with no target: the gap is
-# what the MPI layer costs. When mca_mtl_verve.so is not built, verve is
+# what the MPI layer costs. When the component is not built, verve is
 # skipped with a line that says so, ucx and ob1 still run, and no
 # verdict is given.
 set -u
@@ -37,14 +38,15 @@ set -u
 usage() {
     cat <<'EOF'
 usage: bench/vs-mpi.sh [-r ROUNDS] [-b BUILD_DIR] [-c CPU0,CPU1]
-                       [-f FIGURE[,FIGURE]] [-o OUT_DIR] [-h]
+                       [-f FIGURE[,FIGURE]] [-l pml|mtl] [-o OUT_DIR] [-h]
 
   -r ROUNDS     rounds per figure, each running every configuration once,
                 interleaved (default 5)
-  -b BUILD_DIR  verve build folder holding src/ompi/mtl/.libs/
-                mca_mtl_verve.so, .libs/libverve.so and src/tools/
-                verve_run, verve_perf (default: $VERVE_BUILD_DIR, else
-                ./build); without the component, verve is skipped
+  -b BUILD_DIR  verve build folder holding src/ompi/pml/.libs/
+                mca_pml_verve.so (src/ompi/mtl/.libs/mca_mtl_verve.so
+                with -l mtl), .libs/libverve.so and src/tools/verve_run,
+                verve_perf (default: $VERVE_BUILD_DIR, else ./build);
+                without the component, verve is skipped
   -c CPU0,CPU1  the two CPUs, one rank on each (mpirun --cpu-list
                 CPU0,CPU1 --bind-to cpu-list:ordered; verve_perf -c);
                 'none' leaves placement to the scheduler (default 0,1
@@ -57,15 +59,19 @@ usage: bench/vs-mpi.sh [-r ROUNDS] [-b BUILD_DIR] [-c CPU0,CPU1]
                              time, ms                          (<= 1.0)
                   lat_sweep  latency, 0 B..4 MiB (no target)
                   bw_sweep   bandwidth, 1 B..4 MiB (no target)
+  -l LAYER      which of verve's components carries MPI for the 'verve'
+                configuration: pml (pml verve, the default) or mtl
+                (pml cm with the verve mtl)
   -o OUT_DIR    keep p2p_mpi and every run's raw output (stdout and
                 stderr, OUT_DIR/raw/FIGURE.CONFIG.ROUND.out) there
                 (default: a temporary folder, removed at exit)
   -h, --help    this help
 
 Configurations, all 'mpirun -n 2' with the pinning above:
-  verve  --mca pml cm --mca mtl verve --mca mca_base_component_path
-         BUILD_DIR/src/ompi/mtl/.libs:PKGLIBDIR (ompi_info --path
-         pkglibdir), LD_LIBRARY_PATH=BUILD_DIR/.libs
+  verve  --mca pml verve (-l mtl: --mca pml cm --mca mtl verve)
+         --mca mca_base_component_path BUILD_DIR/src/ompi/LAYER/.libs:
+         PKGLIBDIR (ompi_info --path pkglibdir),
+         LD_LIBRARY_PATH=BUILD_DIR/.libs
   ucx    --mca pml ucx --mca pml_ucx_tls any --mca pml_ucx_devices any
          -x UCX_TLS=sm,self
   ob1    --mca pml ob1 --mca btl vader,self
@@ -86,6 +92,7 @@ rounds=5
 build_dir=${VERVE_BUILD_DIR:-build}
 figures=lat,rate,bw,init
 out_dir=
+layer=pml
 run_timeout=60
 if [ "$(nproc)" -ge 2 ]; then cpus=0,1; else cpus=none; fi
 
@@ -96,12 +103,17 @@ while [ $# -gt 0 ]; do
     -c) cpus=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
     -f) figures=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
     -o) out_dir=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
+    -l) layer=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
     -h|--help) usage; exit 0 ;;
     *) echo "vs-mpi.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
 case "$rounds" in
 ''|*[!0-9]*|0) echo "vs-mpi.sh: -r needs a positive count" >&2; exit 2 ;;
+esac
+case "$layer" in
+pml|mtl) ;;
+*) echo "vs-mpi.sh: -l takes pml or mtl" >&2; exit 2 ;;
 esac
 
 # figure -> "test size iters direction target unit"; size 'sweep' runs
@@ -146,11 +158,11 @@ for tool in mpicc mpirun; do
     fi
 done
 
-# ---- what of verve is there: the mtl component, verve_perf's tag_lat ----
+# ---- what of verve is there: the component, verve_perf's tag_lat ----
 
 build_abs=$(cd "$build_dir" 2>/dev/null && pwd)
-mtl_dir=${build_abs:-$build_dir}/src/ompi/mtl/.libs
-mtl_so=$mtl_dir/mca_mtl_verve.so
+mtl_dir=${build_abs:-$build_dir}/src/ompi/$layer/.libs
+mtl_so=$mtl_dir/mca_${layer}_verve.so
 ompi_libdir=$(ompi_info --parsable --path pkglibdir 2>/dev/null |
               sed -n 's/^path:pkglibdir://p')
 ompi_libdir=${ompi_libdir:-/usr/lib/x86_64-linux-gnu/openmpi/lib/openmpi3}
@@ -158,14 +170,14 @@ have_verve=yes
 verve_note=
 if [ ! -f "$mtl_so" ]; then
     have_verve=no
-    verve_note="skipped: $mtl_so not found (the mtl component is not"
+    verve_note="skipped: $mtl_so not found (the $layer component is not"
     verve_note+=" built yet: build it, or give -b BUILD_DIR)"
 else
     # ompi_info's own --mca does not reach the component path: the
     # variable does
     verve_note=$(OMPI_MCA_mca_base_component_path="$mtl_dir:$ompi_libdir" \
                      ompi_info 2>/dev/null |
-                 sed -n 's/^ *MCA mtl: \(verve .*\)/\1/p' | head -n 1)
+                 sed -n "s/^ *MCA $layer: \\(verve .*\\)/\\1/p" | head -n 1)
     if [ -n "$verve_note" ]; then
         verve_note="$mtl_so, ompi_info: $verve_note"
     else
@@ -215,9 +227,13 @@ fi
 config_args() {
     case "$1" in
     verve)
-        mca_args=(--mca pml cm --mca mtl verve
-                  --mca mca_base_component_path "$mtl_dir:$ompi_libdir"
-                  -x "LD_LIBRARY_PATH=$verve_ld") ;;
+        if [ "$layer" = pml ]; then
+            mca_args=(--mca pml verve)
+        else
+            mca_args=(--mca pml cm --mca mtl verve)
+        fi
+        mca_args+=(--mca mca_base_component_path "$mtl_dir:$ompi_libdir"
+                   -x "LD_LIBRARY_PATH=$verve_ld") ;;
     ucx)
         mca_args=(--mca pml ucx --mca pml_ucx_tls any
                   --mca pml_ucx_devices any -x UCX_TLS=sm,self) ;;

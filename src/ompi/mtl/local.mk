@@ -29,4 +29,4 @@ src_ompi_mtl_mca_mtl_verve_la_LDFLAGS = $(AM_LDFLAGS) -module \
 src_ompi_mtl_mca_mtl_verve_la_LIBADD = src/ompi/common/libverve_ompi.la \
     libverve.la -lmpi -lopen-pal
 endif
-EXTRA_DIST += src/ompi/mtl/README.md
+EXTRA_DIST += src/ompi/README.md
