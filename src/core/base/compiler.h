@@ -6,6 +6,9 @@
 
 #define vs_likely(x) __builtin_expect(!!(x), 1)
 #define vs_unlikely(x) __builtin_expect(!!(x), 0)
+/* The slow half of a function whose fast half is a check: kept out of
+ * line so that the check runs without the slow half's register saves. */
+#define vs_noinline __attribute__((noinline))
 
 #define VS_CACHE_LINE 64
 #define vs_cache_aligned __attribute__((aligned(VS_CACHE_LINE)))

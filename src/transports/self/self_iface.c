@@ -181,9 +181,8 @@ static int vt_self_iface_is_reachable(vt_iface_t *iface, const void *address,
     return addr.uid == self->uid && addr.pid == (uint32_t)self->pid;
 }
 
-static unsigned vt_self_iface_progress(vt_iface_t *iface)
+static vs_noinline unsigned vt_self_iface_work(vt_self_iface_t *self)
 {
-    vt_self_iface_t *self = vt_self_iface(iface);
     unsigned count = 0, limit = self->queued;
     vs_queue_elem_t *elem;
 
@@ -199,6 +198,17 @@ static unsigned vt_self_iface_progress(vt_iface_t *iface)
         ++count;
     }
     return count;
+}
+
+/* Called on every progress of the worker, mostly with nothing queued. */
+static unsigned vt_self_iface_progress(vt_iface_t *iface)
+{
+    vt_self_iface_t *self = vt_self_iface(iface);
+
+    if (vs_likely(self->queued == 0 && vs_list_is_empty(&self->deferred))) {
+        return 0;
+    }
+    return vt_self_iface_work(self);
 }
 
 static verve_status_t vt_self_iface_arm(vt_iface_t *iface)

@@ -96,9 +96,8 @@ static void vt_shm_iface_drain_wakeup(vt_shm_iface_t *iface)
     atomic_store_explicit(&iface->rx.ctl->sleeping, 0, memory_order_relaxed);
 }
 
-static unsigned vt_shm_iface_progress(vt_iface_t *tl_iface)
+static vs_noinline unsigned vt_shm_iface_work(vt_shm_iface_t *iface)
 {
-    vt_shm_iface_t *iface = vs_container_of(tl_iface, vt_shm_iface_t, super);
     uint64_t tail = iface->rx_tail;
     unsigned count = 0, batch = iface->rx_batch;
     vt_shm_rec_hdr_t *hdr;
@@ -152,6 +151,19 @@ static unsigned vt_shm_iface_progress(vt_iface_t *tl_iface)
     iface->rx_tail = tail;
     iface->in_progress = 0;
     return count;
+}
+
+/* Called on every progress of the worker: most calls find the ring
+ * empty, and pay only this check. */
+static unsigned vt_shm_iface_progress(vt_iface_t *tl_iface)
+{
+    vt_shm_iface_t *iface = vs_container_of(tl_iface, vt_shm_iface_t, super);
+
+    if (vs_likely(!iface->armed &&
+                  !vt_shm_fifo_ready(&iface->rx, iface->rx_tail))) {
+        return 0;
+    }
+    return vt_shm_iface_work(iface);
 }
 
 static verve_status_t vt_shm_iface_arm(vt_iface_t *tl_iface)
