@@ -158,6 +158,10 @@ int main(int argc, char **argv)
 
     /* a hang is a failure, not a stuck CI job */
     alarm(120);
+    /* The two processes are one job, so they share its key, as a
+     * launcher's ranks do (verve_run's, or Open MPI's): without it, each
+     * makes its own and tcp refuses the other. */
+    check(setenv("VERVE_JOB_KEY", "it_peer_failure", 0) == 0, "setenv");
     check(pipe(to_victim) == 0 && pipe(from_victim) == 0, "pipe");
     pid = fork();
     check(pid >= 0, "fork");
