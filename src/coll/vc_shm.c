@@ -353,16 +353,12 @@ void vc_shm_team_cleanup(vc_team_t *team)
  * every poll is lost time), news while polling doubles it, up to
  * poll_count (poll_crowded where members outnumber CPUs), since a yield
  * costs a system call and often a turn of some other process. */
-unsigned ve_coll_worker_progress(ve_worker_t *worker)
+static vs_noinline unsigned vc_shm_worker_poll(vc_worker_t *vw)
 {
-    vc_worker_t *vw = worker->coll_handler.arg;
     const vc_shm_config_t *config;
     unsigned news, max;
     uint64_t now;
 
-    if (vw == NULL || vs_list_is_empty(&vw->polling)) {
-        return 0;
-    }
     config = vc_shm_config();
     max = vw->crowded ? config->poll_crowded : config->poll_count;
     news = vc_sched_poll(vw);
@@ -390,4 +386,16 @@ unsigned ve_coll_worker_progress(ve_worker_t *worker)
     }
     sched_yield();
     return 1;
+}
+
+/* Called on every progress of the worker, mostly with no team polling:
+ * that costs only the check. */
+unsigned ve_coll_worker_progress(ve_worker_t *worker)
+{
+    vc_worker_t *vw = worker->coll_handler.arg;
+
+    if (vs_likely(vw == NULL || vs_list_is_empty(&vw->polling))) {
+        return 0;
+    }
+    return vc_shm_worker_poll(vw);
 }

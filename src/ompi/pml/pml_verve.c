@@ -124,6 +124,10 @@ int pml_verve_module_init(bool enable_mpi_threads)
     if (rc != OMPI_SUCCESS) {
         goto err_destroy_worker;
     }
+    /* Before the free list: its first batch of requests registers. */
+    OBJ_CONSTRUCT(&module->lock, opal_mutex_t);
+    module->registry = NULL;
+    module->num_registry = module->max_registry = 0;
     OBJ_CONSTRUCT(&module->requests, opal_free_list_t);
     rc = opal_free_list_init(&module->requests, sizeof(pml_verve_request_t),
                              opal_cache_line_size,
@@ -134,11 +138,12 @@ int pml_verve_module_init(bool enable_mpi_threads)
         opal_output(0, PML_VERVE_NAME ": the request free list failed: %d",
                     rc);
         OBJ_DESTRUCT(&module->requests);
+        OBJ_DESTRUCT(&module->lock);
+        free(module->registry);
+        module->registry = NULL;
         goto err_destroy_worker;
     }
-    OBJ_CONSTRUCT(&module->lock, opal_mutex_t);
     pml_verve_completed_init(&module->completed_send);
-    module->receives = NULL;
     module->failure_pending = 0;
     opal_progress_register(pml_verve_progress);
     opal_output_verbose(1, ompi_pml_base_framework.framework_output,
@@ -353,6 +358,9 @@ void pml_verve_module_fini(void)
     OBJ_DESTRUCT(&module->requests);
     OBJ_DESTRUCT(&module->completed_send);
     OBJ_DESTRUCT(&module->lock);
+    free(module->registry);
+    module->registry = NULL;
+    module->num_registry = module->max_registry = 0;
     verve_worker_destroy(module->worker);
     module->worker = NULL;
     verve_context_destroy(module->context);

@@ -6,7 +6,9 @@
  * proc->proc_endpoints[OMPI_PROC_ENDPOINT_TAG_PML]. The tag layout is
  * verve_ompi.h's, shared with mtl verve.
  *
- * Requests: nonblocking calls take a pml_verve_request_t from a free list;
+ * Requests: nonblocking calls take a pml_verve_request_t from a free list
+ * (every request ever made is also in the module's registry, which a
+ * peer's failure searches for the receives posted for it);
  * blocking calls wait on their stack and take none. A send that verve
  * completes in place returns one shared, completed request (nothing to
  * allocate or free). A request goes back to the free list once both MPI
@@ -18,6 +20,7 @@
 
 #include "ompi_config.h"
 #include "ompi/communicator/communicator.h"
+#include "ompi/datatype/ompi_datatype.h"
 #include "ompi/mca/pml/pml.h"
 #include "ompi/proc/proc.h"
 #include "ompi/request/request.h"
@@ -49,14 +52,10 @@ enum {
 };
 
 enum {
-    /* On the module's list of receives from one peer. */
-    PML_VERVE_FLAG_LINKED = 1u << 0,
     /* Cancelled because its peer failed: an error, not MPI_Cancel. */
     PML_VERVE_FLAG_PEER_FAILED = 1u << 1,
     /* convertor was constructed: destruct it on release. */
-    PML_VERVE_FLAG_CONVERTOR = 1u << 3,
-    /* Its verve callback ran: never to be linked again. */
-    PML_VERVE_FLAG_FINISHED = 1u << 4
+    PML_VERVE_FLAG_CONVERTOR = 1u << 3
 };
 
 typedef enum pml_verve_req_kind {
@@ -79,7 +78,9 @@ typedef struct pml_verve_request {
     int source;                     /* a receive's source, or MPI_ANY_SOURCE */
     int tag;                        /* a receive's tag, or MPI_ANY_TAG */
     pml_verve_endpoint_t *peer;     /* receive from one source, or NULL */
-    struct pml_verve_request *prev, *next; /* on the module's list */
+    /* A receive verve holds: set before it is posted, cleared by its
+     * callback. */
+    volatile int posted;
     /* Persistent requests: the call to repeat at MPI_Start. */
     const void *user_buffer;
     size_t count;
@@ -99,11 +100,13 @@ typedef struct pml_verve_module {
     opal_free_list_t requests;
     /* Returned by a send that verve completed in place. */
     ompi_request_t completed_send;
-    /* Guards the receive list, each request's vreq and flags, and the
+    /* Guards the registry, each request's vreq and flags, and the
      * endpoints. Never held across a verve call: verve's callbacks run
      * under verve's worker lock and take this one. */
     opal_mutex_t lock;
-    pml_verve_request_t *receives;  /* nonblocking receives from one peer */
+    pml_verve_request_t **registry; /* every request the free list made */
+    size_t num_registry;
+    size_t max_registry;
     volatile int failure_pending;   /* a peer failed: fail its receives */
     pml_verve_endpoint_t **endpoints;
     size_t num_endpoints;
@@ -142,8 +145,6 @@ void pml_verve_request_persist(pml_verve_request_t *req,
                                struct ompi_datatype_t *datatype,
                                struct ompi_communicator_t *comm);
 int pml_verve_start(size_t count, ompi_request_t **requests);
-void pml_verve_recv_link(pml_verve_request_t *req);
-void pml_verve_recv_unlink(pml_verve_request_t *req);
 void pml_verve_peer_failed(pml_verve_endpoint_t *endpoint,
                            verve_status_t status);
 void pml_verve_fail_receives(void);
@@ -203,7 +204,22 @@ int pml_verve_mprobe(int src, int tag, struct ompi_communicator_t *comm,
                      struct ompi_message_t **message,
                      ompi_status_public_t *status);
 
-/* pml_verve_datatype.c: where verve reads and writes for a datatype */
+/* pml_verve_datatype.c: where verve reads and writes for a datatype. The
+ * contiguous case, nearly every message, is checked in line by the
+ * callers first. */
+static inline bool pml_verve_contig(const void *buf, size_t count,
+                                    struct ompi_datatype_t *datatype,
+                                    void **buffer_p, size_t *length_p)
+{
+    if (!ompi_datatype_is_contiguous_memory_layout(datatype,
+                                                   (int32_t)count)) {
+        return false;
+    }
+    *buffer_p = (char *)buf + datatype->super.true_lb;
+    *length_p = count * datatype->super.size;
+    return true;
+}
+
 int pml_verve_pack(const void *buf, size_t count,
                    struct ompi_datatype_t *datatype, void **buffer_p,
                    size_t *length_p, void **packed_p);

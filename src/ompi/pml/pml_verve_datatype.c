@@ -12,19 +12,6 @@
 
 #include "pml_verve.h"
 
-static bool pml_verve_contiguous(const void *buf, size_t count,
-                                 struct ompi_datatype_t *datatype,
-                                 void **buffer_p, size_t *length_p)
-{
-    if (!ompi_datatype_is_contiguous_memory_layout(datatype,
-                                                   (int32_t)count)) {
-        return false;
-    }
-    *buffer_p = (char *)buf + datatype->super.true_lb;
-    *length_p = count * datatype->super.size;
-    return true;
-}
-
 int pml_verve_pack(const void *buf, size_t count,
                    struct ompi_datatype_t *datatype, void **buffer_p,
                    size_t *length_p, void **packed_p)
@@ -35,7 +22,7 @@ int pml_verve_pack(const void *buf, size_t count,
     size_t length;
 
     *packed_p = NULL;
-    if (OPAL_LIKELY(pml_verve_contiguous(buf, count, datatype, buffer_p,
+    if (OPAL_LIKELY(pml_verve_contig(buf, count, datatype, buffer_p,
                                          length_p))) {
         return OMPI_SUCCESS;
     }
@@ -69,7 +56,7 @@ int pml_verve_unpacked_prepare(pml_verve_request_t *req, void *buf,
                                struct ompi_datatype_t *datatype)
 {
     req->packed = NULL;
-    if (OPAL_LIKELY(pml_verve_contiguous(buf, count, datatype, &req->buffer,
+    if (OPAL_LIKELY(pml_verve_contig(buf, count, datatype, &req->buffer,
                                          &req->length))) {
         return OMPI_SUCCESS;
     }

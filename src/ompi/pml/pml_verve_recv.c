@@ -1,8 +1,8 @@
 /*
  * pml verve: receives. MPI_Recv of a contiguous datatype waits on its
  * stack and checks its peer's failure as it waits; MPI_Irecv takes a
- * request (linked on the module's list when it names a source, so that
- * the peer's failure can end it). Matched receives (MPI_Mrecv) take the
+ * request, which a failure of the peer it names ends (see
+ * pml_verve_fail_receives). Matched receives (MPI_Mrecv) take the
  * message a matched probe removed from verve's queue.
  */
 #include "ompi_config.h"
@@ -76,9 +76,14 @@ static void pml_verve_recv_cb(verve_request_h vreq, verve_status_t status,
 {
     pml_verve_request_t *req = user_data;
 
-    (void)vreq;  /* the request keeps it until it is released */
-    if (req->peer != NULL) {
-        pml_verve_recv_unlink(req);
+    req->posted = 0;
+    /* Single-threaded, nothing can cancel it from now on (MPI_Cancel
+     * finds vreq NULL): free it here rather than at release, unless a
+     * failure's cancel took it (and frees it). With threads, the request
+     * keeps it until it is released. */
+    if (!opal_using_threads() && req->vreq == vreq) {
+        req->vreq = NULL;
+        verve_request_free(vreq);
     }
     pml_verve_recv_finish(req, status);
 }
@@ -102,11 +107,15 @@ static void pml_verve_recv_posted(pml_verve_request_t *req,
 {
     if (OPAL_LIKELY(status == VERVE_INPROGRESS)) {
         req->vreq = vreq;
-        if (req->peer != NULL) {
-            pml_verve_recv_link(req);
+        /* A failure search that ran before vreq was here skipped it. */
+        if (OPAL_UNLIKELY(req->peer != NULL &&
+                          req->peer->failed != VERVE_OK)) {
+            opal_atomic_wmb();
+            ompi_pml_verve.failure_pending = 1;
         }
         return;
     }
+    req->posted = 0;
     if (OPAL_UNLIKELY(status != VERVE_OK &&
                       status != VERVE_ERR_MESSAGE_TRUNCATED)) {
         opal_output(0, PML_VERVE_NAME ": receive of %zu bytes from rank %d "
@@ -154,6 +163,7 @@ static void pml_verve_recv_post(pml_verve_request_t *req,
         }
     }
     pml_verve_recv_param(req, &param);
+    req->posted = 1;
     status = verve_tag_recv_nbx(ompi_pml_verve.worker, req->buffer,
                                 req->length,
                                 verve_ompi_tag_expect(comm->c_contextid,
@@ -169,7 +179,14 @@ static int pml_verve_recv_prepare(pml_verve_request_t *req, void *buf,
                                   size_t count,
                                   struct ompi_datatype_t *datatype)
 {
-    int rc = pml_verve_unpacked_prepare(req, buf, count, datatype);
+    int rc;
+
+    if (OPAL_LIKELY(pml_verve_contig(buf, count, datatype, &req->buffer,
+                                     &req->length))) {
+        req->packed = NULL;
+        return OMPI_SUCCESS;
+    }
+    rc = pml_verve_unpacked_prepare(req, buf, count, datatype);
 
     if (req->packed != NULL && req->datatype == NULL) {
         req->datatype = datatype;
@@ -389,6 +406,7 @@ int pml_verve_imrecv(void *buf, size_t count,
     *message = MPI_MESSAGE_NULL;
     ompi_message_return(msg);
     pml_verve_recv_param(req, &param);
+    req->posted = 1;
     status = verve_tag_msg_recv_nbx(ompi_pml_verve.worker, req->buffer,
                                     req->length, vmsg, &param, &vreq);
     pml_verve_recv_posted(req, status, vreq);

@@ -6,9 +6,11 @@
  * A receive's verve request stays with it until the request goes back to
  * the free list, so that MPI_Cancel can always name it; a cancel that
  * races its completion is told VERVE_ERR_BUSY and changes nothing. When a
- * peer fails, progress takes the verve request of each receive posted
- * for that peer (vreq = NULL under the lock) and cancels it outside the
- * lock; whoever takes it frees it.
+ * peer fails, progress searches the registry (every request the free list
+ * ever made) for receives posted for that peer, takes the verve request
+ * of each (vreq = NULL under the lock) and cancels it outside the lock;
+ * whoever takes it frees it. A search costs nothing until a peer fails,
+ * where a list of posted receives would cost every receive two updates.
  */
 #include "ompi_config.h"
 
@@ -24,6 +26,37 @@
 static int pml_verve_request_free(ompi_request_t **request);
 static int pml_verve_request_cancel(ompi_request_t *request, int complete);
 
+/* The free list makes requests in batches, under its own lock; the
+ * registry keeps them all. A request that cannot be registered still
+ * works, but a failure of its peer does not end it: said once. */
+static void pml_verve_request_register(pml_verve_request_t *req)
+{
+    pml_verve_module_t *module = &ompi_pml_verve;
+    static bool warned;
+
+    OPAL_THREAD_LOCK(&module->lock);
+    if (module->num_registry == module->max_registry) {
+        size_t max = (module->max_registry == 0) ? 256
+                                                 : 2 * module->max_registry;
+        void *array = realloc(module->registry,
+                              max * sizeof(*module->registry));
+        if (array == NULL) {
+            if (!warned) {
+                opal_output(0, PML_VERVE_NAME ": no memory to register "
+                            "request %zu: a failure of its peer will not "
+                            "end it", module->num_registry);
+                warned = true;
+            }
+            goto out;
+        }
+        module->registry = array;
+        module->max_registry = max;
+    }
+    module->registry[module->num_registry++] = req;
+out:
+    OPAL_THREAD_UNLOCK(&module->lock);
+}
+
 static void pml_verve_request_construct(pml_verve_request_t *req)
 {
     req->ompi.req_type = OMPI_REQUEST_PML;
@@ -35,6 +68,9 @@ static void pml_verve_request_construct(pml_verve_request_t *req)
     req->flags = 0;
     req->datatype = NULL;
     req->comm = NULL;
+    req->posted = 0;
+    req->peer = NULL;
+    pml_verve_request_register(req);
 }
 
 OBJ_CLASS_INSTANCE(pml_verve_request_t, ompi_request_t,
@@ -204,55 +240,6 @@ int pml_verve_start(size_t count, ompi_request_t **requests)
     return OMPI_SUCCESS;
 }
 
-/* A nonblocking receive from one source, posted in verve: on the list
- * that a failure of its peer walks. */
-void pml_verve_recv_link(pml_verve_request_t *req)
-{
-    pml_verve_module_t *module = &ompi_pml_verve;
-
-    OPAL_THREAD_LOCK(&module->lock);
-    if (!(req->flags & PML_VERVE_FLAG_FINISHED)) {
-        req->prev = NULL;
-        req->next = module->receives;
-        if (module->receives != NULL) {
-            module->receives->prev = req;
-        }
-        module->receives = req;
-        req->flags |= PML_VERVE_FLAG_LINKED;
-        /* The peer may have failed since irecv looked. */
-        if (req->peer->failed != VERVE_OK) {
-            module->failure_pending = 1;
-        }
-    }
-    OPAL_THREAD_UNLOCK(&module->lock);
-}
-
-static void pml_verve_recv_unlink_locked(pml_verve_request_t *req)
-{
-    if (req->prev != NULL) {
-        req->prev->next = req->next;
-    } else {
-        ompi_pml_verve.receives = req->next;
-    }
-    if (req->next != NULL) {
-        req->next->prev = req->prev;
-    }
-    req->prev = req->next = NULL;
-    req->flags &= ~PML_VERVE_FLAG_LINKED;
-}
-
-/* From the receive's callback, which may run in another thread before
- * pml_verve_recv_link: FINISHED keeps it off the list then. */
-void pml_verve_recv_unlink(pml_verve_request_t *req)
-{
-    OPAL_THREAD_LOCK(&ompi_pml_verve.lock);
-    req->flags |= PML_VERVE_FLAG_FINISHED;
-    if (req->flags & PML_VERVE_FLAG_LINKED) {
-        pml_verve_recv_unlink_locked(req);
-    }
-    OPAL_THREAD_UNLOCK(&ompi_pml_verve.lock);
-}
-
 /* From the endpoint's error callback, inside verve. */
 void pml_verve_peer_failed(pml_verve_endpoint_t *endpoint,
                            verve_status_t status)
@@ -261,6 +248,25 @@ void pml_verve_peer_failed(pml_verve_endpoint_t *endpoint,
     endpoint->failed = (status == VERVE_OK) ? VERVE_ERR_PEER_FAILED : status;
     ompi_pml_verve.failure_pending = 1;
     OPAL_THREAD_UNLOCK(&ompi_pml_verve.lock);
+}
+
+/* A receive verve still holds for a peer that failed; NULL when none is
+ * left. Called under the lock. */
+static pml_verve_request_t *pml_verve_failed_receive(void)
+{
+    pml_verve_module_t *module = &ompi_pml_verve;
+    pml_verve_request_t *req;
+    size_t i;
+
+    for (i = 0; i < module->num_registry; ++i) {
+        req = module->registry[i];
+        if (req->kind == PML_VERVE_RECV && req->posted &&
+            req->vreq != NULL && req->peer != NULL &&
+            req->peer->failed != VERVE_OK) {
+            return req;
+        }
+    }
+    return NULL;
 }
 
 /* From progress, outside any verve call, one receive at a time: each
@@ -276,24 +282,16 @@ void pml_verve_fail_receives(void)
     OPAL_THREAD_UNLOCK(&module->lock);
     for (;;) {
         OPAL_THREAD_LOCK(&module->lock);
-        for (req = module->receives; req != NULL; req = req->next) {
-            if (req->peer->failed != VERVE_OK) {
-                break;
-            }
-        }
+        req = pml_verve_failed_receive();
         vreq = NULL;
         if (req != NULL) {
             req->flags |= PML_VERVE_FLAG_PEER_FAILED;
-            pml_verve_recv_unlink_locked(req);
             vreq = req->vreq;
             req->vreq = NULL;
         }
         OPAL_THREAD_UNLOCK(&module->lock);
         if (req == NULL) {
             break;
-        }
-        if (vreq == NULL) {
-            continue;
         }
         /* VERVE_ERR_BUSY: it matched a message the peer sent before it
          * failed, and completes with that. */
@@ -303,17 +301,17 @@ void pml_verve_fail_receives(void)
 }
 
 /* Before their endpoints are freed: a receive still posted from a peer
- * being closed is no longer failed with it. */
+ * being closed no longer names it. */
 void pml_verve_forget_closing_peers(void)
 {
     pml_verve_module_t *module = &ompi_pml_verve;
-    pml_verve_request_t *req, *next;
+    pml_verve_request_t *req;
+    size_t i;
 
     OPAL_THREAD_LOCK(&module->lock);
-    for (req = module->receives; req != NULL; req = next) {
-        next = req->next;
-        if (req->peer->closing) {
-            pml_verve_recv_unlink_locked(req);
+    for (i = 0; i < module->num_registry; ++i) {
+        req = module->registry[i];
+        if (req->peer != NULL && req->peer->closing) {
             req->peer = NULL;
         }
     }

@@ -199,12 +199,17 @@ static verve_status_t pml_verve_send_request(pml_verve_request_t *req,
         return pml_verve_bsend(req->user_buffer, req->count, datatype,
                                req->peer_rank, req->tag, comm);
     }
-    rc = pml_verve_pack(req->user_buffer, req->count, datatype, &buffer,
-                        &length, &req->packed);
-    req->length = length;
-    if (OPAL_UNLIKELY(rc != OMPI_SUCCESS)) {
-        return VERVE_ERR_NO_MEMORY;
+    if (OPAL_LIKELY(pml_verve_contig(req->user_buffer, req->count,
+                                     datatype, &buffer, &length))) {
+        req->packed = NULL;
+    } else {
+        rc = pml_verve_pack(req->user_buffer, req->count, datatype, &buffer,
+                            &length, &req->packed);
+        if (OPAL_UNLIKELY(rc != OMPI_SUCCESS)) {
+            return VERVE_ERR_NO_MEMORY;
+        }
     }
+    req->length = length;
     endpoint = pml_verve_peer(comm, req->peer_rank);
     status = (endpoint == NULL) ? VERVE_ERR_UNREACHABLE
             : pml_verve_send_post(endpoint, buffer, length,
@@ -309,7 +314,10 @@ int pml_verve_send(const void *buf, size_t count,
         return pml_verve_send_error(pml_verve_bsend(buf, count, datatype,
                                                     dst, tag, comm));
     }
-    if (OPAL_UNLIKELY(pml_verve_pack(buf, count, datatype, &buffer, &length,
+    packed = NULL;
+    if (OPAL_UNLIKELY(!pml_verve_contig(buf, count, datatype, &buffer,
+                                        &length) &&
+                      pml_verve_pack(buf, count, datatype, &buffer, &length,
                                      &packed) != OMPI_SUCCESS)) {
         return MPI_ERR_NO_MEM;
     }
