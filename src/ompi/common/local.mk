@@ -4,7 +4,11 @@ if HAVE_OMPI_MTL
 noinst_LTLIBRARIES += src/ompi/common/libverve_ompi.la
 src_ompi_common_libverve_ompi_la_SOURCES = \
     src/ompi/common/verve_ompi.h \
-    src/ompi/common/verve_ompi.c
+    src/ompi/common/verve_ompi.c \
+    src/ompi/common/verve_ompi_peers.h \
+    src/ompi/common/verve_ompi_peers.c \
+    src/ompi/common/verve_ompi_probe.h \
+    src/ompi/common/verve_ompi_probe.c
 src_ompi_common_libverve_ompi_la_CPPFLAGS = -I$(top_srcdir)/include \
     -I$(top_srcdir)/src/ompi/common $(OMPI_CPPFLAGS)
 src_ompi_common_libverve_ompi_la_CFLAGS = $(AM_CFLAGS) $(OMPI_CFLAGS)

@@ -13,18 +13,11 @@
 #include "opal/threads/mutex.h"
 
 #include "verve_ompi.h"
+#include "verve_ompi_peers.h"
 
 BEGIN_C_DECLS
 
-/* One per peer process. */
-typedef struct ompi_mtl_verve_endpoint {
-    verve_ep_h ep;
-    struct ompi_proc_t *proc;
-    /* The verve status that failed the peer, VERVE_OK while it lives;
-     * written under the module's lock. */
-    volatile int failed;
-    bool closing;           /* del_procs or finalize is closing it */
-} ompi_mtl_verve_endpoint_t;
+typedef verve_ompi_endpoint_t ompi_mtl_verve_endpoint_t;
 
 enum {
     /* On the module's list of receives from one peer. */
@@ -76,9 +69,7 @@ typedef struct ompi_mtl_verve_module {
     opal_mutex_t lock;
     ompi_mtl_verve_request_t *receives; /* receives from one source */
     volatile int failure_pending;       /* a peer failed: fail them */
-    ompi_mtl_verve_endpoint_t **endpoints; /* for finalize */
-    size_t num_endpoints;
-    size_t max_endpoints;
+    verve_ompi_peers_t peers;
 } ompi_mtl_verve_module_t;
 
 typedef struct ompi_mtl_verve_component {

@@ -116,6 +116,10 @@ static mca_mtl_base_module_t *ompi_mtl_verve_component_init(
         goto err_destroy_worker;
     }
     OBJ_CONSTRUCT(&ompi_mtl_verve.lock, opal_mutex_t);
+    ompi_mtl_verve.peers.who = "mtl verve";
+    ompi_mtl_verve.peers.output = ompi_mtl_base_framework.framework_output;
+    ompi_mtl_verve.peers.slot = OMPI_PROC_ENDPOINT_TAG_MTL;
+    ompi_mtl_verve.peers.worker = ompi_mtl_verve.worker;
     ompi_mtl_verve.receives = NULL;
     ompi_mtl_verve.failure_pending = 0;
     ompi_mtl_verve.super.mtl_request_size =

@@ -14,6 +14,8 @@
 #include "opal/datatype/opal_convertor.h"
 #include "opal/util/output.h"
 
+#include "verve_ompi_probe.h"
+
 #include "mtl_verve.h"
 
 static void ompi_mtl_verve_recv_unpack(ompi_mtl_verve_request_t *req,
@@ -44,13 +46,8 @@ static void ompi_mtl_verve_recv_complete(ompi_mtl_verve_request_t *req,
     if (status == VERVE_OK || status == VERVE_ERR_MESSAGE_TRUNCATED) {
         delivered = (req->info.length < req->length) ? req->info.length
                                                      : req->length;
-        mpi_status->MPI_SOURCE =
-                verve_ompi_tag_source(req->info.sender_tag);
-        mpi_status->MPI_TAG = (req->tag == MPI_ANY_TAG)
-                ? verve_ompi_tag_mpi(req->info.sender_tag) : req->tag;
-        /* What was delivered: a truncated receive counts its buffer. */
-        mpi_status->_ucount = delivered;
-        mpi_status->MPI_ERROR = verve_ompi_error(status);
+        verve_ompi_status(mpi_status, req->tag, &req->info, delivered,
+                          status);
     } else if (status == VERVE_ERR_CANCELED &&
                !(req->flags & MTL_VERVE_REQ_PEER_FAILED)) {
         mpi_status->_cancelled = true;

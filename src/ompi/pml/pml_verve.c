@@ -11,7 +11,6 @@
 #include "ompi/communicator/communicator.h"
 #include "ompi/mca/pml/base/base.h"
 #include "ompi/proc/proc.h"
-#include "ompi/runtime/mpiruntime.h"
 #include "opal/runtime/opal_progress.h"
 #include "opal/util/output.h"
 
@@ -144,6 +143,10 @@ int pml_verve_module_init(bool enable_mpi_threads)
         goto err_destroy_worker;
     }
     pml_verve_completed_init(&module->completed_send);
+    module->peers.who = PML_VERVE_NAME;
+    module->peers.output = ompi_pml_base_framework.framework_output;
+    module->peers.slot = OMPI_PROC_ENDPOINT_TAG_PML;
+    module->peers.worker = module->worker;
     module->failure_pending = 0;
     opal_progress_register(pml_verve_progress);
     opal_output_verbose(1, ompi_pml_base_framework.framework_output,
@@ -168,43 +171,10 @@ static void pml_verve_ep_error(void *arg, verve_ep_h ep,
                                verve_status_t status)
 {
     pml_verve_endpoint_t *endpoint = arg;
-    struct ompi_proc_t *proc = endpoint->proc;
 
     (void)ep;
-    /* Peers close their endpoints in MPI_Finalize: not an error then. */
-    if (ompi_mpi_state >= OMPI_MPI_STATE_FINALIZE_STARTED) {
-        opal_output_verbose(10, ompi_pml_base_framework.framework_output,
-                            PML_VERVE_NAME ": peer rank %d gone in "
-                            "finalize: %s", verve_ompi_proc_rank(proc),
-                            verve_status_string(status));
-    } else {
-        opal_output(0, PML_VERVE_NAME ": rank %d: peer rank %d on %s "
-                    "failed: %s", verve_ompi_proc_rank(ompi_proc_local()),
-                    verve_ompi_proc_rank(proc),
-                    (proc->super.proc_hostname != NULL)
-                            ? proc->super.proc_hostname : "unknown host",
-                    verve_status_string(status));
-    }
+    verve_ompi_peer_report(&ompi_pml_verve.peers, endpoint->proc, status);
     pml_verve_peer_failed(endpoint, status);
-}
-
-static int pml_verve_endpoint_keep(pml_verve_endpoint_t *endpoint)
-{
-    pml_verve_module_t *module = &ompi_pml_verve;
-
-    if (module->num_endpoints == module->max_endpoints) {
-        size_t max = (module->max_endpoints == 0) ? 16
-                                                  : 2 * module->max_endpoints;
-        void *array = realloc(module->endpoints,
-                              max * sizeof(*module->endpoints));
-        if (array == NULL) {
-            return OMPI_ERR_OUT_OF_RESOURCE;
-        }
-        module->endpoints = array;
-        module->max_endpoints = max;
-    }
-    module->endpoints[module->num_endpoints++] = endpoint;
-    return OMPI_SUCCESS;
 }
 
 /* The first message to or from a peer creates its endpoint; under the
@@ -214,36 +184,18 @@ pml_verve_endpoint_t *pml_verve_endpoint_add(struct ompi_proc_t *proc)
 {
     pml_verve_module_t *module = &ompi_pml_verve;
     pml_verve_endpoint_t *endpoint;
-    int rc;
 
     OPAL_THREAD_LOCK(&module->lock);
     endpoint = proc->proc_endpoints[OMPI_PROC_ENDPOINT_TAG_PML];
     if (endpoint != NULL) {
         goto out;
     }
-    endpoint = calloc(1, sizeof(*endpoint));
+    endpoint = verve_ompi_peer_add(&module->peers,
+                                   &mca_pml_verve_component.pmlm_version,
+                                   proc, pml_verve_ep_error);
     if (endpoint == NULL) {
         goto out;
     }
-    endpoint->proc = proc;
-    endpoint->failed = VERVE_OK;
-    rc = verve_ompi_ep_create(PML_VERVE_NAME, module->worker,
-                              &mca_pml_verve_component.pmlm_version, proc,
-                              pml_verve_ep_error, endpoint, &endpoint->ep);
-    if (rc == OMPI_SUCCESS) {
-        rc = pml_verve_endpoint_keep(endpoint);
-        if (rc != OMPI_SUCCESS) {
-            (void)verve_ep_close_nbx(endpoint->ep, VERVE_EP_CLOSE_FORCE,
-                                     NULL, NULL);
-        }
-    }
-    if (rc != OMPI_SUCCESS) {
-        free(endpoint);
-        endpoint = NULL;
-        goto out;
-    }
-    opal_atomic_wmb();
-    proc->proc_endpoints[OMPI_PROC_ENDPOINT_TAG_PML] = endpoint;
     opal_output_verbose(10, ompi_pml_base_framework.framework_output,
                         PML_VERVE_NAME ": rank %d: endpoint to rank %d",
                         verve_ompi_proc_rank(ompi_proc_local()),
@@ -266,80 +218,10 @@ static int pml_verve_add_procs(struct ompi_proc_t **procs, size_t nprocs)
     return OMPI_SUCCESS;
 }
 
-static void pml_verve_close_done(verve_request_h request,
-                                 verve_status_t status, void *user_data)
-{
-    size_t *pending = user_data;
-
-    (void)request;
-    (void)status;
-    --*pending;
-}
-
-/* Closes the endpoints of every proc in procs (or every endpoint when
- * procs is NULL) with a flush, so that sends that completed in place are
- * delivered before the peer goes; a peer that is gone fails its flush,
- * which ends the wait as well. The endpoints are freed once every close
- * is done: until then verve may still report a failure on them. */
-static void pml_verve_close_endpoints(size_t nprocs,
-                                      struct ompi_proc_t **procs)
-{
-    pml_verve_module_t *module = &ompi_pml_verve;
-    verve_request_param_t param = {
-        .op_attr_mask = VERVE_OP_ATTR_FIELD_CALLBACK |
-                        VERVE_OP_ATTR_FIELD_USER_DATA,
-        .cb = pml_verve_close_done
-    };
-    size_t pending = 0, i, kept = 0;
-    pml_verve_endpoint_t *endpoint;
-    verve_request_h request;
-    verve_status_t status;
-
-    for (i = 0; i < nprocs; ++i) {
-        endpoint = procs[i]->proc_endpoints[OMPI_PROC_ENDPOINT_TAG_PML];
-        if (endpoint != NULL) {
-            endpoint->closing = true;
-        }
-    }
-    param.user_data = &pending;
-    for (i = 0; i < module->num_endpoints; ++i) {
-        endpoint = module->endpoints[i];
-        if (procs != NULL && !endpoint->closing) {
-            continue;
-        }
-        endpoint->closing = true;
-        endpoint->proc->proc_endpoints[OMPI_PROC_ENDPOINT_TAG_PML] = NULL;
-        status = verve_ep_close_nbx(endpoint->ep, VERVE_EP_CLOSE_FLUSH,
-                                    &param, &request);
-        if (status == VERVE_INPROGRESS) {
-            ++pending;
-            verve_request_free(request);
-        } else if (status != VERVE_OK) {
-            opal_output_verbose(10, ompi_pml_base_framework.framework_output,
-                                PML_VERVE_NAME ": closing the endpoint to "
-                                "rank %d failed: %s",
-                                verve_ompi_proc_rank(endpoint->proc),
-                                verve_status_string(status));
-        }
-    }
-    while (pending > 0) {
-        verve_worker_progress(module->worker);
-    }
-    pml_verve_forget_closing_peers();
-    for (i = 0; i < module->num_endpoints; ++i) {
-        endpoint = module->endpoints[i];
-        if (endpoint->closing) {
-            free(endpoint);
-        } else {
-            module->endpoints[kept++] = endpoint;
-        }
-    }
-    module->num_endpoints = kept;
-}
-
 static int pml_verve_del_procs(struct ompi_proc_t **procs, size_t nprocs)
 {
-    pml_verve_close_endpoints(nprocs, procs);
+    verve_ompi_peers_close(&ompi_pml_verve.peers, nprocs, procs,
+                           pml_verve_forget_closing_peers);
     return OMPI_SUCCESS;
 }
 
@@ -351,10 +233,9 @@ void pml_verve_module_fini(void)
         return;
     }
     opal_progress_unregister(pml_verve_progress);
-    pml_verve_close_endpoints(0, NULL);
-    free(module->endpoints);
-    module->endpoints = NULL;
-    module->max_endpoints = 0;
+    verve_ompi_peers_close(&module->peers, 0, NULL,
+                           pml_verve_forget_closing_peers);
+    verve_ompi_peers_fini(&module->peers);
     OBJ_DESTRUCT(&module->requests);
     OBJ_DESTRUCT(&module->completed_send);
     OBJ_DESTRUCT(&module->lock);

@@ -29,20 +29,13 @@
 #include "opal/threads/mutex.h"
 
 #include "verve_ompi.h"
+#include "verve_ompi_peers.h"
 
 BEGIN_C_DECLS
 
 #define PML_VERVE_NAME "pml verve"
 
-/* One per peer process. */
-typedef struct pml_verve_endpoint {
-    verve_ep_h ep;
-    struct ompi_proc_t *proc;
-    /* The verve status that failed the peer, VERVE_OK while it lives;
-     * written under the module's lock. */
-    volatile int failed;
-    bool closing;           /* del_procs or finalize is closing it */
-} pml_verve_endpoint_t;
+typedef verve_ompi_endpoint_t pml_verve_endpoint_t;
 
 enum {
     /* verve completed the operation (or it never started). */
@@ -108,9 +101,7 @@ typedef struct pml_verve_module {
     size_t num_registry;
     size_t max_registry;
     volatile int failure_pending;   /* a peer failed: fail its receives */
-    pml_verve_endpoint_t **endpoints;
-    size_t num_endpoints;
-    size_t max_endpoints;
+    verve_ompi_peers_t peers;
 } pml_verve_module_t;
 
 extern pml_verve_module_t ompi_pml_verve;
@@ -188,10 +179,6 @@ int pml_verve_imrecv(void *buf, size_t count,
                      struct ompi_datatype_t *datatype,
                      struct ompi_message_t **message,
                      ompi_request_t **request);
-void pml_verve_recv_status(ompi_status_public_t *status, int tag,
-                           const verve_tag_recv_info_t *info,
-                           size_t delivered, verve_status_t vstatus);
-
 /* pml_verve_probe.c */
 int pml_verve_iprobe(int src, int tag, struct ompi_communicator_t *comm,
                      int *matched, ompi_status_public_t *status);

@@ -16,19 +16,9 @@
 #include "opal/sys/atomic.h"
 #include "opal/util/output.h"
 
-#include "pml_verve.h"
+#include "verve_ompi_probe.h"
 
-void pml_verve_recv_status(ompi_status_public_t *status, int tag,
-                           const verve_tag_recv_info_t *info,
-                           size_t delivered, verve_status_t vstatus)
-{
-    status->MPI_SOURCE = verve_ompi_tag_source(info->sender_tag);
-    status->MPI_TAG = (tag == MPI_ANY_TAG) ? verve_ompi_tag_mpi(info->sender_tag)
-                                           : tag;
-    /* What was delivered: a truncated receive counts its buffer. */
-    status->_ucount = delivered;
-    status->MPI_ERROR = verve_ompi_error(vstatus);
-}
+#include "pml_verve.h"
 
 /* Why a receive from a failed peer ended, for its status. */
 static verve_status_t pml_verve_peer_status(pml_verve_endpoint_t *peer)
@@ -48,7 +38,7 @@ static void pml_verve_recv_finish(pml_verve_request_t *req,
                     status == VERVE_ERR_MESSAGE_TRUNCATED)) {
         delivered = (req->info.length < req->length) ? req->info.length
                                                      : req->length;
-        pml_verve_recv_status(mpi_status, req->tag, &req->info, delivered,
+        verve_ompi_status(mpi_status, req->tag, &req->info, delivered,
                               status);
     } else if (status == VERVE_ERR_CANCELED &&
                !(req->flags & PML_VERVE_FLAG_PEER_FAILED)) {
@@ -358,7 +348,7 @@ int pml_verve_recv(void *buf, size_t count, struct ompi_datatype_t *datatype,
     }
     if (status != MPI_STATUS_IGNORE) {
         delivered = (wait.info.length < length) ? wait.info.length : length;
-        pml_verve_recv_status(status, tag, &wait.info, delivered, vstatus);
+        verve_ompi_status(status, tag, &wait.info, delivered, vstatus);
     }
     return verve_ompi_error(vstatus);
 
