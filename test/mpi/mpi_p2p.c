@@ -6,12 +6,15 @@
  * completing only after a match; non-overtaking across protocols and a
  * stream of mixed messages; probes and matched probes; a vector datatype
  * on either side; MPI_Cancel of posted receives; truncation (also of a
- * matched probe's receive); synchronous sends to self; split and
- * duplicated communicators kept apart; Open MPI's collectives.
+ * matched probe's receive); synchronous sends to self; persistent
+ * requests restarted, and freed while active; buffered sends (and the
+ * error when no buffer is attached); split and duplicated communicators
+ * kept apart; Open MPI's collectives.
  * Any number of ranks from 2 (pairs are rank and rank ^ 1; with an odd
  * count the last rank sits the pair tests out).
  */
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "mpi_check.h"
@@ -537,6 +540,136 @@ static void test_cancel(void)
     check_message(&status, peer, 996, 64, 951, recv_buffer);
 }
 
+/* Persistent requests: MPI_Send_init / MPI_Recv_init started again and
+ * again at an eager and a rendezvous size, each round's data checked;
+ * then an active receive freed with MPI_Request_free, which must still
+ * take its message (the sender's MPI_Ssend completes) and leave no other
+ * receive to take it. */
+static void test_persistent(void)
+{
+    static const size_t lengths[] = {64, 1 << 20};
+    int peer = partner(), round;
+    MPI_Request requests[2], request;
+    MPI_Status statuses[2];
+    unsigned char *in = recv_buffer + MAX_SIZE / 2;
+    size_t k;
+
+    if (peer < 0) {
+        return;
+    }
+    for (k = 0; k < 2; ++k) {
+        size_t length = lengths[k];
+        MPI_CALL(MPI_Send_init(send_buffer, (int)length, MPI_BYTE, peer, 60,
+                               MPI_COMM_WORLD, &requests[0]));
+        MPI_CALL(MPI_Recv_init(in, (int)length, MPI_BYTE, peer, 60,
+                               MPI_COMM_WORLD, &requests[1]));
+        for (round = 0; round < 5; ++round) {
+            unsigned mine = 1700u + (unsigned)(round * 4 + rank % 2);
+            unsigned theirs = 1700u + (unsigned)(round * 4 + peer % 2);
+            check_fill(send_buffer, length, mine);
+            memset(in, 0, length);
+            MPI_CALL(MPI_Startall(2, requests));
+            MPI_CALL(MPI_Waitall(2, requests, statuses));
+            check_message(&statuses[1], peer, 60, length, theirs, in);
+            CHECK(requests[0] != MPI_REQUEST_NULL &&
+                  requests[1] != MPI_REQUEST_NULL,
+                  "a persistent request was freed by MPI_Waitall");
+        }
+        MPI_CALL(MPI_Request_free(&requests[0]));
+        MPI_CALL(MPI_Request_free(&requests[1]));
+        pair_sync(peer);
+    }
+
+    if (rank % 2 == 1) {
+        memset(in, 0, 64);
+        MPI_CALL(MPI_Irecv(in, 64, MPI_BYTE, peer, 61, MPI_COMM_WORLD,
+                           &request));
+        MPI_CALL(MPI_Request_free(&request));
+        CHECK(request == MPI_REQUEST_NULL, "MPI_Request_free left the "
+              "request set");
+        pair_sync(peer);
+        /* the freed receive takes message 1; this one gets message 2 */
+        MPI_CALL(MPI_Recv(recv_buffer, 64, MPI_BYTE, peer, 61,
+                          MPI_COMM_WORLD, &statuses[0]));
+        check_message(&statuses[0], peer, 61, 64, 1721, recv_buffer);
+        CHECK(check_verify(in, 64, 1720) < 0, "a freed receive's buffer "
+              "did not get the first message");
+    } else {
+        pair_sync(peer);
+        check_fill(send_buffer, 64, 1720);
+        MPI_CALL(MPI_Ssend(send_buffer, 64, MPI_BYTE, peer, 61,
+                           MPI_COMM_WORLD));
+        check_fill(send_buffer, 64, 1721);
+        MPI_CALL(MPI_Send(send_buffer, 64, MPI_BYTE, peer, 61,
+                          MPI_COMM_WORLD));
+    }
+}
+
+/* Buffered sends: without an attached buffer MPI_Bsend fails with
+ * MPI_ERR_BUFFER; with one, MPI_Bsend and MPI_Ibsend complete before any
+ * receive is posted, the sender may reuse its buffer at once, and the
+ * data arrives as it was when sent. */
+static void test_bsend(void)
+{
+    static const size_t lengths[] = {8, 65536};
+    int peer = partner(), rc, error_class = -1, attached_size;
+    void *attached;
+    char *pool;
+    MPI_Request request;
+    MPI_Status status;
+    size_t k;
+
+    if (peer < 0) {
+        return;
+    }
+    /* To self, so that a library that sends it anyway (ob1 does) leaves
+     * nothing behind for the tests that follow. */
+    rc = MPI_Bsend(send_buffer, 8, MPI_BYTE, rank, 79, MPI_COMM_WORLD);
+    MPI_Error_class(rc, &error_class);
+    CHECK(error_class == MPI_ERR_BUFFER, "MPI_Bsend with no buffer "
+          "attached returned %s", check_mpi_error(rc));
+    if (rc == MPI_SUCCESS) {
+        MPI_CALL(MPI_Recv(recv_buffer, 8, MPI_BYTE, rank, 79,
+                          MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+    }
+    pool = malloc(4 * (65536 + MPI_BSEND_OVERHEAD));
+    CHECK(pool != NULL, "no memory for the MPI_Buffer_attach pool");
+    if (pool == NULL) {
+        return;
+    }
+    MPI_CALL(MPI_Buffer_attach(pool, 4 * (65536 + MPI_BSEND_OVERHEAD)));
+    pair_sync(peer);
+    for (k = 0; k < 2; ++k) {
+        size_t length = lengths[k];
+        if (rank % 2 == 0) {
+            check_fill(send_buffer, length, 1800u + (unsigned)k);
+            MPI_CALL(MPI_Bsend(send_buffer, (int)length, MPI_BYTE, peer, 71,
+                               MPI_COMM_WORLD));
+            memset(send_buffer, 0xEE, length);  /* reused at once */
+            check_fill(send_buffer, length, 1810u + (unsigned)k);
+            MPI_CALL(MPI_Ibsend(send_buffer, (int)length, MPI_BYTE, peer,
+                                72, MPI_COMM_WORLD, &request));
+            MPI_CALL(MPI_Wait(&request, MPI_STATUS_IGNORE));
+            memset(send_buffer, 0xEE, length);
+            pair_sync(peer);
+        } else {
+            pair_sync(peer);  /* both sends are done before these */
+            MPI_CALL(MPI_Recv(recv_buffer, (int)length, MPI_BYTE, peer, 71,
+                              MPI_COMM_WORLD, &status));
+            check_message(&status, peer, 71, length, 1800u + (unsigned)k,
+                          recv_buffer);
+            MPI_CALL(MPI_Recv(recv_buffer, (int)length, MPI_BYTE, peer, 72,
+                              MPI_COMM_WORLD, &status));
+            check_message(&status, peer, 72, length, 1810u + (unsigned)k,
+                          recv_buffer);
+        }
+    }
+    /* waits until the buffered messages are delivered */
+    MPI_CALL(MPI_Buffer_detach(&attached, &attached_size));
+    CHECK(attached == pool, "MPI_Buffer_detach gave another buffer");
+    free(pool);
+}
+
 /* A message longer than the receive: MPI_ERR_TRUNCATE, the buffer filled
  * and nothing written past it, the sender unaffected; eager and
  * rendezvous sizes, blocking and not; traffic goes on afterwards. */
@@ -782,6 +915,8 @@ int main(int argc, char **argv)
         {"probe", test_probe},
         {"vector", test_vector},
         {"cancel", test_cancel},
+        {"persistent", test_persistent},
+        {"bsend", test_bsend},
         {"truncate", test_truncate},
         {"corners", test_corners},
         {"comms", test_comms},

@@ -207,6 +207,12 @@ static inline bool pml_verve_contig(const void *buf, size_t count,
     return true;
 }
 
+/* Packs into a copy from alloc (NULL: no room, *length_p says for
+ * what). */
+int pml_verve_pack_into(const void *buf, size_t count,
+                        struct ompi_datatype_t *datatype,
+                        void *(*alloc)(size_t), void **copy_p,
+                        size_t *length_p);
 int pml_verve_pack(const void *buf, size_t count,
                    struct ompi_datatype_t *datatype, void **buffer_p,
                    size_t *length_p, void **packed_p);

@@ -12,39 +12,61 @@
 
 #include "pml_verve.h"
 
-int pml_verve_pack(const void *buf, size_t count,
-                   struct ompi_datatype_t *datatype, void **buffer_p,
-                   size_t *length_p, void **packed_p)
+/* malloc(0) may give NULL: an empty message still needs a pointer. */
+static void *pml_verve_malloc(size_t length)
+{
+    return malloc(length + 1);
+}
+
+int pml_verve_pack_into(const void *buf, size_t count,
+                        struct ompi_datatype_t *datatype,
+                        void *(*alloc)(size_t), void **copy_p,
+                        size_t *length_p)
 {
     opal_convertor_t convertor;
     struct iovec iov;
     uint32_t iov_count = 1;
     size_t length;
 
-    *packed_p = NULL;
-    if (OPAL_LIKELY(pml_verve_contig(buf, count, datatype, buffer_p,
-                                         length_p))) {
-        return OMPI_SUCCESS;
-    }
     OBJ_CONSTRUCT(&convertor, opal_convertor_t);
     opal_convertor_copy_and_prepare_for_send(ompi_mpi_local_convertor,
                                              &datatype->super,
                                              (int32_t)count, buf, 0,
                                              &convertor);
     opal_convertor_get_packed_size(&convertor, &length);
-    /* malloc(0) may give NULL: an empty message still needs a pointer. */
-    iov.iov_base = malloc(length + 1);
+    iov.iov_base = alloc(length);
     if (iov.iov_base == NULL) {
         OBJ_DESTRUCT(&convertor);
-        opal_output(0, PML_VERVE_NAME ": no memory to pack %zu bytes of a "
-                    "non-contiguous datatype", length);
+        *length_p = length;
         return OMPI_ERR_OUT_OF_RESOURCE;
     }
     iov.iov_len = length;
     (void)opal_convertor_pack(&convertor, &iov, &iov_count, &length);
     OBJ_DESTRUCT(&convertor);
-    *buffer_p = *packed_p = iov.iov_base;
+    *copy_p = iov.iov_base;
     *length_p = length;
+    return OMPI_SUCCESS;
+}
+
+int pml_verve_pack(const void *buf, size_t count,
+                   struct ompi_datatype_t *datatype, void **buffer_p,
+                   size_t *length_p, void **packed_p)
+{
+    int rc;
+
+    *packed_p = NULL;
+    if (OPAL_LIKELY(pml_verve_contig(buf, count, datatype, buffer_p,
+                                     length_p))) {
+        return OMPI_SUCCESS;
+    }
+    rc = pml_verve_pack_into(buf, count, datatype, pml_verve_malloc,
+                             packed_p, length_p);
+    if (rc != OMPI_SUCCESS) {
+        opal_output(0, PML_VERVE_NAME ": no memory to pack %zu bytes of a "
+                    "non-contiguous datatype", *length_p);
+        return rc;
+    }
+    *buffer_p = *packed_p;
     return OMPI_SUCCESS;
 }
 

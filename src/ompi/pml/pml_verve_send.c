@@ -98,35 +98,6 @@ static void pml_verve_send_failed(struct ompi_communicator_t *comm, int dst,
     }
 }
 
-/* A buffered send's copy, in the space of MPI_Buffer_attach. */
-static int pml_verve_bsend_pack(const void *buf, size_t count,
-                                struct ompi_datatype_t *datatype,
-                                void **copy_p, size_t *length_p)
-{
-    opal_convertor_t convertor;
-    struct iovec iov;
-    uint32_t iov_count = 1;
-    size_t length;
-
-    OBJ_CONSTRUCT(&convertor, opal_convertor_t);
-    opal_convertor_copy_and_prepare_for_send(ompi_mpi_local_convertor,
-                                             &datatype->super,
-                                             (int32_t)count, buf, 0,
-                                             &convertor);
-    opal_convertor_get_packed_size(&convertor, &length);
-    iov.iov_base = mca_pml_base_bsend_request_alloc_buf(length);
-    if (iov.iov_base == NULL) {
-        OBJ_DESTRUCT(&convertor);
-        return MPI_ERR_BUFFER;
-    }
-    iov.iov_len = length;
-    (void)opal_convertor_pack(&convertor, &iov, &iov_count, &length);
-    OBJ_DESTRUCT(&convertor);
-    *copy_p = iov.iov_base;
-    *length_p = length;
-    return OMPI_SUCCESS;
-}
-
 static void pml_verve_bsend_cb(verve_request_h vreq, verve_status_t status,
                                void *user_data)
 {
@@ -153,8 +124,11 @@ static verve_status_t pml_verve_bsend(const void *buf, size_t count,
     size_t length;
     void *copy;
 
-    if (pml_verve_bsend_pack(buf, count, datatype, &copy, &length) !=
-        OMPI_SUCCESS) {
+    /* A copy in the space of MPI_Buffer_attach; none left is
+     * MPI_ERR_BUFFER. */
+    if (pml_verve_pack_into(buf, count, datatype,
+                            mca_pml_base_bsend_request_alloc_buf, &copy,
+                            &length) != OMPI_SUCCESS) {
         return VERVE_ERR_NO_RESOURCE;
     }
     param.user_data = copy;
