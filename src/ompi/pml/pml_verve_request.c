@@ -222,6 +222,14 @@ int pml_verve_start(size_t count, ompi_request_t **requests)
         if (req == NULL || req->ompi.req_type != OMPI_REQUEST_PML) {
             continue;
         }
+        /* Still running: MPI_Start of an active request is the caller's
+         * error, not a reason to wait forever. */
+        if (OPAL_UNLIKELY(!(req->state & PML_VERVE_REQ_DONE) &&
+                          req->ompi.req_complete != REQUEST_COMPLETED)) {
+            opal_output(0, PML_VERVE_NAME ": MPI_Start of a request that "
+                        "is still active");
+            return MPI_ERR_REQUEST;
+        }
         /* Its last completion may still be finishing in another thread:
          * the DONE bit comes just after MPI saw it complete. */
         while (!(req->state & PML_VERVE_REQ_DONE)) {
