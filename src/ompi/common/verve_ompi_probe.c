@@ -7,18 +7,6 @@
 #include "ompi/message/message.h"
 #include "opal/util/output.h"
 
-void verve_ompi_status(ompi_status_public_t *status, int tag,
-                       const verve_tag_recv_info_t *info, size_t delivered,
-                       verve_status_t vstatus)
-{
-    status->MPI_SOURCE = verve_ompi_tag_source(info->sender_tag);
-    status->MPI_TAG = (tag == MPI_ANY_TAG)
-            ? verve_ompi_tag_mpi(info->sender_tag) : tag;
-    /* What was delivered: a truncated receive counts its buffer. */
-    status->_ucount = delivered;
-    status->MPI_ERROR = verve_ompi_error(vstatus);
-}
-
 static verve_status_t verve_ompi_probe(const verve_ompi_prober_t *prober,
                                        struct ompi_communicator_t *comm,
                                        int src, int tag, int remove,

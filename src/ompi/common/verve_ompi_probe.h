@@ -25,10 +25,20 @@ typedef struct verve_ompi_prober {
 } verve_ompi_prober_t;
 
 /* A received message's status: who sent it, its tag (the posted one
- * unless that was MPI_ANY_TAG), the bytes delivered, the error. */
-void verve_ompi_status(ompi_status_public_t *status, int tag,
-                       const verve_tag_recv_info_t *info, size_t delivered,
-                       verve_status_t vstatus);
+ * unless that was MPI_ANY_TAG), the bytes delivered (a truncated receive
+ * counts its buffer), the error. In line: once per message. */
+static inline void verve_ompi_status(ompi_status_public_t *status, int tag,
+                                     const verve_tag_recv_info_t *info,
+                                     size_t delivered,
+                                     verve_status_t vstatus)
+{
+    status->MPI_SOURCE = verve_ompi_tag_source(info->sender_tag);
+    status->MPI_TAG = (tag == MPI_ANY_TAG)
+            ? verve_ompi_tag_mpi(info->sender_tag) : tag;
+    status->_ucount = delivered;
+    status->MPI_ERROR = (vstatus == VERVE_OK) ? MPI_SUCCESS
+                                              : verve_ompi_error(vstatus);
+}
 
 int verve_ompi_iprobe(const verve_ompi_prober_t *prober,
                       struct ompi_communicator_t *comm, int src, int tag,

@@ -57,7 +57,9 @@ static void pml_verve_recv_finish(pml_verve_request_t *req,
                             "failed: %s", req->source, req->tag,
                             verve_status_string(status));
     }
-    pml_verve_unpack(req, delivered);
+    if (OPAL_UNLIKELY(req->packed != NULL)) {
+        pml_verve_unpack(req, delivered);
+    }
     pml_verve_request_done(req);
 }
 

@@ -106,8 +106,10 @@ void pml_verve_request_release(pml_verve_request_t *req)
     if (vreq != NULL) {
         verve_request_free(vreq);
     }
-    free(req->packed);
-    req->packed = NULL;
+    if (OPAL_UNLIKELY(req->packed != NULL)) {
+        free(req->packed);
+        req->packed = NULL;
+    }
     if (req->flags & PML_VERVE_FLAG_CONVERTOR) {
         OBJ_DESTRUCT(&req->convertor);
     }
