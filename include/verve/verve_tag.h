@@ -62,7 +62,8 @@ VERVE_API verve_status_t verve_tag_send_sync_nbx(verve_ep_h ep,
  * VERVE_INPROGRESS with a request, or an error. A message longer than
  * length completes the receive with VERVE_ERR_MESSAGE_TRUNCATED after
  * length bytes were delivered; nothing is written past the buffer, and
- * the sender completes normally. */
+ * the sender completes normally. VERVE_ERR_NO_MEMORY: nothing was posted
+ * and no message left the unexpected queue. */
 VERVE_API verve_status_t verve_tag_recv_nbx(verve_worker_h worker,
         void *buffer, size_t length, verve_tag_t tag, verve_tag_t tag_mask,
         const verve_request_param_t *param, verve_request_h *request_p);
@@ -78,7 +79,8 @@ VERVE_API verve_status_t verve_tag_probe_nb(verve_worker_h worker,
         verve_tag_recv_info_t *info, verve_tag_message_h *message_p);
 
 /* Receives a message taken by verve_tag_probe_nb: as verve_tag_recv_nbx,
- * the matching already done. */
+ * the matching already done. VERVE_ERR_NO_MEMORY leaves the message
+ * untouched, to be received again. */
 VERVE_API verve_status_t verve_tag_msg_recv_nbx(verve_worker_h worker,
         void *buffer, size_t length, verve_tag_message_h message,
         const verve_request_param_t *param, verve_request_h *request_p);

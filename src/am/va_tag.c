@@ -102,15 +102,35 @@ static verve_tag_recv_info_t *va_tag_param_info(
 
 /* Receives an unexpected message that left the queues: eager data in
  * place with no request; a rendezvous through one. */
+/* The request a rendezvous message needs, taken before the message
+ * leaves the queue (or its handle is consumed): without one, the message
+ * stays where it was and NO_MEMORY is returned, nothing lost. NULL (and
+ * VERVE_OK) for eager data, which completes in place. */
+static verve_status_t va_tag_msg_request(ve_worker_t *worker,
+                                         const va_tag_msg_t *msg,
+                                         const verve_request_param_t *param,
+                                         ve_request_t **req_p)
+{
+    *req_p = NULL;
+    if (msg->desc == NULL) {
+        return VERVE_OK;
+    }
+    *req_p = ve_request_get(worker, NULL, param);
+    return (*req_p == NULL) ? VERVE_ERR_NO_MEMORY : VERVE_OK;
+}
+
+/* Receives msg, out of the queues, into buffer; req from
+ * va_tag_msg_request. */
 static verve_status_t va_tag_msg_recv(ve_worker_t *worker, va_tag_msg_t *msg,
-                                      void *buffer, size_t length,
+                                      ve_request_t *req, void *buffer,
+                                      size_t length,
                                       const verve_request_param_t *param,
                                       verve_request_h *request_p)
 {
-    ve_request_t req_on_stack, *req;
+    ve_request_t req_on_stack;
     verve_status_t status;
 
-    if (msg->desc == NULL) {
+    if (req == NULL) {
         /* Only the fields va_tag_msg_take uses for eager data. */
         req = &req_on_stack;
         req->tag.buffer = buffer;
@@ -118,10 +138,6 @@ static verve_status_t va_tag_msg_recv(ve_worker_t *worker, va_tag_msg_t *msg,
         req->tag.info = va_tag_param_info(param);
         status = va_tag_msg_take(worker, msg, req);
         return va_tag_recv_status(req, status);
-    }
-    req = ve_request_get(worker, NULL, param);
-    if (req == NULL) {
-        return VERVE_ERR_NO_MEMORY;
     }
     req->flags |= VE_REQ_FLAG_TAG_RECV;
     req->tag.buffer = buffer;
@@ -158,9 +174,12 @@ VERVE_API verve_status_t verve_tag_recv_nbx(verve_worker_h worker,
     msg = (tw->unexp.count > 0) ? va_tag_unexp_find(tw, tag, tag_mask)
                                 : NULL;
     if (msg != NULL) {
-        va_tag_unexp_remove(tw, msg);
-        status = va_tag_msg_recv(worker, msg, buffer, length, param,
-                                 request_p);
+        status = va_tag_msg_request(worker, msg, param, &req);
+        if (status == VERVE_OK) {
+            va_tag_unexp_remove(tw, msg);
+            status = va_tag_msg_recv(worker, msg, req, buffer, length, param,
+                                     request_p);
+        }
         goto out;
     }
     req = ve_request_get(worker, NULL, param);
@@ -219,6 +238,7 @@ VERVE_API verve_status_t verve_tag_msg_recv_nbx(verve_worker_h worker,
         const verve_request_param_t *param, verve_request_h *request_p)
 {
     verve_status_t status;
+    ve_request_t *req;
 
     if (message == NULL) {
         return VERVE_ERR_INVALID_PARAM;
@@ -229,8 +249,11 @@ VERVE_API verve_status_t verve_tag_msg_recv_nbx(verve_worker_h worker,
         return status;
     }
     ve_worker_lock(worker);
-    status = va_tag_msg_recv(worker, message, buffer, length, param,
-                             request_p);
+    status = va_tag_msg_request(worker, message, param, &req);
+    if (status == VERVE_OK) {
+        status = va_tag_msg_recv(worker, message, req, buffer, length, param,
+                                 request_p);
+    }
     ve_worker_unlock(worker);
     return status;
 }
