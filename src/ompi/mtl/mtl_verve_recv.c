@@ -201,9 +201,17 @@ int ompi_mtl_verve_imrecv(struct mca_mtl_base_module_t *mtl,
     }
     req->flags |= MTL_VERVE_REQ_MATCHED;
     ompi_mtl_verve_recv_param(req, &param);
-    *message = MPI_MESSAGE_NULL;
-    ompi_message_return(msg);
     status = verve_tag_msg_recv_nbx(ompi_mtl_verve.worker, req->buffer,
                                     req->length, vmsg, &param, &vreq);
+    if (OPAL_UNLIKELY(status == VERVE_ERR_NO_MEMORY)) {
+        /* verve kept the message: it stays the caller's, to receive
+         * again. */
+        if (req->free_after) {
+            free(req->buffer);
+        }
+        return OMPI_ERR_OUT_OF_RESOURCE;
+    }
+    *message = MPI_MESSAGE_NULL;
+    ompi_message_return(msg);
     return ompi_mtl_verve_recv_posted(req, status, vreq);
 }

@@ -395,12 +395,19 @@ int pml_verve_imrecv(void *buf, size_t count,
         pml_verve_request_release(req);
         return rc;
     }
-    *message = MPI_MESSAGE_NULL;
-    ompi_message_return(msg);
     pml_verve_recv_param(req, &param);
     req->posted = 1;
     status = verve_tag_msg_recv_nbx(ompi_pml_verve.worker, req->buffer,
                                     req->length, vmsg, &param, &vreq);
+    if (OPAL_UNLIKELY(status == VERVE_ERR_NO_MEMORY)) {
+        /* verve kept the message: it stays the caller's, to receive
+         * again. */
+        req->posted = 0;
+        pml_verve_request_release(req);
+        return OMPI_ERR_OUT_OF_RESOURCE;
+    }
+    *message = MPI_MESSAGE_NULL;
+    ompi_message_return(msg);
     pml_verve_recv_posted(req, status, vreq);
     *request = &req->ompi;
     return OMPI_SUCCESS;
