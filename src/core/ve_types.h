@@ -85,6 +85,12 @@ struct verve_worker {
     int epoll_fd;
     ve_lane_t ifaces[VE_MAX_IFACES];
     unsigned num_ifaces;
+    /* Every progress call reads these: packed here, rather than reached
+     * through ifaces[i].iface->ops. */
+    struct {
+        unsigned (*progress)(vt_iface_t *iface);
+        vt_iface_t *iface;
+    } polls[VE_MAX_IFACES];
     ve_am_handler_t am_handlers[VERVE_AM_ID_MAX];
     vs_mpool_t req_mp;
     vs_hash_t peers;          /* uid -> ve_peer_t */

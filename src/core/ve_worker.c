@@ -105,6 +105,9 @@ static verve_status_t ve_worker_open_ifaces(ve_worker_t *worker)
         }
         lane->component = component;
         lane->iface->ops->iface_query(lane->iface, &lane->caps);
+        worker->polls[worker->num_ifaces].progress =
+                lane->iface->ops->iface_progress;
+        worker->polls[worker->num_ifaces].iface = lane->iface;
         ++worker->num_ifaces;
     }
     if (worker->num_ifaces == 0) {
@@ -242,8 +245,7 @@ unsigned ve_worker_progress(ve_worker_t *worker)
     unsigned count = 0, i;
 
     for (i = 0; i < worker->num_ifaces; ++i) {
-        count += worker->ifaces[i].iface->ops->iface_progress(
-                worker->ifaces[i].iface);
+        count += worker->polls[i].progress(worker->polls[i].iface);
     }
     if (vs_unlikely(!vs_list_is_empty(&worker->pending_eps))) {
         count += ve_ep_progress_pending(worker);
