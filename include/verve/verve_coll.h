@@ -147,8 +147,9 @@ typedef struct verve_coll_buffer {
     verve_coll_datatype_t datatype;
 } verve_coll_buffer_t;
 
-/* Counts are in elements of dst.datatype, the one datatype of a
- * collective (src.datatype is not read); dst.count is the count of every
+/* Counts are in elements of the collective's one datatype: src.datatype
+ * and dst.datatype must be equal wherever src is read (not in place, and
+ * for scatter(v) at the root); dst.count is the count of every
  * collective but the v variants. Per type:
  *   bcast: dst (in at the root, out elsewhere).
  *   reduce, allreduce: src -> dst, dst.count elements, op; at non-roots
@@ -187,8 +188,19 @@ typedef struct verve_coll_args {
 /* ---- collectives -------------------------------------------------------- */
 
 /* Starts a collective: VERVE_OK when complete in place, VERVE_INPROGRESS
- * with a request, or an error (invalid arguments fail on the caller only:
- * the other members then wait for it). */
+ * with a request, or an error.
+ *
+ * Checked on the caller, before anything is sent or written, failing with
+ * VERVE_ERR_INVALID_PARAM (and a message naming the collective and the
+ * value): the type, flags (only VERVE_COLL_FLAG_*), radix (2..64), root
+ * (a member, rooted collectives), datatype (in range, src's equal to
+ * dst's where src is read), op (one the datatype takes: bitwise and
+ * logical ops on integers, MINLOC/MAXLOC on pairs, USER with user_op),
+ * counts and displacements (present where read, and no buffer's extent
+ * past the address space), buffers (not NULL where a nonzero count of
+ * elements is read or written). Such a failure is local: the other
+ * members then wait for the caller.
+ */
 VERVE_API verve_status_t verve_coll_nbx(verve_team_h team,
         const verve_coll_args_t *args, const verve_request_param_t *param,
         verve_request_h *request_p);

@@ -247,6 +247,13 @@ static inline size_t vc_block_count(size_t count, unsigned n, unsigned b)
     return count / n + ((b < count % n) ? 1 : 0);
 }
 
+/* ---- argument checks (vc_args.c) ---------------------------------------- */
+/* Every local check of a collective's arguments on member rank of size;
+ * fills op for reductions. VERVE_ERR_INVALID_PARAM (logged) on the first
+ * failure. */
+verve_status_t vc_coll_args_check(const verve_coll_args_t *args,
+                                  unsigned rank, unsigned size, vc_op_t *op);
+
 /* ---- collectives (vc_coll.c) -------------------------------------------- */
 /* Checks args, selects the algorithm and builds its schedule. */
 verve_status_t vc_coll_create(vc_team_t *team, const verve_coll_args_t *args,
