@@ -200,6 +200,18 @@ typedef struct verve_coll_args {
  * past the address space), buffers (not NULL where a nonzero count of
  * elements is read or written). Such a failure is local: the other
  * members then wait for the caller.
+ *
+ * Checked between members: every message of a collective carries the
+ * number of bytes its sender contributes (dst.count elements; for the v
+ * variants each message's length is checked against the receiver's
+ * counts). A member that receives another size fails the team with
+ * VERVE_ERR_INVALID_PARAM, naming the sender and both sizes, and tells
+ * every other member: the collective and every later one on the team
+ * fail at every member instead of waiting or reporting a wrong result.
+ * A member whose part is only to send (the root of a bcast or scatter, a
+ * leaf of a reduce or gather) may complete before it hears of it; its
+ * next collective on the team fails. Not checked yet on the intra-node
+ * shared-memory path (VERVE_COLL_SHM_ENABLE).
  */
 VERVE_API verve_status_t verve_coll_nbx(verve_team_h team,
         const verve_coll_args_t *args, const verve_request_param_t *param,

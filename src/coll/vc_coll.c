@@ -177,6 +177,8 @@ verve_status_t vc_coll_create(vc_team_t *team, const verve_coll_args_t *args,
     if (status != VERVE_OK) {
         goto err_free;
     }
+    coll->sched.type = coll->args.coll_type;
+    coll->sched.size = vc_coll_select_size(coll);
     coll->alg = vc_select_team(&team->vw->table, coll->args.coll_type,
                                vc_coll_select_size(coll), team->size,
                                coll->sched.op.commutative,
