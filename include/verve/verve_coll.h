@@ -210,8 +210,9 @@ typedef struct verve_coll_args {
  * fail at every member instead of waiting or reporting a wrong result.
  * A member whose part is only to send (the root of a bcast or scatter, a
  * leaf of a reduce or gather) may complete before it hears of it; its
- * next collective on the team fails. Not checked yet on the intra-node
- * shared-memory path (VERVE_COLL_SHM_ENABLE).
+ * next collective on the team fails. On the intra-node shared-memory
+ * path each member publishes the same size with its flags, and the
+ * members that wait on it compare.
  */
 VERVE_API verve_status_t verve_coll_nbx(verve_team_h team,
         const verve_coll_args_t *args, const verve_request_param_t *param,
