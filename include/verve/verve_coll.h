@@ -54,7 +54,10 @@ typedef struct verve_team_params {
 VERVE_API verve_status_t verve_team_create_nbx(verve_worker_h worker,
         const verve_team_params_t *params, verve_team_h *team_p,
         const verve_request_param_t *param, verve_request_h *request_p);
-/* Every collective on the team must have completed. */
+/* Every collective on the team must have completed. After a failure,
+ * other members may still be sending to the team (large messages wait
+ * for their receiver): destroy it once they have ended too (a barrier of
+ * the program's own), or such a sender waits until this worker goes. */
 VERVE_API void verve_team_destroy(verve_team_h team);
 VERVE_API unsigned verve_team_rank(verve_team_h team);
 VERVE_API unsigned verve_team_size(verve_team_h team);
