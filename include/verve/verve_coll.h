@@ -54,7 +54,10 @@ typedef struct verve_team_params {
 VERVE_API verve_status_t verve_team_create_nbx(verve_worker_h worker,
         const verve_team_params_t *params, verve_team_h *team_p,
         const verve_request_param_t *param, verve_request_h *request_p);
-/* Every collective on the team must have completed. */
+/* Every collective on the team must have completed. After a failure,
+ * other members may still be sending to the team (large messages wait
+ * for their receiver): destroy it once they have ended too (a barrier of
+ * the program's own), or such a sender waits until this worker goes. */
 VERVE_API void verve_team_destroy(verve_team_h team);
 VERVE_API unsigned verve_team_rank(verve_team_h team);
 VERVE_API unsigned verve_team_size(verve_team_h team);
@@ -147,8 +150,9 @@ typedef struct verve_coll_buffer {
     verve_coll_datatype_t datatype;
 } verve_coll_buffer_t;
 
-/* Counts are in elements of dst.datatype, the one datatype of a
- * collective (src.datatype is not read); dst.count is the count of every
+/* Counts are in elements of the collective's one datatype: src.datatype
+ * and dst.datatype must be equal wherever src is read (not in place, and
+ * for scatter(v) at the root); dst.count is the count of every
  * collective but the v variants. Per type:
  *   bcast: dst (in at the root, out elsewhere).
  *   reduce, allreduce: src -> dst, dst.count elements, op; at non-roots
@@ -187,8 +191,32 @@ typedef struct verve_coll_args {
 /* ---- collectives -------------------------------------------------------- */
 
 /* Starts a collective: VERVE_OK when complete in place, VERVE_INPROGRESS
- * with a request, or an error (invalid arguments fail on the caller only:
- * the other members then wait for it). */
+ * with a request, or an error.
+ *
+ * Checked on the caller, before anything is sent or written, failing with
+ * VERVE_ERR_INVALID_PARAM (and a message naming the collective and the
+ * value): the type, flags (only VERVE_COLL_FLAG_*), radix (2..64), root
+ * (a member, rooted collectives), datatype (in range, src's equal to
+ * dst's where src is read), op (one the datatype takes: bitwise and
+ * logical ops on integers, MINLOC/MAXLOC on pairs, USER with user_op),
+ * counts and displacements (present where read, and no buffer's extent
+ * past the address space), buffers (not NULL where a nonzero count of
+ * elements is read or written). Such a failure is local: the other
+ * members then wait for the caller.
+ *
+ * Checked between members: every message of a collective carries the
+ * number of bytes its sender contributes (dst.count elements; for the v
+ * variants each message's length is checked against the receiver's
+ * counts). A member that receives another size fails the team with
+ * VERVE_ERR_INVALID_PARAM, naming the sender and both sizes, and tells
+ * every other member: the collective and every later one on the team
+ * fail at every member instead of waiting or reporting a wrong result.
+ * A member whose part is only to send (the root of a bcast or scatter, a
+ * leaf of a reduce or gather) may complete before it hears of it; its
+ * next collective on the team fails. On the intra-node shared-memory
+ * path each member publishes the same size with its flags, and the
+ * members that wait on it compare.
+ */
 VERVE_API verve_status_t verve_coll_nbx(verve_team_h team,
         const verve_coll_args_t *args, const verve_request_param_t *param,
         verve_request_h *request_p);

@@ -9,6 +9,7 @@ libverve_core_la_SOURCES += \
     src/coll/vc_chan.c \
     src/coll/vc_team.c \
     src/coll/vc_team_fail.c \
+    src/coll/vc_args.c \
     src/coll/vc_coll.c \
     src/coll/vc_alg_tree.c \
     src/coll/vc_alg_allreduce.c \

@@ -24,6 +24,80 @@ static vc_team_t *vc_team_find(vc_worker_t *vw, uint64_t id)
     return NULL;
 }
 
+/* A message nobody will read: a rendezvous sender is let go (it
+ * completes), eager data was only lent. */
+static void vc_chan_drop(vc_worker_t *vw, void *data, int rndv)
+{
+    static char none;
+
+    if (rndv) {
+        verve_am_recv_data_nbx(vw->worker, data, &none, 0, NULL, NULL);
+    }
+}
+
+/* Logs a disagreement on the size and fails the team everywhere. */
+static void vc_chan_disagree(vc_team_t *team, const vc_sched_t *sched,
+                             const vc_hdr_t *hdr)
+{
+    vs_error("coll: team %016llx: %s: rank %u contributes %llu bytes, this "
+             "rank (%u) %llu (members disagree on the size)",
+             (unsigned long long)team->id, verve_coll_type_name(sched->type),
+             hdr->src, (unsigned long long)hdr->size, team->rank,
+             (unsigned long long)sched->size);
+    vc_team_disagree(team);
+}
+
+/* The run of sequence number seq, if it waits here now: for a receive,
+ * or in a call step (shared memory). Members that disagree on the size
+ * may have picked different algorithms, whose messages never match a
+ * receive: so the size is checked as a message arrives, not as it
+ * matches. */
+static vc_sched_t *vc_chan_find_run(vc_team_t *team, uint32_t seq)
+{
+    vc_sched_t *sched;
+    vc_recv_t *recv;
+
+    vs_list_for_each(recv, &team->posted, list) {
+        if (recv->sched->seq == seq) {
+            return recv->sched;
+        }
+    }
+    vs_list_for_each(sched, &team->vw->polling, poll_list) {
+        if (sched->team == team && sched->seq == seq) {
+            return sched;
+        }
+    }
+    return NULL;
+}
+
+void vc_chan_check_early(vc_sched_t *sched)
+{
+    vc_team_t *team = sched->team;
+    vc_unexp_t *unexp;
+
+    if (team->error != VERVE_OK) {
+        return;
+    }
+    vs_list_for_each(unexp, &team->unexpected, list) {
+        if (unexp->hdr.seq == sched->seq && unexp->hdr.tag != VC_TAG_REVOKE &&
+            unexp->hdr.size != sched->size) {
+            vc_chan_disagree(team, sched, &unexp->hdr);
+            return;
+        }
+    }
+}
+
+void vc_chan_drop_unexpected(vc_team_t *team)
+{
+    vc_unexp_t *unexp, *tmp;
+
+    vs_list_for_each_safe(unexp, tmp, &team->unexpected, list) {
+        vs_list_del(&unexp->list);
+        vc_chan_drop(team->vw, unexp->data, unexp->rndv);
+        free(unexp);
+    }
+}
+
 void vc_chan_recv_done(vc_recv_t *recv, verve_status_t status)
 {
     vc_sched_step_done(recv->sched, status);
@@ -43,19 +117,17 @@ static void vc_chan_deliver(vc_recv_t *recv, void *data, size_t length,
     vc_team_t *team = recv->sched->team;
     verve_request_param_t param;
     verve_status_t status;
-    static char none;
 
     if (length != recv->length) {
-        vs_error("coll: team %016llx rank %u: message of %zu bytes from "
-                 "rank %u where %zu were expected (arguments differ "
-                 "between members)", (unsigned long long)team->id,
-                 team->rank, length, recv->src, recv->length);
-        if (rndv) {
-            /* Drops it: the sender completes. */
-            verve_am_recv_data_nbx(team->vw->worker, data, &none, 0, NULL,
-                                   NULL);
-        }
-        vc_chan_recv_done(recv, VERVE_ERR_MESSAGE_TRUNCATED);
+        /* Same sizes, other counts: the v variants. */
+        vs_error("coll: team %016llx: %s: rank %u sends %zu bytes where "
+                 "this rank (%u) expects %zu (members disagree on the "
+                 "counts)", (unsigned long long)team->id,
+                 verve_coll_type_name(recv->sched->type), recv->src, length,
+                 team->rank, recv->length);
+        vc_chan_drop(team->vw, data, rndv);
+        vc_team_disagree(team);
+        vc_chan_recv_done(recv, VERVE_ERR_INVALID_PARAM);
         return;
     }
     if (!rndv) {
@@ -90,6 +162,7 @@ verve_status_t vc_chan_recv_data(void *arg, const void *header,
     int rndv = !!(param->recv_attr & VERVE_AM_RECV_ATTR_FLAG_RNDV);
     vc_worker_t *vw = arg;
     vc_unexp_t *unexp;
+    vc_sched_t *sched;
     vc_recv_t *recv;
     vc_team_t *team;
     vc_hdr_t hdr;
@@ -109,7 +182,19 @@ verve_status_t vc_chan_recv_data(void *arg, const void *header,
             return VERVE_OK;
         }
         if (hdr.tag == VC_TAG_REVOKE) {
-            vc_team_revoked(team, hdr.src);
+            vc_team_revoked(team, hdr.src,
+                            (verve_status_t)(int64_t)hdr.size);
+            return VERVE_OK;
+        }
+        if (team->error != VERVE_OK) {
+            /* Its runs post nothing more: nobody would read it. */
+            vc_chan_drop(vw, data, rndv);
+            return VERVE_OK;
+        }
+        sched = vc_chan_find_run(team, hdr.seq);
+        if (sched != NULL && hdr.size != sched->size) {
+            vc_chan_drop(vw, data, rndv);
+            vc_chan_disagree(team, sched, &hdr);
             return VERVE_OK;
         }
         vs_list_for_each(recv, &team->posted, list) {
@@ -172,6 +257,11 @@ static void vc_chan_send_done(verve_request_h request, verve_status_t status,
                               void *user_data)
 {
     (void)request;
+    /* A receiver cuts a message short only to drop it (vc_chan_drop):
+     * its members disagree, or its team failed and tells us so. */
+    if (status == VERVE_ERR_MESSAGE_TRUNCATED) {
+        status = VERVE_ERR_INVALID_PARAM;
+    }
     vc_sched_step_done(user_data, status);
 }
 
@@ -187,6 +277,7 @@ verve_status_t vc_chan_send(vc_sched_t *sched, unsigned peer, uint16_t tag,
     hdr.seq = sched->seq;
     hdr.tag = tag;
     hdr.src = (uint16_t)team->rank;
+    hdr.size = sched->size;
     param.op_attr_mask = VERVE_OP_ATTR_FIELD_CALLBACK |
                          VERVE_OP_ATTR_FIELD_USER_DATA;
     param.cb = vc_chan_send_done;

@@ -10,86 +10,10 @@
 #include "core/ve_worker.h"
 #include "core/base/log.h"
 
-static int vc_coll_is_reduction(verve_coll_type_t type)
-{
-    return type == VERVE_COLL_REDUCE || type == VERVE_COLL_ALLREDUCE ||
-           type == VERVE_COLL_REDUCE_SCATTER;
-}
-
-static int vc_coll_is_rooted(verve_coll_type_t type)
-{
-    return type == VERVE_COLL_BCAST || type == VERVE_COLL_REDUCE ||
-           type == VERVE_COLL_GATHER || type == VERVE_COLL_GATHERV ||
-           type == VERVE_COLL_SCATTER || type == VERVE_COLL_SCATTERV;
-}
-
-/* Which counts and displacements the v variants read on this member. */
-static int vc_coll_v_missing(const verve_coll_args_t *args, unsigned rank)
-{
-    int root = (rank == args->root);
-
-    switch (args->coll_type) {
-    case VERVE_COLL_ALLGATHERV:
-        return args->dst.counts == NULL || args->dst.displs == NULL;
-    case VERVE_COLL_GATHERV:
-        return root && (args->dst.counts == NULL ||
-                        args->dst.displs == NULL);
-    case VERVE_COLL_SCATTERV:
-        return root && (args->src.counts == NULL ||
-                        args->src.displs == NULL);
-    case VERVE_COLL_ALLTOALLV:
-        return args->dst.counts == NULL || args->dst.displs == NULL ||
-               (!(args->flags & VERVE_COLL_FLAG_IN_PLACE) &&
-                (args->src.counts == NULL || args->src.displs == NULL));
-    default:
-        return 0;
-    }
-}
-
 static verve_status_t vc_coll_check(vc_coll_t *coll)
 {
-    verve_coll_args_t *args = &coll->args;
-    vc_team_t *team = coll->team;
-    const char *type_name = verve_coll_type_name(args->coll_type);
-
-    if ((unsigned)args->coll_type >= VERVE_COLL_TYPE_LAST) {
-        vs_error("coll: collective type %d is out of range",
-                 (int)args->coll_type);
-        return VERVE_ERR_INVALID_PARAM;
-    }
-    if (args->coll_type == VERVE_COLL_BARRIER) {
-        return VERVE_OK;
-    }
-    if (vc_datatype_size(args->dst.datatype) == 0) {
-        vs_error("coll: %s: datatype %d is out of range", type_name,
-                 (int)args->dst.datatype);
-        return VERVE_ERR_INVALID_PARAM;
-    }
-    if (vc_coll_is_rooted(args->coll_type) && args->root >= team->size) {
-        vs_error("coll: %s: root %u is not a member of a team of %u",
-                 type_name, args->root, team->size);
-        return VERVE_ERR_INVALID_PARAM;
-    }
-    if (args->field_mask & VERVE_COLL_ARGS_FIELD_RADIX) {
-        if (args->radix < 2 || args->radix > VC_RADIX_MAX) {
-            vs_error("coll: %s: radix %u is out of range (2..%d)",
-                     type_name, args->radix, VC_RADIX_MAX);
-            return VERVE_ERR_INVALID_PARAM;
-        }
-    }
-    if (vc_coll_v_missing(args, team->rank)) {
-        vs_error("coll: %s: counts and displacements are required",
-                 type_name);
-        return VERVE_ERR_INVALID_PARAM;
-    }
-    if (vc_coll_is_reduction(args->coll_type)) {
-        return vc_op_init(&coll->sched.op, args->op, args->dst.datatype,
-                          (args->field_mask & VERVE_COLL_ARGS_FIELD_USER_OP)
-                                  ? args->user_op : NULL,
-                          args->user_op_arg,
-                          !!(args->flags & VERVE_COLL_FLAG_COMMUTATIVE));
-    }
-    return VERVE_OK;
+    return vc_coll_args_check(&coll->args, coll->team->rank,
+                              coll->team->size, &coll->sched.op);
 }
 
 /* The message size the table is keyed on: identical on every member. */
@@ -253,6 +177,8 @@ verve_status_t vc_coll_create(vc_team_t *team, const verve_coll_args_t *args,
     if (status != VERVE_OK) {
         goto err_free;
     }
+    coll->sched.type = coll->args.coll_type;
+    coll->sched.size = vc_coll_select_size(coll);
     coll->alg = vc_select_team(&team->vw->table, coll->args.coll_type,
                                vc_coll_select_size(coll), team->size,
                                coll->sched.op.commutative,

@@ -43,6 +43,10 @@ typedef struct vc_hdr {
     uint32_t seq;        /* which collective on the team */
     uint16_t tag;        /* which message of it, between the two members */
     uint16_t src;        /* the sender's rank */
+    /* The sender's vc_sched_t.size: a receiver whose own differs fails
+     * the team (members disagree). In a VC_TAG_REVOKE, the status the
+     * team fails with. */
+    uint64_t size;
 } vc_hdr_t;
 
 /* A message that arrived before its receive was posted. */
@@ -115,6 +119,11 @@ typedef struct vc_recv {
 struct vc_sched {
     vc_team_t *team;
     vc_op_t op;
+    verve_coll_type_t type;     /* for messages */
+    /* Bytes every member contributes (dst.count elements; 0 for the v
+     * variants, whose messages are checked one by one): the same on
+     * every member of a correct program, sent with every message. */
+    uint64_t size;
     vc_step_t *steps;
     unsigned num_steps;
     unsigned max_steps;
@@ -216,6 +225,11 @@ verve_status_t vc_chan_send(vc_sched_t *sched, unsigned peer, uint16_t tag,
                             const void *buffer, size_t length);
 /* Moves the messages that arrived for this team before it existed. */
 void vc_chan_adopt_orphans(vc_team_t *team);
+/* At the start of a run: fails the team if a message for it arrived
+ * early from a member that contributes another size. */
+void vc_chan_check_early(vc_sched_t *sched);
+/* A failed team keeps no message: rendezvous senders are let go. */
+void vc_chan_drop_unexpected(vc_team_t *team);
 
 /* ---- algorithms (vc_alg_*.c) -------------------------------------------- */
 /* The k-nomial tree, barrier and linear ones. */
@@ -247,6 +261,13 @@ static inline size_t vc_block_count(size_t count, unsigned n, unsigned b)
     return count / n + ((b < count % n) ? 1 : 0);
 }
 
+/* ---- argument checks (vc_args.c) ---------------------------------------- */
+/* Every local check of a collective's arguments on member rank of size;
+ * fills op for reductions. VERVE_ERR_INVALID_PARAM (logged) on the first
+ * failure. */
+verve_status_t vc_coll_args_check(const verve_coll_args_t *args,
+                                  unsigned rank, unsigned size, vc_op_t *op);
+
 /* ---- collectives (vc_coll.c) -------------------------------------------- */
 /* Checks args, selects the algorithm and builds its schedule. */
 verve_status_t vc_coll_create(vc_team_t *team, const verve_coll_args_t *args,
@@ -267,7 +288,13 @@ verve_status_t vc_worker_get(ve_worker_t *worker, vc_worker_t **vw_p);
 void vc_team_ep_failed(void *arg, ve_ep_t *ep, verve_status_t status);
 /* At creation: a team with a member failed already fails at once. */
 void vc_team_check_members(vc_team_t *team);
-/* A member told us that the team failed (VC_TAG_REVOKE from rank src). */
-void vc_team_revoked(vc_team_t *team, unsigned src);
+/* A member told us that the team failed (VC_TAG_REVOKE from rank src,
+ * with the status it failed with). */
+void vc_team_revoked(vc_team_t *team, unsigned src, verve_status_t status);
+/* Members disagree on a collective's arguments (logged by the caller):
+ * the team fails at every member with VERVE_ERR_INVALID_PARAM, the run
+ * of the disagreement and every later one, so that members that never
+ * hear from the disagreeing one do not wait for it forever. */
+void vc_team_disagree(vc_team_t *team);
 
 #endif

@@ -197,6 +197,11 @@ static void vc_sched_progress(vc_sched_t *sched)
     }
     sched->running = 0;
     if (sched->outstanding == 0 && sched->active) {
+        /* The team's failure says why; a step's own error may only be
+         * its consequence (a message the failed peer dropped). */
+        if (sched->status != VERVE_OK && sched->team->error != VERVE_OK) {
+            sched->status = sched->team->error;
+        }
         sched->active = 0;
         sched->complete(sched);
     }
@@ -242,6 +247,9 @@ void vc_sched_start(vc_sched_t *sched, uint32_t seq)
     sched->seq = seq;
     sched->pos = 0;
     sched->outstanding = 0;
+    if (!vs_list_is_empty(&sched->team->unexpected)) {
+        vc_chan_check_early(sched);
+    }
     /* On a failed team the run posts nothing and completes with the
      * error. */
     sched->status = sched->team->error;

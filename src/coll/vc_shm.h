@@ -8,7 +8,8 @@
  * Segment: a header line, then per member one arrive line and one release
  * line (64 bytes each, written by that member only: a sequence number and
  * up to VC_SHM_INLINE bytes of payload), two all-read-all lines, a done
- * line (the last round it finished), then per member a data slot. A
+ * line (the last round it finished, and the ticket and size of its
+ * collective, which members compare), then per member a data slot. A
  * collective is one or more rounds (one per slot-sized chunk); a round is
  * a fan-in (children to parent, with data for reductions) and a fan-out
  * (parent to children, with data for bcast and allreduce) over a k-nomial
@@ -28,7 +29,12 @@
 
 typedef struct vc_shm_line {
     _Atomic uint64_t seq;
-    uint8_t data[VC_SHM_INLINE];
+    union {
+        uint8_t data[VC_SHM_INLINE];
+        /* done lines only: the ticket and size of the member's op
+         * (vc_shm_alg.c), for members to check that they agree */
+        _Atomic uint64_t info;
+    };
 } vc_shm_line_t;
 
 /* This member's view of a team's segment and of the team's hosts. */

@@ -342,6 +342,68 @@ static void vc_shm_round_done(vc_shm_op_t *op, vc_shm_team_t *shm)
     op->phase = VC_SHM_NEXT;
 }
 
+/* A done line's info: the op's ticket and the size the member's
+ * collective contributes (vc_sched_t.size), exact below 1 TiB; tickets
+ * are compared modulo 2^24, far more than the ops in flight at once. */
+#define VC_SHM_INFO_SIZE_BITS 40
+#define VC_SHM_INFO_SIZE_MASK ((UINT64_C(1) << VC_SHM_INFO_SIZE_BITS) - 1)
+
+static uint64_t vc_shm_info(const vc_shm_op_t *op)
+{
+    return (op->ticket << VC_SHM_INFO_SIZE_BITS) |
+           (op->coll->sched.size & VC_SHM_INFO_SIZE_MASK);
+}
+
+/*
+ * Whether member (local rank) agrees with this one on the size of op's
+ * collective, once it has arrived at op's first round: it wrote its info
+ * before that arrival. A later ticket there means that it has moved on
+ * and says nothing about this op; whoever waits for it first compares.
+ * The same ticket with another size fails the team at every member (the
+ * failure travels by message: a member may wait on a flag that the
+ * disagreeing one never sets).
+ */
+static int vc_shm_agree(vc_shm_op_t *op, vc_shm_team_t *shm,
+                        unsigned member)
+{
+    vc_team_t *team = op->coll->team;
+    uint64_t info = atomic_load_explicit(&shm->done[member].info,
+                                         memory_order_relaxed);
+    unsigned r;
+
+    if ((info ^ vc_shm_info(op)) >> VC_SHM_INFO_SIZE_BITS ||
+        info == vc_shm_info(op)) {
+        return 1;
+    }
+    for (r = 0; r < team->size; ++r) {
+        if (shm->node_of[r] == shm->node && shm->local_of[r] == member) {
+            break;
+        }
+    }
+    vs_error("coll: team %016llx: %s: rank %u contributes %llu bytes, this "
+             "rank (%u) %llu (members disagree on the size)",
+             (unsigned long long)team->id,
+             verve_coll_type_name(op->coll->sched.type), r,
+             (unsigned long long)(info & VC_SHM_INFO_SIZE_MASK), team->rank,
+             (unsigned long long)(op->coll->sched.size &
+                                  VC_SHM_INFO_SIZE_MASK));
+    vc_team_disagree(team);
+    return 0;
+}
+
+/* vc_shm_agree for every other member of the host. */
+static int vc_shm_all_agree(vc_shm_op_t *op, vc_shm_team_t *shm)
+{
+    unsigned j;
+
+    for (j = 0; j < shm->size; ++j) {
+        if (j != op->rank && !vc_shm_agree(op, shm, j)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* One phase of an all-read-all round; 0 while it must wait. */
 static int vc_shm_sym_step(vc_shm_op_t *op, vc_shm_team_t *shm)
 {
@@ -364,6 +426,9 @@ static int vc_shm_sym_step(vc_shm_op_t *op, vc_shm_team_t *shm)
     }
     if (!vc_shm_all_arrived(op, shm, op->round)) {
         return 0;
+    }
+    if (op->round_index == 0 && !vc_shm_all_agree(op, shm)) {
+        return 0;   /* the team failed: the next call reports it */
     }
     if (op->fan_in_data) {
         vc_shm_copy(output, shm->sym[parity].data, bytes);
@@ -411,7 +476,8 @@ static int vc_shm_split_step(vc_shm_op_t *op, vc_shm_team_t *shm)
         op->phase = VC_SHM_SPLIT_FOLD;
         return 1;
     case VC_SHM_SPLIT_FOLD:
-        if (!vc_shm_all_arrived(op, shm, op->round)) {
+        if (!vc_shm_all_arrived(op, shm, op->round) ||
+            (op->round_index == 0 && !vc_shm_all_agree(op, shm))) {
             return 0;
         }
         lo = vc_shm_share(op, n, j);
@@ -481,6 +547,9 @@ static verve_status_t vc_shm_run(vc_sched_t *sched, vc_step_t *step)
             if (shm->serving != op->ticket) {
                 return VERVE_INPROGRESS;
             }
+            /* Before its first arrival, which publishes it. */
+            atomic_store_explicit(&shm->done[op->rank].info,
+                                  vc_shm_info(op), memory_order_relaxed);
             op->phase = VC_SHM_NEXT;
             break;
         case VC_SHM_NEXT:
@@ -530,11 +599,16 @@ static verve_status_t vc_shm_run(vc_sched_t *sched, vc_step_t *step)
                 break;
             }
             while (op->next_child < op->num_children) {
-                if (!vc_shm_arrived(&shm->arrive[op->children[
-                                            op->next_child]],
-                                    vc_shm_children_round(
-                                            op, op->children[
-                                                    op->next_child]))) {
+                unsigned child = op->children[op->next_child];
+                uint64_t round = vc_shm_children_round(op, child);
+
+                if (!vc_shm_arrived(&shm->arrive[child], round)) {
+                    return VERVE_INPROGRESS;
+                }
+                /* Every disagreement shows on some edge of the tree:
+                 * parents check their children. */
+                if (op->round_index == 0 && round == op->round &&
+                    !vc_shm_agree(op, shm, child)) {
                     return VERVE_INPROGRESS;
                 }
                 ++op->next_child;

@@ -9,6 +9,11 @@
  * and each fails the whole team: the receives waiting now end with the
  * error, runs polling shared-memory flags stop at their next poll, and
  * every later run posts nothing and ends with it too (vc_sched_start).
+ * Members that disagree on a collective's size (vc_chan.c) fail the team
+ * the same way, with VERVE_ERR_INVALID_PARAM: the members that never
+ * receive from the disagreeing one would otherwise wait for ever for
+ * those that stopped at the disagreement. A failed team keeps no message
+ * and takes none: a rendezvous sender is let go.
  */
 #include <string.h>
 #include "vc_coll.h"
@@ -41,7 +46,7 @@ void vc_team_check_members(vc_team_t *team)
 
 /* Best effort, without completion: a member that cannot be told is dead
  * or will see the failure itself. */
-static void vc_team_revoke(vc_team_t *team)
+static void vc_team_revoke(vc_team_t *team, verve_status_t status)
 {
     vc_hdr_t hdr;
     unsigned i;
@@ -50,6 +55,7 @@ static void vc_team_revoke(vc_team_t *team)
     hdr.team_id = team->id;
     hdr.tag = VC_TAG_REVOKE;
     hdr.src = (uint16_t)team->rank;
+    hdr.size = (uint64_t)(int64_t)status;
     for (i = 0; i < team->size; ++i) {
         if (i != team->rank && !(team->eps[i]->flags & VE_EP_FLAG_FAILED)) {
             (void)ve_coll_am_send_nbx(team->eps[i], &hdr, sizeof(hdr), NULL,
@@ -76,6 +82,7 @@ static void vc_team_fail(vc_team_t *team, verve_status_t status)
         vs_list_del(&recv->list);
         vc_chan_recv_done(recv, status);
     }
+    vc_chan_drop_unexpected(team);
 }
 
 void vc_team_ep_failed(void *arg, ve_ep_t *ep, verve_status_t status)
@@ -88,19 +95,35 @@ void vc_team_ep_failed(void *arg, ve_ep_t *ep, verve_status_t status)
             vs_warn("coll: team %016llx rank %u: a member failed (%s): its "
                     "collectives fail", (unsigned long long)team->id,
                     team->rank, verve_status_string(status));
-            vc_team_revoke(team);
+            vc_team_revoke(team, VERVE_ERR_PEER_FAILED);
             vc_team_fail(team, status);
         }
     }
 }
 
-void vc_team_revoked(vc_team_t *team, unsigned src)
+void vc_team_revoked(vc_team_t *team, unsigned src, verve_status_t status)
 {
     if (team->error != VERVE_OK) {
         return;
     }
-    vs_warn("coll: team %016llx rank %u: rank %u reports a failed member: "
-            "its collectives fail", (unsigned long long)team->id, team->rank,
-            src);
-    vc_team_fail(team, VERVE_ERR_PEER_FAILED);
+    if (status == VERVE_ERR_INVALID_PARAM) {
+        vs_error("coll: team %016llx rank %u: rank %u reports that members "
+                 "disagree on the size of a collective: its collectives "
+                 "fail", (unsigned long long)team->id, team->rank, src);
+    } else {
+        status = VERVE_ERR_PEER_FAILED;
+        vs_warn("coll: team %016llx rank %u: rank %u reports a failed "
+                "member: its collectives fail",
+                (unsigned long long)team->id, team->rank, src);
+    }
+    vc_team_fail(team, status);
+}
+
+void vc_team_disagree(vc_team_t *team)
+{
+    if (team->error != VERVE_OK) {
+        return;
+    }
+    vc_team_revoke(team, VERVE_ERR_INVALID_PARAM);
+    vc_team_fail(team, VERVE_ERR_INVALID_PARAM);
 }

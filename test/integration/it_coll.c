@@ -226,6 +226,7 @@ static void it_case(it_coll_t *t, const it_case_t *c)
     args.coll_type = c->type;
     args.op = c->op;
     args.root = c->root;
+    args.src.datatype = c->dt;
     args.dst.datatype = c->dt;
     args.dst.count = c->count;
     if (c->in_place) {
@@ -561,6 +562,7 @@ static void it_stress(it_coll_t *t, unsigned iters)
     verve_status_t status[2 * WINDOW];
     verve_coll_args_t ar = {.coll_type = VERVE_COLL_ALLREDUCE,
                             .op = VERVE_COLL_OP_SUM,
+                            .src = {.datatype = VERVE_COLL_INT64},
                             .dst = {.count = 1,
                                     .datatype = VERVE_COLL_INT64}};
     verve_coll_args_t bcast = {.field_mask = VERVE_COLL_ARGS_FIELD_ROOT,

@@ -3,7 +3,8 @@
 # selection table (sizes on each side of every switch), then with
 # VERVE_COLL_TUNE forcing each other algorithm, on team sizes that are
 # and are not powers of two; more ranks than cores on purpose; a member
-# that dies (it_coll_fail). A bad VERVE_COLL_TUNE must fail naming the
+# that dies (it_coll_fail); members that disagree on the size
+# (it_coll_mismatch). A bad VERVE_COLL_TUNE must fail naming the
 # variable. IT_COLL_FULL=1 runs the whole matrix everywhere. Prints
 # "FAIL: ..." per failure, exits 1.
 set -u
@@ -54,6 +55,17 @@ for n in 2 3 5; do
 done
 run "collectives, 4 ranks over tcp, a member dies" env VERVE_TLS=tcp \
     nice "$RUN" -n 4 --timeout 120 "$IT/it_coll_fail"
+
+# members that disagree on a collective's size: every member ends with
+# VERVE_ERR_INVALID_PARAM, none waits (over the shm and tcp transports;
+# messages only, VERVE_COLL_SHM_ENABLE=n)
+for tls in shm tcp; do
+    for n in 2 3; do
+        run "collectives, $n ranks over $tls, members disagree on the size" \
+            env VERVE_TLS=$tls VERVE_COLL_SHM_ENABLE=n \
+            "$RUN" -n "$n" --timeout 120 "$IT/it_coll_mismatch"
+    done
+done
 
 # a malformed VERVE_COLL_TUNE fails, naming the variable
 out=$(env VERVE_COLL_TUNE="allreduce:0-4K:bogus" \

@@ -62,6 +62,7 @@ static void it_back_to_back(it_shm_t *t, unsigned iters)
         args.field_mask = VERVE_COLL_ARGS_FIELD_ROOT;
         args.root = root;
         args.op = VERVE_COLL_OP_SUM;
+        args.src.datatype = VERVE_COLL_INT64;
         args.dst.datatype = VERVE_COLL_INT64;
         args.dst.count = count;
         args.src.buffer = in;
@@ -117,7 +118,8 @@ static double it_latency(it_shm_t *t, verve_coll_type_t type,
     double *times = calloc(iters, sizeof(*times)), median;
     int64_t in = t->job.rank, out;
     verve_coll_args_t args = {.coll_type = type, .op = VERVE_COLL_OP_SUM,
-                              .src = {.buffer = &in},
+                              .src = {.buffer = &in,
+                                      .datatype = VERVE_COLL_INT64},
                               .dst = {.buffer = &out, .count = 1,
                                       .datatype = VERVE_COLL_INT64}};
 

@@ -124,6 +124,27 @@ run "shm collectives, 5 ranks, member 0 cannot make the segment" \
     env VERVE_COLL_SHM_TEST_FAIL=1 \
     nice "$RUN" -n 5 --timeout 300 "$IT/it_coll" --iters 100
 
+# members that disagree on a collective's size: every member ends with
+# VERVE_ERR_INVALID_PARAM, none waits (flat, tree, split, single copies,
+# two hosts)
+for n in 2 3 5; do
+    run "shm collectives, $n ranks, members disagree on the size" \
+        "$RUN" -n "$n" --timeout 120 "$IT/it_coll_mismatch"
+done
+run "shm collectives, 5 ranks, tree, members disagree on the size" \
+    env VERVE_COLL_SHM_FLAT_MAX=2 VERVE_COLL_SHM_RADIX=2 \
+    VERVE_COLL_SHM_SLOT=64 VERVE_COLL_SHM_SPLIT_MIN=0 \
+    "$RUN" -n 5 --timeout 120 "$IT/it_coll_mismatch"
+run "shm collectives, 4 ranks, split from 64 bytes, members disagree" \
+    env VERVE_COLL_SHM_SPLIT_MIN=64 VERVE_COLL_SHM_SPLIT_CROWDED=y \
+    "$RUN" -n 4 --timeout 120 "$IT/it_coll_mismatch"
+run "shm collectives, 3 ranks, single copies from 1k, members disagree" \
+    env VERVE_COLL_SHM_CMA_MIN=1k \
+    "$RUN" -n 3 --timeout 120 "$IT/it_coll_mismatch"
+run "shm across 2 hosts, 4 ranks, members disagree on the size" \
+    env VERVE_COLL_SHM_TEST_NODES=2 \
+    "$RUN" -n 4 --timeout 120 "$IT/it_coll_mismatch"
+
 # for information: the path on and off, same machine, same run
 for shm in y n; do
     env VERVE_COLL_SHM_ENABLE=$shm "$RUN" -n 2 --timeout 120 \

@@ -51,6 +51,13 @@ check_PROGRAMS += test/integration/it_coll_fail
 test_integration_it_coll_fail_SOURCES = test/integration/it_coll_fail.c \
     test/integration/it_common.c test/integration/it_common.h
 test_integration_it_coll_fail_LDADD = libverve.la
+# Members that disagree on a collective's size: it_coll_mismatch under
+# verve_run, by it_coll.sh.
+check_PROGRAMS += test/integration/it_coll_mismatch
+test_integration_it_coll_mismatch_SOURCES = \
+    test/integration/it_coll_mismatch.c \
+    test/integration/it_common.c test/integration/it_common.h
+test_integration_it_coll_mismatch_LDADD = libverve.la
 # The collectives' shared-memory path: it_coll and it_coll_shm, by
 # it_coll_shm.sh.
 check_PROGRAMS += test/integration/it_coll_shm

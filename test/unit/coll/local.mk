@@ -19,3 +19,9 @@ TESTS += test/unit/coll/test_coll_shm
 test_unit_coll_test_coll_shm_SOURCES = test/unit/coll/test_coll_shm.c
 test_unit_coll_test_coll_shm_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 test_unit_coll_test_coll_shm_LDADD = libverve_core.la $(CMOCKA_LIBS)
+# The argument checks: every rejected combination, dst untouched.
+check_PROGRAMS += test/unit/coll/test_coll_args
+TESTS += test/unit/coll/test_coll_args
+test_unit_coll_test_coll_args_SOURCES = test/unit/coll/test_coll_args.c
+test_unit_coll_test_coll_args_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+test_unit_coll_test_coll_args_LDADD = libverve_core.la $(CMOCKA_LIBS)

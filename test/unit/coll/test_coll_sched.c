@@ -249,6 +249,7 @@ static void test_run(vc_worker_t *vw, unsigned n, const test_case_t *c)
         args.src.buffer = src[r];
         args.dst.buffer = dst[r];
         args.dst.count = cnt;
+        args.src.datatype = VERVE_COLL_UINT64;
         args.dst.datatype = VERVE_COLL_UINT64;
         assert_int_equal(vc_coll_create(&teams[r], &args, 0, &colls[r]),
                          VERVE_OK);
