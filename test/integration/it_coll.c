@@ -527,23 +527,9 @@ static void it_wait_all(it_coll_t *t, verve_status_t *status,
 static verve_team_h it_team(it_coll_t *t, verve_ep_h *eps, unsigned rank,
                             uint64_t id)
 {
-    verve_team_params_t params = {
-        .field_mask = VERVE_TEAM_PARAM_FIELD_EPS |
-                      VERVE_TEAM_PARAM_FIELD_SIZE |
-                      VERVE_TEAM_PARAM_FIELD_RANK | VERVE_TEAM_PARAM_FIELD_ID,
-        .eps = eps, .size = (unsigned)t->job.size, .rank = rank, .id = id};
-    verve_request_h req = NULL;
-    verve_status_t status;
-    verve_team_h team;
+    verve_team_h team = it_team_create(&t->job, eps, (unsigned)t->job.size,
+                                       rank, &id);
 
-    status = verve_team_create_nbx(t->job.worker, &params, &team, NULL,
-                                   &req);
-    if (status == VERVE_INPROGRESS) {
-        status = verve_request_wait(t->job.worker, req);
-        verve_request_free(req);
-    }
-    it_check(&t->job, status == VERVE_OK, "team create: %s",
-             verve_status_string(status));
     it_check(&t->job, verve_team_rank(team) == rank &&
                       verve_team_size(team) == (unsigned)t->job.size,
              "team rank and size");

@@ -20,28 +20,6 @@
 #define GOOD_ITERS 50
 #define MAX_ITERS 1000000
 
-static verve_team_h team_create(it_job_t *job, verve_ep_h *eps,
-                                unsigned size, unsigned rank, uint64_t id)
-{
-    verve_team_params_t params = {
-        .field_mask = VERVE_TEAM_PARAM_FIELD_EPS |
-                      VERVE_TEAM_PARAM_FIELD_SIZE |
-                      VERVE_TEAM_PARAM_FIELD_RANK | VERVE_TEAM_PARAM_FIELD_ID,
-        .eps = eps, .size = size, .rank = rank, .id = id};
-    verve_request_h req = NULL;
-    verve_status_t status;
-    verve_team_h team;
-
-    status = verve_team_create_nbx(job->worker, &params, &team, NULL, &req);
-    if (status == VERVE_INPROGRESS) {
-        status = verve_request_wait(job->worker, req);
-        verve_request_free(req);
-    }
-    it_check(job, status == VERVE_OK, "team create: %s",
-             verve_status_string(status));
-    return team;
-}
-
 static verve_status_t coll_run(it_job_t *job, verve_team_h team,
                                verve_coll_type_t type, int64_t *in,
                                int64_t *out)
@@ -97,7 +75,8 @@ int main(void)
     n = (unsigned)job.size;
     it_check(&job, n >= 2, "needs 2 ranks or more, got %u", n);
     victim = n - 1;
-    team = team_create(&job, job.eps, n, (unsigned)job.rank, 1);
+    team = it_team_create(&job, job.eps, n, (unsigned)job.rank,
+                          &(uint64_t){1});
     expect = (int64_t)n * (n + 1) / 2;
     for (i = 0; i < GOOD_ITERS; ++i) {
         in = job.rank + 1;
@@ -133,7 +112,8 @@ int main(void)
     verve_team_destroy(team);
 
     /* The survivors go on in a team of their own. */
-    survivors = team_create(&job, job.eps, n - 1, (unsigned)job.rank, 2);
+    survivors = it_team_create(&job, job.eps, n - 1, (unsigned)job.rank,
+                               &(uint64_t){2});
     expect = (int64_t)(n - 1) * n / 2;
     for (i = 0; i < 10; ++i) {
         in = job.rank + 1;

@@ -55,26 +55,10 @@ static int it_every_member_depends(verve_coll_type_t type)
            type == VERVE_COLL_ALLGATHERV;
 }
 
-static verve_team_h it_team_create(it_job_t *job, uint64_t id)
+static verve_team_h it_mismatch_team(it_job_t *job, uint64_t id)
 {
-    verve_team_params_t params = {
-        .field_mask = VERVE_TEAM_PARAM_FIELD_EPS |
-                      VERVE_TEAM_PARAM_FIELD_SIZE |
-                      VERVE_TEAM_PARAM_FIELD_RANK | VERVE_TEAM_PARAM_FIELD_ID,
-        .eps = job->eps, .size = (unsigned)job->size,
-        .rank = (unsigned)job->rank, .id = id};
-    verve_request_h req = NULL;
-    verve_status_t status;
-    verve_team_h team;
-
-    status = verve_team_create_nbx(job->worker, &params, &team, NULL, &req);
-    if (status == VERVE_INPROGRESS) {
-        status = verve_request_wait(job->worker, req);
-        verve_request_free(req);
-    }
-    it_check(job, status == VERVE_OK, "team create: %s",
-             verve_status_string(status));
-    return team;
+    return it_team_create(job, job->eps, (unsigned)job->size,
+                          (unsigned)job->rank, &id);
 }
 
 static verve_status_t it_coll_run(it_job_t *job, verve_team_h team,
@@ -104,7 +88,7 @@ static void it_case_run(it_job_t *job, const it_case_t *c, uint64_t id)
     verve_coll_args_t args;
     verve_coll_args_t barrier = {.coll_type = VERVE_COLL_BARRIER};
     verve_status_t status;
-    verve_team_h team = it_team_create(job, id);
+    verve_team_h team = it_mismatch_team(job, id);
     const char *name = verve_coll_type_name(c->type);
 
     it_check(job, n <= 64, "at most 64 ranks");
@@ -164,7 +148,7 @@ int main(void)
     for (i = 0; i < num; ++i) {
         it_case_run(&job, &it_cases[i], 100 + i);
     }
-    team = it_team_create(&job, 1);
+    team = it_mismatch_team(&job, 1);
     in = job.rank + 1;
     status = it_coll_run(&job, team, &args);
     it_check(&job, status == VERVE_OK &&

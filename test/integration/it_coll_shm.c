@@ -136,10 +136,7 @@ static double it_latency(it_shm_t *t, verve_coll_type_t type,
 
 int main(int argc, char **argv)
 {
-    verve_request_h req = NULL;
-    verve_team_params_t params;
     unsigned iters = 2000;
-    verve_status_t status;
     double allreduce, barrier;
     it_shm_t t;
 
@@ -156,20 +153,8 @@ int main(int argc, char **argv)
         iters = 1;
     }
     it_job_init(&t.job);
-    params.field_mask = VERVE_TEAM_PARAM_FIELD_EPS |
-                        VERVE_TEAM_PARAM_FIELD_SIZE |
-                        VERVE_TEAM_PARAM_FIELD_RANK;
-    params.eps = t.job.eps;
-    params.size = (unsigned)t.job.size;
-    params.rank = (unsigned)t.job.rank;
-    status = verve_team_create_nbx(t.job.worker, &params, &t.team, NULL,
-                                   &req);
-    if (status == VERVE_INPROGRESS) {
-        status = verve_request_wait(t.job.worker, req);
-        verve_request_free(req);
-    }
-    it_check(&t.job, status == VERVE_OK, "team create: %s",
-             verve_status_string(status));
+    t.team = it_team_create(&t.job, t.job.eps, (unsigned)t.job.size,
+                            (unsigned)t.job.rank, NULL);
     it_back_to_back(&t, iters);
     allreduce = it_latency(&t, VERVE_COLL_ALLREDUCE, iters);
     barrier = it_latency(&t, VERVE_COLL_BARRIER, iters);

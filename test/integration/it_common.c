@@ -157,6 +157,27 @@ void it_wait(it_job_t *job, verve_status_t status, verve_request_h *req_p,
              verve_status_string(status), verve_status_string(expect));
 }
 
+verve_team_h it_team_create(it_job_t *job, verve_ep_h *eps, unsigned size,
+                            unsigned rank, const uint64_t *id)
+{
+    verve_team_params_t params = {
+        .field_mask = VERVE_TEAM_PARAM_FIELD_EPS |
+                      VERVE_TEAM_PARAM_FIELD_SIZE |
+                      VERVE_TEAM_PARAM_FIELD_RANK,
+        .eps = eps, .size = size, .rank = rank};
+    verve_request_h req = NULL;
+    verve_status_t status;
+    verve_team_h team = NULL;
+
+    if (id != NULL) {
+        params.field_mask |= VERVE_TEAM_PARAM_FIELD_ID;
+        params.id = *id;
+    }
+    status = verve_team_create_nbx(job->worker, &params, &team, NULL, &req);
+    it_wait(job, status, &req, VERVE_OK, "team create");
+    return team;
+}
+
 void it_barrier(it_job_t *job)
 {
     unsigned epoch = job->barrier_epoch++;

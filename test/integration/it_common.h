@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <verve/verve.h>
 #include <verve/verve_boot.h>
+#include <verve/verve_coll.h>
 
 typedef struct it_job {
     verve_boot_h boot;
@@ -44,6 +45,10 @@ void it_job_finalize(it_job_t *job);
 void it_wait(it_job_t *job, verve_status_t status, verve_request_h *req_p,
              verve_status_t expect, const char *what);
 void it_barrier(it_job_t *job);
+/* A team of size members, eps by team rank, this worker at rank, with id
+ * *id (NULL: none given); the test fails when it cannot be made. */
+verve_team_h it_team_create(it_job_t *job, verve_ep_h *eps, unsigned size,
+                            unsigned rank, const uint64_t *id);
 /* Replaces every endpoint by a new one to the same rank (collective):
  * after an error that broke connections (RDMA access errors break the
  * queue pair, both ways). Progress-free: only the bootstrap synchronises
