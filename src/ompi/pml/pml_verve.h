@@ -68,7 +68,8 @@ typedef struct pml_verve_request {
     size_t length;
     void *packed;                   /* a packing copy, or NULL */
     verve_tag_recv_info_t info;
-    int source;                     /* a receive's source, or MPI_ANY_SOURCE */
+    int source;                     /* a receive's source (MPI_ANY_SOURCE),
+                                       or a send's own rank */
     int tag;                        /* a receive's tag, or MPI_ANY_TAG */
     pml_verve_endpoint_t *peer;     /* receive from one source, or NULL */
     /* A receive verve holds: set before it is posted, cleared by its

@@ -55,7 +55,7 @@ static void pml_verve_send_finish(pml_verve_request_t *req,
     ompi_status_public_t *mpi_status = &req->ompi.req_status;
 
     pml_verve_send_copy_free(req);
-    mpi_status->MPI_SOURCE = req->ompi.req_mpi_object.comm->c_my_rank;
+    mpi_status->MPI_SOURCE = req->source;
     mpi_status->MPI_TAG = req->tag;
     mpi_status->_ucount = req->length;
     mpi_status->MPI_ERROR = pml_verve_send_error(status);
@@ -169,6 +169,8 @@ static verve_status_t pml_verve_send_request(pml_verve_request_t *req,
     int rc;
 
     req->length = 0;
+    /* Kept for the status: MPI_Comm_free may come before completion. */
+    req->source = comm->c_my_rank;
     if (OPAL_UNLIKELY(req->mode == MCA_PML_BASE_SEND_BUFFERED)) {
         return pml_verve_bsend(req->user_buffer, req->count, datatype,
                                req->peer_rank, req->tag, comm);
