@@ -147,6 +147,34 @@ void verve_ompi_peers_close(verve_ompi_peers_t *peers, size_t nprocs,
     peers->num_endpoints = kept;
 }
 
+void verve_ompi_fail_receives(verve_worker_h worker, opal_mutex_t *lock,
+                              volatile int *pending,
+                              bool (*take)(verve_request_h *vreq_p))
+{
+    verve_request_h vreq;
+    bool found;
+
+    OPAL_THREAD_LOCK(lock);
+    *pending = 0;
+    OPAL_THREAD_UNLOCK(lock);
+    for (;;) {
+        vreq = NULL;
+        OPAL_THREAD_LOCK(lock);
+        found = take(&vreq);
+        OPAL_THREAD_UNLOCK(lock);
+        if (!found) {
+            return;
+        }
+        if (vreq == NULL) {
+            continue;
+        }
+        /* VERVE_ERR_BUSY: it matched a message the peer sent before it
+         * failed, and completes with that. */
+        (void)verve_tag_recv_cancel(worker, vreq);
+        verve_request_free(vreq);
+    }
+}
+
 void verve_ompi_peers_fini(verve_ompi_peers_t *peers)
 {
     free(peers->endpoints);

@@ -8,6 +8,7 @@
 #define VERVE_OMPI_PEERS_H
 
 #include "verve_ompi.h"
+#include "opal/threads/mutex.h"
 
 BEGIN_C_DECLS
 
@@ -51,6 +52,17 @@ void verve_ompi_peer_report(const verve_ompi_peers_t *peers,
  * nothing still names them. */
 void verve_ompi_peers_close(verve_ompi_peers_t *peers, size_t nprocs,
                             struct ompi_proc_t **procs, void (*forget)(void));
+
+/* Ends the receives posted for peers that failed, from progress, outside
+ * any verve call: clears *pending, then, one receive at a time, take()
+ * (called under lock) finds one, takes its verve request (NULL: someone
+ * else holds it) and returns true, or returns false when none is left;
+ * the request is cancelled and freed outside the lock, since its
+ * callback takes the lock too and may complete (and free) the
+ * component's request. */
+void verve_ompi_fail_receives(verve_worker_h worker, opal_mutex_t *lock,
+                              volatile int *pending,
+                              bool (*take)(verve_request_h *vreq_p));
 
 /* After verve_ompi_peers_close(peers, 0, NULL, ...). */
 void verve_ompi_peers_fini(verve_ompi_peers_t *peers);

@@ -140,52 +140,33 @@ void ompi_mtl_verve_peer_failed(ompi_mtl_verve_endpoint_t *endpoint,
     OPAL_THREAD_UNLOCK(&module->lock);
 }
 
-static ompi_mtl_verve_request_t *ompi_mtl_verve_failed_receive(void)
+/* For verve_ompi_fail_receives, under the lock: a receive posted for a
+ * peer that failed, off the list and marked, with its verve request if
+ * nobody took it yet. */
+static bool ompi_mtl_verve_take_failed(verve_request_h *vreq_p)
 {
     ompi_mtl_verve_request_t *req;
 
     for (req = ompi_mtl_verve.receives; req != NULL; req = req->next) {
         if (req->peer->failed != VERVE_OK) {
-            return req;
-        }
-    }
-    return NULL;
-}
-
-/* From progress, outside any verve call. One receive at a time: each
- * cancel may complete it, and its mtl request is then gone. */
-void ompi_mtl_verve_fail_receives(void)
-{
-    ompi_mtl_verve_module_t *module = &ompi_mtl_verve;
-    ompi_mtl_verve_request_t *req;
-    verve_request_h vreq;
-
-    OPAL_THREAD_LOCK(&module->lock);
-    module->failure_pending = 0;
-    OPAL_THREAD_UNLOCK(&module->lock);
-    for (;;) {
-        OPAL_THREAD_LOCK(&module->lock);
-        req = ompi_mtl_verve_failed_receive();
-        vreq = NULL;
-        if (req != NULL) {
             req->flags |= MTL_VERVE_REQ_PEER_FAILED;
-            vreq = ompi_mtl_verve_take(req);
+            *vreq_p = ompi_mtl_verve_take(req);
             if (req->flags & MTL_VERVE_REQ_LINKED) {
                 ompi_mtl_verve_unlink(req); /* linked means not taken */
             }
+            return true;
         }
-        OPAL_THREAD_UNLOCK(&module->lock);
-        if (req == NULL) {
-            break;
-        }
-        if (vreq == NULL) {
-            continue;
-        }
-        /* VERVE_ERR_BUSY: it matched a message the peer sent before it
-         * failed, and completes with that. */
-        (void)verve_tag_recv_cancel(module->worker, vreq);
-        verve_request_free(vreq);
     }
+    return false;
+}
+
+/* From progress: each cancel may complete a receive, and its mtl request
+ * is then gone. */
+void ompi_mtl_verve_fail_receives(void)
+{
+    verve_ompi_fail_receives(ompi_mtl_verve.worker, &ompi_mtl_verve.lock,
+                             &ompi_mtl_verve.failure_pending,
+                             ompi_mtl_verve_take_failed);
 }
 
 /* Before their endpoints are freed: a receive still posted from a peer

@@ -260,9 +260,9 @@ void pml_verve_peer_failed(pml_verve_endpoint_t *endpoint,
     OPAL_THREAD_UNLOCK(&ompi_pml_verve.lock);
 }
 
-/* A receive verve still holds for a peer that failed; NULL when none is
- * left. Called under the lock. */
-static pml_verve_request_t *pml_verve_failed_receive(void)
+/* For verve_ompi_fail_receives, under the lock: the verve request of a
+ * receive still posted for a peer that failed, taken from it. */
+static bool pml_verve_take_failed(verve_request_h *vreq_p)
 {
     pml_verve_module_t *module = &ompi_pml_verve;
     pml_verve_request_t *req;
@@ -273,41 +273,22 @@ static pml_verve_request_t *pml_verve_failed_receive(void)
         if (req->kind == PML_VERVE_RECV && req->posted &&
             req->vreq != NULL && req->peer != NULL &&
             req->peer->failed != VERVE_OK) {
-            return req;
+            req->flags |= PML_VERVE_FLAG_PEER_FAILED;
+            *vreq_p = req->vreq;
+            req->vreq = NULL;
+            return true;
         }
     }
-    return NULL;
+    return false;
 }
 
-/* From progress, outside any verve call, one receive at a time: each
- * cancel completes one, which MPI may free at once. */
+/* From progress: each cancel completes one receive, which MPI may free
+ * at once. */
 void pml_verve_fail_receives(void)
 {
-    pml_verve_module_t *module = &ompi_pml_verve;
-    pml_verve_request_t *req;
-    verve_request_h vreq;
-
-    OPAL_THREAD_LOCK(&module->lock);
-    module->failure_pending = 0;
-    OPAL_THREAD_UNLOCK(&module->lock);
-    for (;;) {
-        OPAL_THREAD_LOCK(&module->lock);
-        req = pml_verve_failed_receive();
-        vreq = NULL;
-        if (req != NULL) {
-            req->flags |= PML_VERVE_FLAG_PEER_FAILED;
-            vreq = req->vreq;
-            req->vreq = NULL;
-        }
-        OPAL_THREAD_UNLOCK(&module->lock);
-        if (req == NULL) {
-            break;
-        }
-        /* VERVE_ERR_BUSY: it matched a message the peer sent before it
-         * failed, and completes with that. */
-        (void)verve_tag_recv_cancel(module->worker, vreq);
-        verve_request_free(vreq);
-    }
+    verve_ompi_fail_receives(ompi_pml_verve.worker, &ompi_pml_verve.lock,
+                             &ompi_pml_verve.failure_pending,
+                             pml_verve_take_failed);
 }
 
 /* Before their endpoints are freed: a receive still posted from a peer
