@@ -48,13 +48,18 @@ enum {
 
 enum {
     VERVE_CONTEXT_PARAM_FIELD_FEATURES = 1u << 0,
-    VERVE_CONTEXT_PARAM_FIELD_NAME = 1u << 1
+    VERVE_CONTEXT_PARAM_FIELD_NAME = 1u << 1,
+    VERVE_CONTEXT_PARAM_FIELD_TLS = 1u << 2
 };
 
 typedef struct verve_context_params {
     uint64_t field_mask;
     uint64_t features;   /* VERVE_FEATURE_*; default: all */
     const char *name;    /* shown in log messages */
+    /* The transports when VERVE_TLS is not set, in its syntax (a library
+     * that knows every peer shares the node passes "shm,self"); a
+     * VERVE_TLS in the environment wins. */
+    const char *tls;
 } verve_context_params_t;
 
 /* Reads the VERVE_* configuration; a malformed value fails with

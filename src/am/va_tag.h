@@ -32,10 +32,6 @@ typedef struct va_tag_table {
 
 verve_status_t va_tag_table_init(va_tag_table_t *table, size_t buckets);
 void va_tag_table_cleanup(va_tag_table_t *table);
-void va_tag_table_add(va_tag_table_t *table, va_tag_entry_t *entry);
-void va_tag_table_del(va_tag_table_t *table, va_tag_entry_t *entry);
-/* The first entry added with exactly this tag, or NULL. */
-va_tag_entry_t *va_tag_table_first(const va_tag_table_t *table, uint64_t tag);
 
 /* A message that arrived before its receive: eager data (a copy, or the
  * assembled fragments), or a rendezvous descriptor whose sender waits. */

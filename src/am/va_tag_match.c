@@ -6,7 +6,7 @@
 
 #define VA_TAG_TABLE_MIN 64
 
-static vs_list_link_t *va_tag_bucket(const va_tag_table_t *table,
+static inline vs_list_link_t *va_tag_bucket(const va_tag_table_t *table,
                                      uint64_t tag)
 {
     return &table->buckets[vs_hash_u64(tag) & table->mask];
@@ -37,7 +37,7 @@ void va_tag_table_cleanup(va_tag_table_t *table)
 /* Entries of one tag share a bucket before and after, and are moved in
  * list order, so per-tag order survives. Out of memory leaves the table
  * as it is: longer chains, nothing lost. */
-static void va_tag_table_grow(va_tag_table_t *table)
+static vs_noinline void va_tag_table_grow(va_tag_table_t *table)
 {
     va_tag_table_t bigger;
     size_t i;
@@ -60,7 +60,10 @@ static void va_tag_table_grow(va_tag_table_t *table)
     *table = bigger;
 }
 
-void va_tag_table_add(va_tag_table_t *table, va_tag_entry_t *entry)
+/* Inlined into the queue operations below, the only callers: on the
+ * path of every message, a call costs as much as the work. */
+static inline void va_tag_table_add(va_tag_table_t *table,
+                                    va_tag_entry_t *entry)
 {
     if (vs_unlikely(table->count >= 2 * (table->mask + 1))) {
         va_tag_table_grow(table);
@@ -69,13 +72,16 @@ void va_tag_table_add(va_tag_table_t *table, va_tag_entry_t *entry)
     ++table->count;
 }
 
-void va_tag_table_del(va_tag_table_t *table, va_tag_entry_t *entry)
+static inline void va_tag_table_del(va_tag_table_t *table,
+                                    va_tag_entry_t *entry)
 {
     vs_list_del(&entry->link);
     --table->count;
 }
 
-va_tag_entry_t *va_tag_table_first(const va_tag_table_t *table, uint64_t tag)
+/* The first entry added with exactly this tag, or NULL. */
+static inline va_tag_entry_t *va_tag_table_first(const va_tag_table_t *table,
+                                                 uint64_t tag)
 {
     vs_list_link_t *bucket = va_tag_bucket(table, tag), *link;
 

@@ -86,11 +86,22 @@ static int ve_tls_allows(const char *tls, const char *name)
     return 0;
 }
 
+/* The user's VERVE_TLS, else the caller's default, else all. */
+static const char *ve_context_tls(const ve_context_t *context,
+                                  const verve_context_params_t *params)
+{
+    if (params != NULL && (params->field_mask & VERVE_CONTEXT_PARAM_FIELD_TLS)
+        && params->tls != NULL && getenv("VERVE_TLS") == NULL) {
+        return params->tls;
+    }
+    return context->config.tls;
+}
+
 /* Every name in VERVE_TLS must be a transport compiled in: a typo would
  * otherwise silently leave a job without its fast path. */
-static verve_status_t ve_context_select_components(ve_context_t *context)
+static verve_status_t ve_context_select_components(ve_context_t *context,
+                                                   const char *tls)
 {
-    const char *tls = context->config.tls;
     const char *p = tls;
     unsigned i;
 
@@ -169,7 +180,8 @@ VERVE_API verve_status_t verve_context_create(
     if (status != VERVE_OK) {
         goto err_free;
     }
-    status = ve_context_select_components(context);
+    status = ve_context_select_components(context, ve_context_tls(context,
+                                                                  params));
     if (status != VERVE_OK) {
         goto err_config;
     }

@@ -4,34 +4,10 @@
 #include "ve_worker.h"
 #include "core/base/log.h"
 
-ve_request_t *ve_request_get(ve_worker_t *worker, ve_ep_t *ep,
-                             const verve_request_param_t *param)
+void ve_request_no_memory(ve_worker_t *worker)
 {
-    ve_request_t *req = vs_mpool_get(&worker->req_mp);
-    if (req == NULL) {
-        vs_error("worker %016llx: out of memory for a request",
-                 (unsigned long long)worker->uid);
-        return NULL;
-    }
-    req->status = VERVE_INPROGRESS;
-    req->flags = 0;
-    req->cb = NULL;
-    req->user_data = NULL;
-    req->worker = worker;
-    req->ep = ep;
-    req->id = 0;
-    req->send = NULL;
-    req->first_error = VERVE_OK;
-    vs_list_init(&req->list);
-    if (param != NULL) {
-        if (param->op_attr_mask & VERVE_OP_ATTR_FIELD_CALLBACK) {
-            req->cb = param->cb;
-        }
-        if (param->op_attr_mask & VERVE_OP_ATTR_FIELD_USER_DATA) {
-            req->user_data = param->user_data;
-        }
-    }
-    return req;
+    vs_error("worker %016llx: out of memory for a request",
+             (unsigned long long)worker->uid);
 }
 
 static void ve_request_release(ve_request_t *req)
@@ -82,25 +58,6 @@ void ve_request_complete(ve_request_t *req, verve_status_t status)
     if (req->flags & VE_REQ_FLAG_RELEASED) {
         ve_request_release(req);
     }
-}
-
-verve_status_t ve_request_return(ve_request_t *req, verve_status_t status,
-                                 verve_request_h *request_p)
-{
-    if (status == VERVE_INPROGRESS) {
-        /* The callback runs only for requests handed to the user: one that
-         * completes here reports through the return value instead. */
-        req->flags |= VE_REQ_FLAG_CALLBACK;
-        if (request_p != NULL) {
-            *request_p = req;
-        } else {
-            req->flags |= VE_REQ_FLAG_RELEASED;
-        }
-        return status;
-    }
-    req->flags |= VE_REQ_FLAG_RELEASED;
-    ve_request_complete(req, status);
-    return status;
 }
 
 void ve_request_set_internal(ve_request_t *req)

@@ -102,11 +102,14 @@ mca_base_component_path = $component_path
 EOF
 for program in mpi_p2p mpi_rma; do
     name="$program, 2 ranks, plain mpirun with ~/.openmpi/mca-params.conf"
-    HOME=$tmp/home $TIMEOUT "$MPIRUN" --allow-run-as-root -n 2 \
-        --mca ${MPI_LAYER}_base_verbose 1 --mca osc_base_verbose 1 \
+    HOME=$tmp/home $TIMEOUT env -u VERVE_TLS "$MPIRUN" --allow-run-as-root \
+        -n 2 --mca ${MPI_LAYER}_base_verbose 1 --mca osc_base_verbose 1 \
         "$MPI/$program" >"$tmp/out" 2>"$tmp/err"
     check_rc "$name" 0 $?
     check_selected "$name" 2
+    # a one-node job needs no tcp listener, no device probe
+    check_count "$name: one node, shm and self" "$tmp/err" \
+        "$MPI_LAYER verve: all 2 ranks share this node: transports shm,self" 2
     check_count "$name" "$tmp/out" \
         "^$program: rank [0-9]+ of 2: all checks passed\$" 2
 done

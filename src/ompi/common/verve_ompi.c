@@ -9,6 +9,7 @@
 
 #include "ompi/communicator/communicator.h"
 #include "ompi/proc/proc.h"
+#include "opal/util/proc.h"
 #include "opal/mca/pmix/pmix.h"
 #include "opal/util/output.h"
 
@@ -116,4 +117,23 @@ int verve_ompi_ep_create(const char *who, verve_worker_h worker,
     }
     free(address);  /* the modex hands out its own copy */
     return rc;
+}
+
+void verve_ompi_context_params(const char *who, int output,
+                               verve_context_params_t *params)
+{
+    params->field_mask = VERVE_CONTEXT_PARAM_FIELD_NAME;
+    params->name = who;
+    int world = ompi_proc_world_size();
+
+    if (opal_process_info.num_local_peers >= 0 &&
+        opal_process_info.num_local_peers + 1 >= world) {
+        params->field_mask |= VERVE_CONTEXT_PARAM_FIELD_TLS;
+        params->tls = "shm,self";
+        if (getenv("VERVE_TLS") == NULL) {
+            opal_output_verbose(1, output, "%s: all %d ranks share this "
+                                "node: transports shm,self (VERVE_TLS "
+                                "chooses others)", who, world);
+        }
+    }
 }

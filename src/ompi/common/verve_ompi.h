@@ -119,6 +119,14 @@ int verve_ompi_proc_rank(struct ompi_proc_t *proc);
  * message. */
 int verve_ompi_comm_check(const char *who, struct ompi_communicator_t *comm);
 
+/* Fills the context parameters both components pass: their name, and
+ * "shm,self" as the transports when every rank of the job shares this
+ * node (no tcp listener, no device probe, nothing but shm to poll; a
+ * VERVE_TLS in the environment still wins, else a line at verbosity 1
+ * on output says so). */
+void verve_ompi_context_params(const char *who, int output,
+                               verve_context_params_t *params);
+
 /* Publishes worker's address in the modex under version's key. */
 int verve_ompi_address_publish(const char *who, verve_worker_h worker,
                                const mca_base_component_t *version);

@@ -82,10 +82,7 @@ static int ompi_mtl_verve_component_query(mca_base_module_t **module,
 static mca_mtl_base_module_t *ompi_mtl_verve_component_init(
         bool enable_progress_threads, bool enable_mpi_threads)
 {
-    verve_context_params_t context_params = {
-        .field_mask = VERVE_CONTEXT_PARAM_FIELD_NAME,
-        .name = "mtl verve"
-    };
+    verve_context_params_t context_params;
     verve_worker_params_t worker_params = {
         .field_mask = VERVE_WORKER_PARAM_FIELD_THREAD_MODE,
         /* verve's lock only where MPI_THREAD_MULTIPLE may call in from
@@ -96,6 +93,9 @@ static mca_mtl_base_module_t *ompi_mtl_verve_component_init(
     verve_status_t status;
 
     (void)enable_progress_threads;
+    verve_ompi_context_params("mtl verve",
+                              ompi_mtl_base_framework.framework_output,
+                              &context_params);
     status = verve_context_create(&context_params, &ompi_mtl_verve.context);
     if (status != VERVE_OK) {
         opal_output(0, "mtl verve: verve_context_create failed: %s",

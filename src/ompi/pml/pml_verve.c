@@ -89,10 +89,7 @@ static void pml_verve_completed_init(ompi_request_t *req)
 
 int pml_verve_module_init(bool enable_mpi_threads)
 {
-    verve_context_params_t context_params = {
-        .field_mask = VERVE_CONTEXT_PARAM_FIELD_NAME,
-        .name = PML_VERVE_NAME
-    };
+    verve_context_params_t context_params;
     verve_worker_params_t worker_params = {
         .field_mask = VERVE_WORKER_PARAM_FIELD_THREAD_MODE,
         /* verve's lock only where MPI_THREAD_MULTIPLE may call in from
@@ -104,6 +101,9 @@ int pml_verve_module_init(bool enable_mpi_threads)
     verve_status_t status;
     int rc;
 
+    verve_ompi_context_params(PML_VERVE_NAME,
+                              ompi_pml_base_framework.framework_output,
+                              &context_params);
     status = verve_context_create(&context_params, &module->context);
     if (status != VERVE_OK) {
         opal_output(0, PML_VERVE_NAME ": verve_context_create failed: %s",

@@ -128,11 +128,55 @@ static inline pml_verve_endpoint_t *pml_verve_peer(
 }
 
 /* pml_verve_request.c: the free list, completion, free, cancel, start */
-pml_verve_request_t *pml_verve_request_get(pml_verve_req_kind_t kind,
-                                           struct ompi_communicator_t *comm);
-void pml_verve_request_done(pml_verve_request_t *req);
 void pml_verve_request_recycle(pml_verve_request_t *req);
 void pml_verve_request_release(pml_verve_request_t *req);
+
+/* Inline, as the three below: each runs once per message, where a call
+ * costs as much as its work. */
+static inline pml_verve_request_t *pml_verve_request_get(
+        pml_verve_req_kind_t kind, struct ompi_communicator_t *comm)
+{
+    pml_verve_request_t *req;
+
+    req = (pml_verve_request_t *)opal_free_list_get(&ompi_pml_verve.requests);
+    if (OPAL_UNLIKELY(req == NULL)) {
+        return NULL;
+    }
+    OMPI_REQUEST_INIT(&req->ompi, false);
+    req->ompi.req_state = OMPI_REQUEST_ACTIVE;
+    req->ompi.req_mpi_object.comm = comm;
+    req->ompi.req_status._cancelled = 0;
+    req->kind = kind;
+    req->state = 0;
+    return req;
+}
+
+/* Sets a PML_VERVE_REQ_* bit; returns the bits before. */
+static inline uint32_t pml_verve_state_add(pml_verve_request_t *req,
+                                           uint32_t bit)
+{
+    uint32_t old;
+
+    if (!opal_using_threads()) {
+        old = req->state;
+        req->state = old | bit;
+        return old;
+    }
+    return (uint32_t)opal_atomic_fetch_or_32((volatile int32_t *)
+                                             &req->state, (int32_t)bit);
+}
+
+/* Once req_status is written: MPI sees it complete, and a request MPI
+ * freed already goes back to the list. */
+static inline __attribute__((always_inline)) void
+pml_verve_request_done(pml_verve_request_t *req)
+{
+    ompi_request_complete(&req->ompi, true);
+    if (pml_verve_state_add(req, PML_VERVE_REQ_DONE) &
+        PML_VERVE_REQ_RELEASED) {
+        pml_verve_request_release(req);
+    }
+}
 void pml_verve_request_persist(pml_verve_request_t *req,
                                struct ompi_datatype_t *datatype,
                                struct ompi_communicator_t *comm);

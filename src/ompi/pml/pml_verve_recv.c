@@ -27,9 +27,10 @@ static verve_status_t pml_verve_peer_status(pml_verve_endpoint_t *peer)
             ? (verve_status_t)peer->failed : VERVE_ERR_PEER_FAILED;
 }
 
-/* Runs once per nonblocking receive: from verve's callback, or in place. */
-static void pml_verve_recv_finish(pml_verve_request_t *req,
-                                  verve_status_t status)
+/* pml_verve_recv_finish's every other case: truncation, cancel,
+ * failure, unpacking. */
+static void pml_verve_recv_finish_slow(pml_verve_request_t *req,
+                                       verve_status_t status)
 {
     ompi_status_public_t *mpi_status = &req->ompi.req_status;
     size_t delivered = 0;
@@ -63,6 +64,20 @@ static void pml_verve_recv_finish(pml_verve_request_t *req,
     pml_verve_request_done(req);
 }
 
+/* Runs once per nonblocking receive: from verve's callback, or in place. */
+static inline void pml_verve_recv_finish(pml_verve_request_t *req,
+                                         verve_status_t status)
+{
+    if (OPAL_LIKELY(status == VERVE_OK && req->packed == NULL)) {
+        /* complete, so no longer than the buffer */
+        verve_ompi_status(&req->ompi.req_status, req->tag, &req->info,
+                          req->info.length, status);
+        pml_verve_request_done(req);
+        return;
+    }
+    pml_verve_recv_finish_slow(req, status);
+}
+
 static void pml_verve_recv_cb(verve_request_h vreq, verve_status_t status,
                               void *user_data)
 {
@@ -91,11 +106,25 @@ static void pml_verve_recv_param(pml_verve_request_t *req,
     param->recv_info = &req->info;
 }
 
-/* What verve said to a receive call. Errors complete the request with an
- * MPI error, which MPI_Wait reports. */
-static void pml_verve_recv_posted(pml_verve_request_t *req,
-                                  verve_status_t status,
-                                  verve_request_h vreq)
+/* A receive that verve ended in the call: matched in place, or an error
+ * (which completes the request with an MPI error, MPI_Wait reports it). */
+static void pml_verve_recv_ended(pml_verve_request_t *req,
+                                 verve_status_t status)
+{
+    req->posted = 0;
+    if (OPAL_UNLIKELY(status != VERVE_OK &&
+                      status != VERVE_ERR_MESSAGE_TRUNCATED)) {
+        opal_output(0, PML_VERVE_NAME ": receive of %zu bytes from rank %d "
+                    "(tag %d) failed to start: %s", req->length, req->source,
+                    req->tag, verve_status_string(status));
+    }
+    pml_verve_recv_finish(req, status);
+}
+
+/* What verve said to a receive call. */
+static inline void pml_verve_recv_posted(pml_verve_request_t *req,
+                                         verve_status_t status,
+                                         verve_request_h vreq)
 {
     if (OPAL_LIKELY(status == VERVE_INPROGRESS)) {
         req->vreq = vreq;
@@ -107,14 +136,7 @@ static void pml_verve_recv_posted(pml_verve_request_t *req,
         }
         return;
     }
-    req->posted = 0;
-    if (OPAL_UNLIKELY(status != VERVE_OK &&
-                      status != VERVE_ERR_MESSAGE_TRUNCATED)) {
-        opal_output(0, PML_VERVE_NAME ": receive of %zu bytes from rank %d "
-                    "(tag %d) failed to start: %s", req->length, req->source,
-                    req->tag, verve_status_string(status));
-    }
-    pml_verve_recv_finish(req, status);
+    pml_verve_recv_ended(req, status);
 }
 
 /* A blocking call's wait on its own request. ompi_request_wait keeps a

@@ -76,26 +76,9 @@ static void pml_verve_request_construct(pml_verve_request_t *req)
 OBJ_CLASS_INSTANCE(pml_verve_request_t, ompi_request_t,
                    pml_verve_request_construct, NULL);
 
-pml_verve_request_t *pml_verve_request_get(pml_verve_req_kind_t kind,
-                                           struct ompi_communicator_t *comm)
-{
-    pml_verve_request_t *req;
-
-    req = (pml_verve_request_t *)opal_free_list_get(&ompi_pml_verve.requests);
-    if (OPAL_UNLIKELY(req == NULL)) {
-        return NULL;
-    }
-    OMPI_REQUEST_INIT(&req->ompi, false);
-    req->ompi.req_state = OMPI_REQUEST_ACTIVE;
-    req->ompi.req_mpi_object.comm = comm;
-    req->ompi.req_status._cancelled = 0;
-    req->kind = kind;
-    req->state = 0;
-    return req;
-}
-
-/* The last of verve and MPI to let go returns it to the list. */
-void pml_verve_request_release(pml_verve_request_t *req)
+/* What a request holds beyond itself: none of it on the common path
+ * (a contiguous receive or send, its verve request freed at completion). */
+static void pml_verve_request_drop_refs(pml_verve_request_t *req)
 {
     verve_request_h vreq;
 
@@ -122,6 +105,18 @@ void pml_verve_request_release(pml_verve_request_t *req)
         req->comm = NULL;
     }
     req->flags = 0;
+}
+
+/* The last of verve and MPI to let go returns it to the list. A vreq
+ * seen NULL without the lock stays NULL: only posting sets it, before
+ * the request can be released. */
+void pml_verve_request_release(pml_verve_request_t *req)
+{
+    if (OPAL_UNLIKELY(req->vreq != NULL || req->packed != NULL ||
+                      req->flags != 0 || req->datatype != NULL ||
+                      req->comm != NULL)) {
+        pml_verve_request_drop_refs(req);
+    }
     opal_free_list_return(&ompi_pml_verve.requests, &req->ompi.super);
 }
 
@@ -143,30 +138,6 @@ void pml_verve_request_persist(pml_verve_request_t *req,
     OBJ_RETAIN(datatype);
     req->comm = comm;
     OBJ_RETAIN(comm);
-}
-
-static uint32_t pml_verve_state_add(pml_verve_request_t *req, uint32_t bit)
-{
-    uint32_t old;
-
-    if (!opal_using_threads()) {
-        old = req->state;
-        req->state = old | bit;
-        return old;
-    }
-    return (uint32_t)opal_atomic_fetch_or_32((volatile int32_t *)
-                                             &req->state, (int32_t)bit);
-}
-
-/* Once req_status is written: MPI sees it complete, and a request MPI
- * freed already goes back to the list. */
-void pml_verve_request_done(pml_verve_request_t *req)
-{
-    ompi_request_complete(&req->ompi, true);
-    if (pml_verve_state_add(req, PML_VERVE_REQ_DONE) &
-        PML_VERVE_REQ_RELEASED) {
-        pml_verve_request_release(req);
-    }
 }
 
 static int pml_verve_request_free(ompi_request_t **request)

@@ -289,6 +289,50 @@ static void test_smallest_bcopy_works(void **state)
     unsetenv("VERVE_TLS");
 }
 
+/* A caller's default transports (what the MPI components pass for a
+ * one-node job) are used, checked like VERVE_TLS, and lose to it. */
+static void test_context_tls_param(void **state)
+{
+    verve_context_params_t params = {
+        .field_mask = VERVE_CONTEXT_PARAM_FIELD_TLS,
+        .tls = "shm,nope"
+    };
+    verve_ep_params_t ep_params = {
+        .field_mask = VERVE_EP_PARAM_FIELD_REMOTE_ADDRESS
+    };
+    verve_context_h context;
+    verve_worker_h workers[2];
+    verve_ep_h ep = NULL;
+    size_t length;
+    void *address;
+
+    (void)state;
+    unsetenv("VERVE_TLS");
+    assert_int_equal(verve_context_create(&params, &context),
+                     VERVE_ERR_INVALID_CONFIG);
+    assert_int_equal(setenv("VERVE_TLS", "all", 1), 0);
+    assert_int_equal(verve_context_create(&params, &context), VERVE_OK);
+    verve_context_destroy(context);
+    unsetenv("VERVE_TLS");
+    /* self alone reaches no other worker, where the default's shm would */
+    params.tls = "self";
+    assert_int_equal(verve_context_create(&params, &context), VERVE_OK);
+    assert_int_equal(verve_worker_create(context, NULL, &workers[0]),
+                     VERVE_OK);
+    assert_int_equal(verve_worker_create(context, NULL, &workers[1]),
+                     VERVE_OK);
+    assert_int_equal(verve_worker_address_pack(workers[1], &address,
+                                               &length), VERVE_OK);
+    ep_params.address = address;
+    ep_params.address_length = length;
+    assert_int_equal(verve_ep_create(workers[0], &ep_params, &ep),
+                     VERVE_ERR_UNREACHABLE);
+    verve_worker_address_release(address);
+    verve_worker_destroy(workers[1]);
+    verve_worker_destroy(workers[0]);
+    verve_context_destroy(context);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_malformed_refused),
         cmocka_unit_test(test_dependent_values),
         cmocka_unit_test(test_smallest_bcopy_works),
+        cmocka_unit_test(test_context_tls_param),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
