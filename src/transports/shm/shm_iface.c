@@ -114,6 +114,11 @@ static vs_noinline unsigned vt_shm_iface_work(vt_shm_iface_t *iface)
     iface->in_progress = 1;
     while (count < batch && vt_shm_fifo_ready(&iface->rx, tail)) {
         hdr = vt_shm_fifo_slot(&iface->rx, tail);
+        /* The producer's core holds the next slots: asking for them now
+         * overlaps their transfer with this record's handler (about 7%
+         * more 8-byte MPI messages per second; +4 as well, or a prefetch
+         * for writing, measured no better). */
+        __builtin_prefetch(vt_shm_fifo_slot(&iface->rx, tail + 2));
         n = vt_shm_fifo_rec_slots(hdr->length);
         if (vs_unlikely(n > iface->rx.mask + 1)) {
             /* A corrupt length: skipping it would misread the ring. */
