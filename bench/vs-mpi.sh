@@ -69,11 +69,14 @@ usage: bench/vs-mpi.sh [-r ROUNDS] [-b BUILD_DIR] [-c CPU0,CPU1]
 
 Configurations, all 'mpirun -n 2' with the pinning above:
   verve  --mca pml verve (-l mtl: --mca pml cm --mca mtl verve)
+         --mca btl self
          --mca mca_base_component_path BUILD_DIR/src/ompi/LAYER/.libs:
          PKGLIBDIR (ompi_info --path pkglibdir),
          LD_LIBRARY_PATH=BUILD_DIR/.libs
   ucx    --mca pml ucx --mca pml_ucx_tls any --mca pml_ucx_devices any
-         -x UCX_TLS=sm,self
+         --mca btl self -x UCX_TLS=sm,self
+(--mca btl self for the two pmls that use no btl, as README.md's MCA
+file: Open MPI starts the btls in MPI_Init whichever pml runs)
   ob1    --mca pml ob1 --mca btl vader,self
 
 Ratio = verve / the better of ucx and ob1 (the lower median for lat and
@@ -232,11 +235,13 @@ config_args() {
         else
             mca_args=(--mca pml cm --mca mtl verve)
         fi
-        mca_args+=(--mca mca_base_component_path "$mtl_dir:$ompi_libdir"
+        mca_args+=(--mca btl self
+                   --mca mca_base_component_path "$mtl_dir:$ompi_libdir"
                    -x "LD_LIBRARY_PATH=$verve_ld") ;;
     ucx)
         mca_args=(--mca pml ucx --mca pml_ucx_tls any
-                  --mca pml_ucx_devices any -x UCX_TLS=sm,self) ;;
+                  --mca pml_ucx_devices any --mca btl self
+                  -x UCX_TLS=sm,self) ;;
     ob1)
         mca_args=(--mca pml ob1 --mca btl vader,self) ;;
     esac
@@ -391,7 +396,7 @@ configs=(ucx ob1)
 echo "# Open MPI: $(mpirun --version 2>/dev/null | head -n 1), 2 ranks," \
      "pinning: $cpus (${bind_opts[*]})"
 echo "# verve: $verve_note"
-echo "# ucx: pml ucx, UCX_TLS=sm,self; ob1: pml ob1, btl vader,self"
+echo "# verve and ucx: btl self; ucx: pml ucx, UCX_TLS=sm,self; ob1: pml ob1, btl vader,self"
 echo "# verve API: $api_note"
 echo "# $rounds rounds, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg);" \
      "$keep_note"

@@ -98,6 +98,7 @@ else
 fi >"$tmp/home/.openmpi/mca-params.conf"
 cat >>"$tmp/home/.openmpi/mca-params.conf" <<EOF
 osc = sm,pt2pt
+btl = self
 mca_base_component_path = $component_path
 EOF
 for program in mpi_p2p mpi_rma; do
