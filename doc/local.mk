@@ -15,6 +15,10 @@ doc: doc/Doxyfile
 	fi
 	rm -rf doc/api
 	$(DOXYGEN) doc/Doxyfile
+	@# MAN_LINKS also writes pages for struct fields (size.3, name.3) and
+	@# anonymous enums (@0.3): keep only verve's own names.
+	find doc/api/man/man3 -name '*.3' ! -name 'verve*' ! -name 'VERVE_*' \
+	    -delete
 	@echo "make doc: doc/api/html/index.html and" \
 	      "$$(ls doc/api/man/man3 | wc -l) man3 pages in doc/api/man/man3"
 .PHONY: doc

@@ -9,16 +9,52 @@
  */
 
 /**
- * @mainpage verve: the contract
+ * @mainpage verve API reference
  *
  * verve is an HPC communication library: active messages (AM), tag
  * matching, put/get, atomics and group collectives over loopback (`self`),
- * shared memory (`shm`), `tcp` and RDMA verbs (`rc`, `ud`). This page says
- * what every call of the API may assume and must provide; each function's
- * own page says the rest. The groups: @ref verve_status, @ref
- * verve_context, @ref verve_worker, @ref verve_request, @ref verve_ep,
- * @ref verve_am, @ref verve_mem, @ref verve_rma, @ref verve_atomic,
- * @ref verve_tag, @ref verve_team, @ref verve_coll, @ref verve_boot.
+ * shared memory (`shm`), `tcp` and RDMA verbs (`rc`, `ud`). Include
+ * `verve/verve.h` (and `verve/verve_tag.h`, `verve/verve_coll.h`,
+ * `verve/verve_boot.h` as needed); link with `-lverve` (`pkg-config
+ * verve`).
+ *
+ * The groups: @ref verve_status, @ref verve_context, @ref verve_worker,
+ * @ref verve_request, @ref verve_ep, @ref verve_am, @ref verve_mem,
+ * @ref verve_rma, @ref verve_atomic, @ref verve_tag, @ref verve_team,
+ * @ref verve_coll, @ref verve_boot.
+ *
+ * The contract in brief (the page @ref verve_contract, `man
+ * verve_contract`, says it in full):
+ * - A nonblocking call returns #VERVE_OK when it completed in place (no
+ *   request, no callback), #VERVE_INPROGRESS with a request that
+ *   completes later (its callback runs then), or an error (nothing
+ *   started).
+ * - Threads: a #VERVE_THREAD_MODE_SINGLE worker is used by one thread at
+ *   a time; a #VERVE_THREAD_MODE_MULTI worker by any thread, each call
+ *   under the worker's recursive lock.
+ * - Callbacks and AM handlers run inside progress (or inside the call
+ *   that completes them at once), on the calling thread, with the
+ *   worker's lock held; they may start operations but not block.
+ * - Completion: an AM or tag send is *locally* complete (the buffer may
+ *   be reused); a put and an atomic are *remotely* complete (performed in
+ *   the target's memory); a get has its data in the local buffer; a flush
+ *   completes when everything started before it on the endpoint has.
+ * - Ordering: AMs (and tagged messages) of one endpoint are delivered in
+ *   the order sent; puts, gets and atomics are not ordered among
+ *   themselves or with AMs unless a verve_worker_fence() separates them.
+ * - RMA that a transport cannot do natively (all of it on `tcp`) is
+ *   emulated over AM and happens only while the **target** calls
+ *   progress; verve_worker_wait() wakes on such a request but does not
+ *   serve it, verve_request_wait() both sleeps and serves.
+ */
+
+/**
+ * @page verve_contract verve: the contract
+ *
+ * @section contract_scope Scope
+ *
+ * What every call of the API may assume and must provide; each function's
+ * own page says the rest.
  *
  * @section contract_objects Objects
  *
@@ -50,8 +86,9 @@
  *   verve_request_free(); the callback of its verve_request_param_t, if
  *   any, runs once when it completes (also when `request_p` is NULL, and
  *   then the request is given back by verve after the callback);
- * - an error (a negative #verve_status_t): nothing was started, nothing
- *   was written to `*request_p`, and no callback runs.
+ * - an error (a negative #verve_status_t): nothing was started (unless
+ *   the function's page says otherwise), nothing was written to
+ *   `*request_p`, and no callback runs.
  *
  * A request completes with a final status (#VERVE_OK or an error) that
  * verve_request_test() and verve_request_wait() return and the callback
@@ -413,8 +450,9 @@ VERVE_API verve_status_t verve_worker_wait(verve_worker_h worker,
  * A nonblocking call returns #VERVE_OK (completed in place, no request,
  * no callback), #VERVE_INPROGRESS with a request in `*request_p`, or an
  * error. A request completes once; its callback, if set, runs then (see
- * the main page on where callbacks run). Give every request handed to the
- * program back with verve_request_free(), before or after it completes.
+ * @ref verve_contract on where callbacks run). Give every request handed
+ * to the program back with verve_request_free(), before or after it
+ * completes.
  * @{
  */
 
@@ -426,8 +464,8 @@ typedef struct verve_request *verve_request_h;
  * @brief Called once when a request completes.
  *
  * Runs inside progress (or inside the call that completes the request at
- * once; see the main page), on the calling thread, with the worker's lock
- * held under #VERVE_THREAD_MODE_MULTI. Never runs for a call that returned
+ * once; see @ref verve_contract), on the calling thread, with the worker's
+ * lock held under #VERVE_THREAD_MODE_MULTI. Never runs for a call that returned
  * #VERVE_OK or an error. It may free the request (verve_request_free()),
  * start other operations and post receives; it must not block, destroy
  * the worker, or close the request's endpoint.
@@ -520,7 +558,7 @@ VERVE_API verve_status_t verve_request_test(verve_request_h request);
  * has #VERVE_FEATURE_WAKEUP, so that oversubscribed nodes do not spin.
  * Under #VERVE_THREAD_MODE_MULTI other threads may call in between
  * progress rounds. Waits forever for a request that needs a peer that
- * never progresses (see the main page on emulated RMA). Not from a
+ * never progresses (see @ref verve_contract on emulated RMA). Not from a
  * callback.
  *
  * @param[in] worker  The request's worker.
@@ -672,7 +710,7 @@ VERVE_API void *verve_ep_user_data(verve_ep_h ep);
 
 /**
  * @brief Completes once every operation started on the endpoint before it
- * has completed (see the main page on what completion means).
+ * has completed (see @ref verve_contract on what completion means).
  *
  * Operations started after the call are not waited for. On a transport
  * whose kernel delivers by itself (`tcp`) what was sent counts once all of
@@ -1087,7 +1125,7 @@ VERVE_API void verve_rkey_destroy(verve_rkey_h rkey);
  *
  * Native where the lane reaches the target's memory (`shm`, `self`,
  * `rc`), emulated over AM by the target's progress otherwise (`tcp`);
- * see the main page on what completion means and on emulated RMA.
+ * see @ref verve_contract on what completion means and on emulated RMA.
  * Puts and gets are not ordered with each other: use
  * verve_worker_fence().
  * @{
