@@ -127,8 +127,9 @@
  * callbacks (#verve_ep_error_cb_t) and user reductions
  * (#verve_coll_user_op_t). All of them run on the thread that made the
  * verve call they run inside, with the worker's lock held
- * (#VERVE_THREAD_MODE_MULTI), and never in a thread of verve's own
- * (verve starts none). They run:
+ * (#VERVE_THREAD_MODE_MULTI), and never in a thread of verve's own (its
+ * helper threads, the `ud` keepalive and the memory-event watcher, run no
+ * program code). They run:
  * - inside progress: verve_worker_progress(), and the calls that progress
  *   the worker: verve_request_test(), verve_request_wait(),
  *   verve_worker_fence();
@@ -365,8 +366,8 @@ VERVE_API verve_status_t verve_worker_create(verve_context_h context,
 /**
  * @brief Destroys a worker, closing with force the endpoints still open.
  *
- * Operations still running on them complete with #VERVE_ERR_CANCELED,
- * their callbacks running inside this call. Teams and persistent
+ * Operations still running on them complete with #VERVE_ERR_CANCELED
+ * (flushes with #VERVE_OK), their callbacks running inside this call. Teams and persistent
  * collectives of the worker must have been destroyed first. No other call
  * on the worker or its objects may run during or after it; not from a
  * callback.
@@ -668,7 +669,8 @@ typedef enum verve_ep_close_mode {
     /** Complete outstanding operations first (a flush), then close. */
     VERVE_EP_CLOSE_FLUSH = 0,
     /** Close at once: outstanding operations complete with
-     * #VERVE_ERR_CANCELED, their callbacks running inside the call. */
+     * #VERVE_ERR_CANCELED (flushes with #VERVE_OK), their callbacks
+     * running inside the call. */
     VERVE_EP_CLOSE_FORCE = 1
 } verve_ep_close_mode_t;
 
