@@ -42,7 +42,7 @@
  * - Ordering: AMs (and tagged messages) of one endpoint are delivered in
  *   the order sent; puts, gets and atomics are not ordered among
  *   themselves or with AMs unless a verve_worker_fence() separates them.
- * - RMA that a transport cannot do natively (all of it on `tcp`) is
+ * - RMA that a transport cannot do natively (all of it on `tcp`, `ud`) is
  *   emulated over AM and happens only while the **target** calls
  *   progress; verve_worker_wait() wakes on such a request but does not
  *   serve it, verve_request_wait() both sleeps and serves.
@@ -133,11 +133,12 @@
  * - inside progress: verve_worker_progress(), and the calls that progress
  *   the worker: verve_request_test(), verve_request_wait(),
  *   verve_worker_fence();
- * - or inside the call that completes or fails them at once: a request
- *   completed by verve_tag_recv_cancel(), by verve_ep_close_nbx() with
- *   #VERVE_EP_CLOSE_FORCE, by verve_worker_destroy(), or failed with the
- *   peer when a send finds the peer gone; an endpoint's error callback
- *   from a send that finds the peer gone.
+ * - or inside another call on the worker that completes or fails them at
+ *   once: a send that finds its peer gone (the endpoint's operations fail,
+ *   its error callback runs), verve_tag_recv_cancel(),
+ *   verve_ep_close_nbx() with #VERVE_EP_CLOSE_FORCE,
+ *   verve_worker_destroy(); and any call that starts an operation may
+ *   handle replies that arrive meanwhile.
  *
  * A callback may call nonblocking functions of the same worker (start
  * operations, post receives, free requests, set handlers): the lock is
@@ -192,11 +193,12 @@
  * verve_request_wait(), verve_worker_fence()).
  *
  * Put, get and atomics are *native* where the transport reaches the
- * target's memory itself: `shm` puts and gets on any registered memory
- * (mapped or through CMA), `shm` atomics on memory allocated with
+ * target's memory itself: `shm` puts and gets on registered memory
+ * (through the mapping or CMA), `shm` atomics on memory allocated with
  * #VERVE_MEM_MAP_ALLOCATE, `self`, and `rc` RDMA reads, writes and (where
  * the device has them) 64-bit atomics. Every other operation is *emulated*
- * over AM (all of them on `tcp`, and every one when `VERVE_RMA_NATIVE=n`):
+ * over AM (all of them on `tcp` and `ud`, and every one when
+ * `VERVE_RMA_NATIVE=n`):
  * the target's worker applies it **only while the target calls progress**.
  * A target that computes, or blocks outside verve (verve_boot_barrier(),
  * `sleep`), leaves the initiator's emulated put, get or atomic (and any
@@ -1126,8 +1128,9 @@ VERVE_API void verve_rkey_destroy(verve_rkey_h rkey);
  * @brief Put and get through remote keys.
  *
  * Native where the lane reaches the target's memory (`shm`, `self`,
- * `rc`), emulated over AM by the target's progress otherwise (`tcp`);
- * see @ref verve_contract on what completion means and on emulated RMA.
+ * `rc`), emulated over AM by the target's progress otherwise (`tcp`,
+ * `ud`); see @ref verve_contract on what completion means and on
+ * emulated RMA.
  * Puts and gets are not ordered with each other: use
  * verve_worker_fence().
  * @{
