@@ -1,7 +1,9 @@
 #!/bin/sh
 # After make install: the tools' man1 pages and a man3 page for every
 # public function of every public header are installed (the function's
-# own page is a link to its group's page, which must be there too).
+# own page is a link to its group's page, which must be there too), and
+# where man(1) is here, every installed page renders without a troff
+# warning (a line of text that troff would take for a request).
 # usage: check_man_install.sh MANDIR INCLUDEDIR
 set -u
 mandir=$1
@@ -32,5 +34,18 @@ for f in $functions; do
     target=$(sed -n 's/^\.so //p' "$mandir/man3/$f.3")
     [ -z "$target" ] || need "$target"
 done
-echo "check_man_install: $checked pages checked, $failures missing"
+if command -v man >/dev/null 2>&1; then
+    for page in "$mandir"/man1/verve*.1 "$mandir"/man3/verve*.3 \
+                "$mandir"/man3/VERVE_*.3; do
+        [ -f "$page" ] && ! grep -q '^\.so ' "$page" || continue
+        warnings=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
+        if [ -n "$warnings" ]; then
+            echo "FAIL: $page renders with warnings: $warnings"
+            failures=$((failures + 1))
+        fi
+    done
+else
+    echo "check_man_install: no man(1) here, rendering not checked"
+fi
+echo "check_man_install: $checked pages checked, $failures failures"
 [ "$failures" -eq 0 ]

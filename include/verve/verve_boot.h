@@ -106,7 +106,8 @@ VERVE_API int verve_boot_local_size(verve_boot_h boot);
 /**
  * @brief Name of the backend in use.
  * @param[in] boot The handle.
- * @return "pmix", "builtin" or "single": a constant string.
+ * @return The backend's name, "pmix", "builtin" or "single": a constant
+ *         string.
  */
 VERVE_API const char *verve_boot_backend(verve_boot_h boot);
 
