@@ -250,7 +250,9 @@ typedef struct verve_context *verve_context_h;
  */
 VERVE_API const char *verve_version_string(void);
 
-/** Features a context is asked for (verve_context_params_t::features). */
+/** Features a context is asked for (verve_context_params_t::features).
+ * Only #VERVE_FEATURE_WAKEUP changes anything today: the others are
+ * accepted but not enforced (an operation outside them still works). */
 enum {
     VERVE_FEATURE_AM = 1u << 0,    /**< active messages (@ref verve_am) */
     VERVE_FEATURE_RMA = 1u << 1,   /**< put and get (@ref verve_rma) */
@@ -276,7 +278,7 @@ typedef struct verve_context_params {
     uint64_t field_mask;
     /** VERVE_FEATURE_* bits; default: all. */
     uint64_t features;
-    /** Shown in log messages; may be NULL. Used during the call only. */
+    /** Shown in log messages; may be NULL. Copied (truncated if long). */
     const char *name;
 } verve_context_params_t;
 
@@ -350,8 +352,9 @@ typedef struct verve_worker_params {
 /**
  * @brief Creates a worker and opens the transports available here.
  *
- * Any thread; the context may be shared by workers of several threads.
- * Not from a callback.
+ * A transport that does not open here is left out (with a warning when
+ * it was asked for by name in `VERVE_TLS`). Any thread; the context may
+ * be shared by workers of several threads. Not from a callback.
  *
  * @param[in] context   The context; must not be NULL, and must outlive the
  *                      worker.
@@ -359,8 +362,9 @@ typedef struct verve_worker_params {
  * @param[out] worker_p Receives the worker; untouched on failure. Must not
  *                      be NULL.
  * @return #VERVE_OK; #VERVE_ERR_INVALID_PARAM (NULL context or worker_p,
- *         unknown thread mode); #VERVE_ERR_NO_MEMORY; #VERVE_ERR_IO; an
- *         error of a transport that failed to open.
+ *         unknown thread mode); #VERVE_ERR_INVALID_CONFIG (a transport's
+ *         settings, named in the log); #VERVE_ERR_UNREACHABLE (no
+ *         transport opened); #VERVE_ERR_NO_MEMORY; #VERVE_ERR_IO.
  */
 VERVE_API verve_status_t verve_worker_create(verve_context_h context,
         const verve_worker_params_t *params, verve_worker_h *worker_p);
