@@ -244,7 +244,7 @@ typedef struct verve_context *verve_context_h;
 /**
  * @brief The library's version, as "MAJOR.MINOR.PATCH".
  *
- * Any thread; no context needed.
+ * Any thread, any time; may be called from a callback.
  *
  * @return A constant string owned by the library; never NULL.
  */
@@ -373,9 +373,10 @@ VERVE_API verve_status_t verve_worker_create(verve_context_h context,
  * @brief Destroys a worker, closing with force the endpoints still open.
  *
  * Operations still running on them complete with #VERVE_ERR_CANCELED
- * (flushes with #VERVE_OK), their callbacks running inside this call. Teams and persistent
- * collectives of the worker must have been destroyed first. No other call
- * on the worker or its objects may run during or after it; not from a
+ * (flushes with #VERVE_OK), their callbacks running inside this call.
+ * Teams and persistent collectives of the worker must have been destroyed
+ * first. No other call on the worker or its objects may run during or
+ * after it; not from a
  * callback.
  *
  * @param[in] worker The worker; NULL does nothing.
@@ -399,7 +400,7 @@ VERVE_API verve_status_t verve_worker_address_pack(verve_worker_h worker,
 /**
  * @brief Gives back an address from verve_worker_address_pack().
  *
- * Any thread.
+ * Any thread; may be called from a callback.
  *
  * @param[in] address The address; NULL does nothing.
  */
@@ -709,7 +710,7 @@ VERVE_API verve_status_t verve_ep_close_nbx(verve_ep_h ep,
 /**
  * @brief The user_data given at verve_ep_create().
  *
- * Any thread; takes no lock.
+ * Any thread; takes no lock; may be called from a callback.
  *
  * @param[in] ep An endpoint the program created.
  * @return verve_ep_params_t::user_data, or NULL when none was set.
@@ -933,7 +934,8 @@ VERVE_API verve_status_t verve_am_send_nbx(verve_ep_h ep, unsigned id,
  * either, a large message may return #VERVE_INPROGRESS and complete later,
  * both sides copying at once. Over RDMA the read always completes later:
  * there a request pointer or a callback is required. Worker's thread mode
- * rules.
+ * rules; may be called from the handler (that is its first use) or from
+ * any callback.
  *
  * @param[in] worker     The worker the handler ran on.
  * @param[in] data_desc  The descriptor the handler received as data;
@@ -962,7 +964,7 @@ VERVE_API verve_status_t verve_am_recv_data_nbx(verve_worker_h worker,
  * @brief Gives back eager data kept by a #VERVE_AM_FLAG_PERSISTENT_DATA
  * handler that returned #VERVE_INPROGRESS.
  *
- * Any thread; takes no lock.
+ * Any thread; takes no lock; may be called from a callback or handler.
  *
  * @param[in] worker The worker the handler ran on.
  * @param[in] data   The data pointer the handler received.
@@ -1040,7 +1042,8 @@ VERVE_API verve_status_t verve_mem_map(verve_context_h context,
  * Peers' emulated operations through its keys then fail with
  * #VERVE_ERR_INVALID_RKEY; the program makes sure no native operation
  * (mapped, CMA, RDMA) still targets it, for example with a flush at the
- * peers and a message of its own. Any thread.
+ * peers and a message of its own. Any thread; may be called from a
+ * callback.
  *
  * @param[in] context The region's context.
  * @param[in] memh    The region; invalid after the call.
@@ -1054,7 +1057,7 @@ VERVE_API verve_status_t verve_mem_unmap(verve_context_h context,
  * @brief Start of the region (the memory verve allocated, with
  * #VERVE_MEM_MAP_ALLOCATE).
  *
- * Any thread; takes no lock.
+ * Any thread; takes no lock; may be called from a callback.
  *
  * @param[in] memh The region.
  * @return Its first byte.
@@ -1064,7 +1067,7 @@ VERVE_API void *verve_mem_address(verve_mem_h memh);
 /**
  * @brief Length of the region in bytes.
  *
- * Any thread; takes no lock.
+ * Any thread; takes no lock; may be called from a callback.
  *
  * @param[in] memh The region.
  * @return Its length.
@@ -1075,7 +1078,7 @@ VERVE_API size_t verve_mem_length(verve_mem_h memh);
  * @brief Packs the region's remote key: a byte string that names it for
  * peers.
  *
- * Any thread.
+ * Any thread; may be called from a callback.
  *
  * @param[in] context        The region's context.
  * @param[in] memh           The region.
@@ -1090,7 +1093,7 @@ VERVE_API verve_status_t verve_rkey_pack(verve_context_h context,
 /**
  * @brief Gives back a buffer from verve_rkey_pack().
  *
- * Any thread.
+ * Any thread; may be called from a callback.
  *
  * @param[in] rkey_buffer The buffer; NULL does nothing.
  */
@@ -1119,7 +1122,8 @@ VERVE_API verve_status_t verve_rkey_unpack(verve_ep_h ep,
  * @brief Destroys an unpacked key.
  *
  * No operation through it may still be running. It may be called after
- * its endpoint was closed. Takes no lock.
+ * its endpoint was closed. Any thread, as long as no call uses the key
+ * meanwhile; takes no lock; may be called from a callback.
  *
  * @param[in] rkey The key; NULL does nothing.
  */
