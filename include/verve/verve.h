@@ -376,8 +376,7 @@ VERVE_API verve_status_t verve_worker_create(verve_context_h context,
  * (flushes with #VERVE_OK), their callbacks running inside this call.
  * Teams and persistent collectives of the worker must have been destroyed
  * first. No other call on the worker or its objects may run during or
- * after it; not from a
- * callback.
+ * after it; not from a callback.
  *
  * @param[in] worker The worker; NULL does nothing.
  */
