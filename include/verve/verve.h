@@ -610,9 +610,10 @@ typedef struct verve_ep *verve_ep_h;
  * Runs inside progress (the periodic liveness check, a transport error) or
  * inside a send on the endpoint that found the peer gone; on the calling
  * thread, with the worker's lock held (#VERVE_THREAD_MODE_MULTI). Before
- * it runs, every operation outstanding on the endpoint has completed with
- * the error (their callbacks ran); later operations on it fail at once
- * with that error. It must not close the endpoint: close it (in place,
+ * it runs, every operation queued on the endpoint or waiting for a reply
+ * has completed with the error (their callbacks ran; an operation a device
+ * still holds completes when the device reports it); later operations on
+ * it fail at once with that error. It must not close the endpoint: close it (in place,
  * verve_ep_close_nbx()) after the callback returned.
  *
  * @param arg    verve_ep_params_t::err_arg.
