@@ -9,12 +9,14 @@ set -eu
 # PMIx and Open MPI (tests under mpirun); rdma-core
 # (verbs transports); what the SoftRoCE guest needs (QEMU, busybox, kmod,
 # cpio, iproute2 for namespaces and netem; strace counts the system calls
-# of idle progress there).
+# of idle progress there); doxygen (make doc: the API reference and its
+# man3 pages).
 packages="build-essential autoconf automake libtool pkg-config \
 libcmocka-dev libhwloc-dev nettle-dev valgrind \
 libpmix-dev openmpi-bin libopenmpi-dev \
 libibverbs-dev librdmacm-dev ibverbs-providers ibverbs-utils rdma-core \
-perftest qemu-system-x86 busybox-static kmod cpio xz-utils iproute2 strace"
+perftest qemu-system-x86 busybox-static kmod cpio xz-utils iproute2 strace \
+doxygen"
 
 for arg in "$@"; do
     case "$arg" in
