@@ -4,3 +4,4 @@ include src/ompi/common/local.mk
 include src/ompi/mtl/local.mk
 include src/ompi/pml/local.mk
 include test/mpi/local.mk
+include src/ompi/coll/local.mk

@@ -5,6 +5,8 @@ noinst_LTLIBRARIES += src/ompi/common/libverve_ompi.la
 src_ompi_common_libverve_ompi_la_SOURCES = \
     src/ompi/common/verve_ompi.h \
     src/ompi/common/verve_ompi.c \
+    src/ompi/common/verve_ompi_datatype.h \
+    src/ompi/common/verve_ompi_datatype.c \
     src/ompi/common/verve_ompi_peers.h \
     src/ompi/common/verve_ompi_peers.c \
     src/ompi/common/verve_ompi_probe.h \

@@ -122,9 +122,10 @@ int verve_ompi_ep_create(const char *who, verve_worker_h worker,
 void verve_ompi_context_params(const char *who, int output,
                                verve_context_params_t *params)
 {
+    int world = ompi_proc_world_size();
+
     params->field_mask = VERVE_CONTEXT_PARAM_FIELD_NAME;
     params->name = who;
-    int world = ompi_proc_world_size();
 
     if (opal_process_info.num_local_peers >= 0 &&
         opal_process_info.num_local_peers + 1 >= world) {

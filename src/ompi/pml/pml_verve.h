@@ -29,6 +29,7 @@
 #include "opal/threads/mutex.h"
 
 #include "verve_ompi.h"
+#include "verve_ompi_datatype.h"
 #include "verve_ompi_peers.h"
 
 BEGIN_C_DECLS
@@ -239,25 +240,6 @@ int pml_verve_mprobe(int src, int tag, struct ompi_communicator_t *comm,
 /* pml_verve_datatype.c: where verve reads and writes for a datatype. The
  * contiguous case, nearly every message, is checked in line by the
  * callers first. */
-static inline bool pml_verve_contig(const void *buf, size_t count,
-                                    struct ompi_datatype_t *datatype,
-                                    void **buffer_p, size_t *length_p)
-{
-    if (!ompi_datatype_is_contiguous_memory_layout(datatype,
-                                                   (int32_t)count)) {
-        return false;
-    }
-    *buffer_p = (char *)buf + datatype->super.true_lb;
-    *length_p = count * datatype->super.size;
-    return true;
-}
-
-/* Packs into a copy from alloc (NULL: no room, *length_p says for
- * what). */
-int pml_verve_pack_into(const void *buf, size_t count,
-                        struct ompi_datatype_t *datatype,
-                        void *(*alloc)(size_t), void **copy_p,
-                        size_t *length_p);
 int pml_verve_pack(const void *buf, size_t count,
                    struct ompi_datatype_t *datatype, void **buffer_p,
                    size_t *length_p, void **packed_p);

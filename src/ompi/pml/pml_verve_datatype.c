@@ -18,36 +18,6 @@ static void *pml_verve_malloc(size_t length)
     return malloc(length + 1);
 }
 
-int pml_verve_pack_into(const void *buf, size_t count,
-                        struct ompi_datatype_t *datatype,
-                        void *(*alloc)(size_t), void **copy_p,
-                        size_t *length_p)
-{
-    opal_convertor_t convertor;
-    struct iovec iov;
-    uint32_t iov_count = 1;
-    size_t length;
-
-    OBJ_CONSTRUCT(&convertor, opal_convertor_t);
-    opal_convertor_copy_and_prepare_for_send(ompi_mpi_local_convertor,
-                                             &datatype->super,
-                                             (int32_t)count, buf, 0,
-                                             &convertor);
-    opal_convertor_get_packed_size(&convertor, &length);
-    iov.iov_base = alloc(length);
-    if (iov.iov_base == NULL) {
-        OBJ_DESTRUCT(&convertor);
-        *length_p = length;
-        return OMPI_ERR_OUT_OF_RESOURCE;
-    }
-    iov.iov_len = length;
-    (void)opal_convertor_pack(&convertor, &iov, &iov_count, &length);
-    OBJ_DESTRUCT(&convertor);
-    *copy_p = iov.iov_base;
-    *length_p = length;
-    return OMPI_SUCCESS;
-}
-
 int pml_verve_pack(const void *buf, size_t count,
                    struct ompi_datatype_t *datatype, void **buffer_p,
                    size_t *length_p, void **packed_p)
@@ -55,11 +25,11 @@ int pml_verve_pack(const void *buf, size_t count,
     int rc;
 
     *packed_p = NULL;
-    if (OPAL_LIKELY(pml_verve_contig(buf, count, datatype, buffer_p,
+    if (OPAL_LIKELY(verve_ompi_contig(buf, count, datatype, buffer_p,
                                      length_p))) {
         return OMPI_SUCCESS;
     }
-    rc = pml_verve_pack_into(buf, count, datatype, pml_verve_malloc,
+    rc = verve_ompi_pack_into(buf, count, datatype, pml_verve_malloc,
                              packed_p, length_p);
     if (rc != OMPI_SUCCESS) {
         opal_output(0, PML_VERVE_NAME ": no memory to pack %zu bytes of a "
@@ -78,7 +48,7 @@ int pml_verve_unpacked_prepare(pml_verve_request_t *req, void *buf,
                                struct ompi_datatype_t *datatype)
 {
     req->packed = NULL;
-    if (OPAL_LIKELY(pml_verve_contig(buf, count, datatype, &req->buffer,
+    if (OPAL_LIKELY(verve_ompi_contig(buf, count, datatype, &req->buffer,
                                          &req->length))) {
         return OMPI_SUCCESS;
     }

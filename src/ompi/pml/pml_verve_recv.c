@@ -195,7 +195,7 @@ static int pml_verve_recv_prepare(pml_verve_request_t *req, void *buf,
 {
     int rc;
 
-    if (OPAL_LIKELY(pml_verve_contig(buf, count, datatype, &req->buffer,
+    if (OPAL_LIKELY(verve_ompi_contig(buf, count, datatype, &req->buffer,
                                      &req->length))) {
         req->packed = NULL;
         return OMPI_SUCCESS;

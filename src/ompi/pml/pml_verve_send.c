@@ -126,7 +126,7 @@ static verve_status_t pml_verve_bsend(const void *buf, size_t count,
 
     /* A copy in the space of MPI_Buffer_attach; none left is
      * MPI_ERR_BUFFER. */
-    if (pml_verve_pack_into(buf, count, datatype,
+    if (verve_ompi_pack_into(buf, count, datatype,
                             mca_pml_base_bsend_request_alloc_buf, &copy,
                             &length) != OMPI_SUCCESS) {
         return VERVE_ERR_NO_RESOURCE;
@@ -175,7 +175,7 @@ static verve_status_t pml_verve_send_request(pml_verve_request_t *req,
         return pml_verve_bsend(req->user_buffer, req->count, datatype,
                                req->peer_rank, req->tag, comm);
     }
-    if (OPAL_LIKELY(pml_verve_contig(req->user_buffer, req->count,
+    if (OPAL_LIKELY(verve_ompi_contig(req->user_buffer, req->count,
                                      datatype, &buffer, &length))) {
         req->packed = NULL;
     } else {
@@ -291,7 +291,7 @@ int pml_verve_send(const void *buf, size_t count,
                                                     dst, tag, comm));
     }
     packed = NULL;
-    if (OPAL_UNLIKELY(!pml_verve_contig(buf, count, datatype, &buffer,
+    if (OPAL_UNLIKELY(!verve_ompi_contig(buf, count, datatype, &buffer,
                                         &length) &&
                       pml_verve_pack(buf, count, datatype, &buffer, &length,
                                      &packed) != OMPI_SUCCESS)) {

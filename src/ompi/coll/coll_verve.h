@@ -1,0 +1,127 @@
+/*
+ * coll verve: MPI's collectives on verve's (verve_coll.h), an Open MPI 4.1
+ * coll component. The component owns a verve context and worker of its
+ * own, whichever pml runs, and publishes the worker's address in the
+ * modex; each intra-communicator gets a module whose verve team is made on
+ * the first collective that reaches verve. A call verve cannot take (a
+ * user op, a datatype or op verve lacks, an inter-communicator) goes to
+ * the component that would have had it, counted.
+ */
+#ifndef COLL_VERVE_H
+#define COLL_VERVE_H
+
+#include "ompi_config.h"
+#include "ompi/communicator/communicator.h"
+#include "ompi/mca/coll/base/base.h"
+#include "ompi/mca/coll/coll.h"
+#include "opal/class/opal_hash_table.h"
+
+#include <verve/verve.h>
+#include <verve/verve_coll.h>
+
+#include "verve_ompi.h"
+
+BEGIN_C_DECLS
+
+#define COLL_VERVE_NAME "coll verve"
+
+/* The collectives coll verve serves, for the per-collective switch and
+ * the fallback counts. */
+typedef enum coll_verve_kind {
+    COLL_VERVE_BARRIER,
+    COLL_VERVE_BCAST,
+    COLL_VERVE_REDUCE,
+    COLL_VERVE_ALLREDUCE,
+    COLL_VERVE_ALLGATHER,
+    COLL_VERVE_ALLTOALL,
+    COLL_VERVE_GATHER,
+    COLL_VERVE_SCATTER,
+    COLL_VERVE_KIND_LAST
+} coll_verve_kind_t;
+
+typedef struct coll_verve_component {
+    mca_coll_base_component_2_0_0_t super;
+    int priority;
+    bool enable;
+    char *disable;                /* comma list of kinds to leave alone */
+    bool kind_off[COLL_VERVE_KIND_LAST];
+    verve_context_h context;
+    verve_worker_h worker;
+    opal_hash_table_t eps;        /* ompi_proc_t * -> verve_ep_h */
+    /* calls handed to the next component, per kind */
+    uint64_t fallbacks[COLL_VERVE_KIND_LAST];
+} coll_verve_component_t;
+
+OMPI_MODULE_DECLSPEC extern coll_verve_component_t mca_coll_verve_component;
+
+/* What the component below had, per collective: called for a fallback. */
+typedef struct coll_verve_module {
+    mca_coll_base_module_t super;
+    struct ompi_communicator_t *comm;
+    verve_team_h team;            /* NULL until first use */
+    int team_status;              /* OMPI_SUCCESS, or why it failed */
+    mca_coll_base_comm_coll_t previous;
+    mca_coll_base_module_t *previous_modules[COLL_VERVE_KIND_LAST];
+} coll_verve_module_t;
+
+OBJ_CLASS_DECLARATION(coll_verve_module_t);
+
+const char *coll_verve_kind_name(coll_verve_kind_t kind);
+mca_coll_base_module_t *coll_verve_comm_query(struct ompi_communicator_t *comm,
+                                              int *priority);
+/* The module's team, made on first use; NULL when it cannot be made (the
+ * error is in *rc). */
+verve_team_h coll_verve_team(coll_verve_module_t *module, int *rc);
+/* Runs verve's collective to the end: progress until the request
+ * completes. An MPI error code. */
+int coll_verve_run(coll_verve_module_t *module, coll_verve_kind_t kind,
+                   const verve_coll_args_t *args);
+/* Counts a call handed to the component below, and says why at
+ * verbosity 10. */
+void coll_verve_fallback(coll_verve_kind_t kind, const char *why);
+void coll_verve_close_eps(void);
+
+/* coll_verve_map.c: MPI's predefined datatypes and ops onto verve's. */
+bool coll_verve_map_datatype(struct ompi_datatype_t *datatype,
+                             verve_coll_datatype_t *vtype_p);
+bool coll_verve_map_op(struct ompi_op_t *op, verve_coll_datatype_t vtype,
+                       verve_coll_op_t *vop_p);
+
+/* coll_verve_ops.c: the module's entries. */
+int coll_verve_barrier(struct ompi_communicator_t *comm,
+                       mca_coll_base_module_t *module);
+int coll_verve_bcast(void *buff, int count, struct ompi_datatype_t *datatype,
+                     int root, struct ompi_communicator_t *comm,
+                     mca_coll_base_module_t *module);
+int coll_verve_reduce(const void *sbuf, void *rbuf, int count,
+                      struct ompi_datatype_t *dtype, struct ompi_op_t *op,
+                      int root, struct ompi_communicator_t *comm,
+                      mca_coll_base_module_t *module);
+int coll_verve_allreduce(const void *sbuf, void *rbuf, int count,
+                         struct ompi_datatype_t *dtype, struct ompi_op_t *op,
+                         struct ompi_communicator_t *comm,
+                         mca_coll_base_module_t *module);
+int coll_verve_allgather(const void *sbuf, int scount,
+                         struct ompi_datatype_t *sdtype, void *rbuf,
+                         int rcount, struct ompi_datatype_t *rdtype,
+                         struct ompi_communicator_t *comm,
+                         mca_coll_base_module_t *module);
+int coll_verve_alltoall(const void *sbuf, int scount,
+                        struct ompi_datatype_t *sdtype, void *rbuf,
+                        int rcount, struct ompi_datatype_t *rdtype,
+                        struct ompi_communicator_t *comm,
+                        mca_coll_base_module_t *module);
+int coll_verve_gather(const void *sbuf, int scount,
+                      struct ompi_datatype_t *sdtype, void *rbuf, int rcount,
+                      struct ompi_datatype_t *rdtype, int root,
+                      struct ompi_communicator_t *comm,
+                      mca_coll_base_module_t *module);
+int coll_verve_scatter(const void *sbuf, int scount,
+                       struct ompi_datatype_t *sdtype, void *rbuf, int rcount,
+                       struct ompi_datatype_t *rdtype, int root,
+                       struct ompi_communicator_t *comm,
+                       mca_coll_base_module_t *module);
+
+END_C_DECLS
+
+#endif

@@ -1,0 +1,297 @@
+/*
+ * coll verve: one module per intra-communicator. enable keeps what the
+ * components below offered (the fallback of each collective); the verve
+ * team is made on the first collective that reaches verve, over endpoints
+ * the component keeps per process, and destroyed with the module.
+ */
+#include "ompi_config.h"
+
+#include <stdlib.h>
+
+#include "ompi/proc/proc.h"
+#include "opal/runtime/opal_progress.h"
+#include "opal/util/output.h"
+
+#include "coll_verve.h"
+
+static int coll_verve_module_enable(mca_coll_base_module_t *module,
+                                    struct ompi_communicator_t *comm);
+
+static void coll_verve_module_construct(coll_verve_module_t *module)
+{
+    module->comm = NULL;
+    module->team = NULL;
+    module->team_status = OMPI_SUCCESS;
+    memset(&module->previous, 0, sizeof(module->previous));
+    memset(module->previous_modules, 0, sizeof(module->previous_modules));
+}
+
+/* The team's members agreed on nothing after MPI_Comm_free but that the
+ * communicator is gone; every collective on it has completed (MPI). */
+static void coll_verve_module_destruct(coll_verve_module_t *module)
+{
+    int k;
+
+    if (module->team != NULL) {
+        verve_team_destroy(module->team);
+        module->team = NULL;
+    }
+    for (k = 0; k < COLL_VERVE_KIND_LAST; ++k) {
+        if (module->previous_modules[k] != NULL) {
+            OBJ_RELEASE(module->previous_modules[k]);
+        }
+    }
+}
+
+OBJ_CLASS_INSTANCE(coll_verve_module_t, mca_coll_base_module_t,
+                   coll_verve_module_construct, coll_verve_module_destruct);
+
+mca_coll_base_module_t *coll_verve_comm_query(struct ompi_communicator_t *comm,
+                                              int *priority)
+{
+    coll_verve_component_t *c = &mca_coll_verve_component;
+    coll_verve_module_t *module;
+    mca_coll_base_module_t *m;
+
+    if (c->worker == NULL || OMPI_COMM_IS_INTER(comm) ||
+        ompi_comm_size(comm) < 2) {
+        return NULL;
+    }
+    module = OBJ_NEW(coll_verve_module_t);
+    if (module == NULL) {
+        return NULL;
+    }
+    module->comm = comm;
+    m = &module->super;
+    m->coll_module_enable = coll_verve_module_enable;
+    m->coll_barrier = c->kind_off[COLL_VERVE_BARRIER] ? NULL
+                                                      : coll_verve_barrier;
+    m->coll_bcast = c->kind_off[COLL_VERVE_BCAST] ? NULL : coll_verve_bcast;
+    m->coll_reduce = c->kind_off[COLL_VERVE_REDUCE] ? NULL
+                                                    : coll_verve_reduce;
+    m->coll_allreduce = c->kind_off[COLL_VERVE_ALLREDUCE]
+            ? NULL : coll_verve_allreduce;
+    m->coll_allgather = c->kind_off[COLL_VERVE_ALLGATHER]
+            ? NULL : coll_verve_allgather;
+    m->coll_alltoall = c->kind_off[COLL_VERVE_ALLTOALL]
+            ? NULL : coll_verve_alltoall;
+    m->coll_gather = c->kind_off[COLL_VERVE_GATHER] ? NULL
+                                                    : coll_verve_gather;
+    m->coll_scatter = c->kind_off[COLL_VERVE_SCATTER] ? NULL
+                                                      : coll_verve_scatter;
+    *priority = c->priority;
+    return m;
+}
+
+/* Keeps one collective of the components below; every fallback needs
+ * one (the basic component always offers them). */
+#define COLL_VERVE_SAVE(module, comm, kind, name)                            \
+    do {                                                                     \
+        (module)->previous.coll_##name = (comm)->c_coll->coll_##name;        \
+        (module)->previous.coll_##name##_module =                            \
+                (comm)->c_coll->coll_##name##_module;                        \
+        if ((module)->previous.coll_##name == NULL) {                        \
+            opal_output(0, COLL_VERVE_NAME ": no other component offers "    \
+                        #name " on communicator %s",                         \
+                        (comm)->c_name);                                     \
+            return OMPI_ERROR;                                               \
+        }                                                                    \
+        (module)->previous_modules[kind] =                                   \
+                (comm)->c_coll->coll_##name##_module;                        \
+        OBJ_RETAIN((module)->previous_modules[kind]);                        \
+    } while (0)
+
+/* Called after the lower-priority modules put theirs in comm->c_coll. */
+static int coll_verve_module_enable(mca_coll_base_module_t *m,
+                                    struct ompi_communicator_t *comm)
+{
+    coll_verve_module_t *module = (coll_verve_module_t *)m;
+
+    COLL_VERVE_SAVE(module, comm, COLL_VERVE_BARRIER, barrier);
+    COLL_VERVE_SAVE(module, comm, COLL_VERVE_BCAST, bcast);
+    COLL_VERVE_SAVE(module, comm, COLL_VERVE_REDUCE, reduce);
+    COLL_VERVE_SAVE(module, comm, COLL_VERVE_ALLREDUCE, allreduce);
+    COLL_VERVE_SAVE(module, comm, COLL_VERVE_ALLGATHER, allgather);
+    COLL_VERVE_SAVE(module, comm, COLL_VERVE_ALLTOALL, alltoall);
+    COLL_VERVE_SAVE(module, comm, COLL_VERVE_GATHER, gather);
+    COLL_VERVE_SAVE(module, comm, COLL_VERVE_SCATTER, scatter);
+    opal_output_verbose(10, ompi_coll_base_framework.framework_output,
+                        COLL_VERVE_NAME ": rank %d: serves communicator %s "
+                        "(%d ranks)", ompi_comm_rank(comm), comm->c_name,
+                        ompi_comm_size(comm));
+    return OMPI_SUCCESS;
+}
+
+static void coll_verve_ep_error(void *arg, verve_ep_h ep,
+                                verve_status_t status)
+{
+    struct ompi_proc_t *proc = arg;
+
+    (void)ep;
+    opal_output_verbose(1, ompi_coll_base_framework.framework_output,
+                        COLL_VERVE_NAME ": rank %d: peer rank %d failed: %s",
+                        verve_ompi_proc_rank(ompi_proc_local()),
+                        verve_ompi_proc_rank(proc),
+                        verve_status_string(status));
+}
+
+/* The endpoint to proc, made on first use. */
+static int coll_verve_ep(struct ompi_proc_t *proc, verve_ep_h *ep_p)
+{
+    coll_verve_component_t *c = &mca_coll_verve_component;
+    uint64_t key = (uint64_t)(uintptr_t)proc;
+    void *value;
+    int rc;
+
+    if (opal_hash_table_get_value_uint64(&c->eps, key, &value) ==
+        OPAL_SUCCESS) {
+        *ep_p = value;
+        return OMPI_SUCCESS;
+    }
+    rc = verve_ompi_ep_create(COLL_VERVE_NAME, c->worker,
+                              &c->super.collm_version, proc,
+                              coll_verve_ep_error, proc, ep_p);
+    if (rc != OMPI_SUCCESS) {
+        return rc;
+    }
+    OBJ_RETAIN(proc);
+    return opal_hash_table_set_value_uint64(&c->eps, key, *ep_p);
+}
+
+/* Flushes and closes every endpoint at finalize. */
+void coll_verve_close_eps(void)
+{
+    coll_verve_component_t *c = &mca_coll_verve_component;
+    verve_request_param_t param = {.op_attr_mask = 0};
+    verve_request_h request;
+    verve_status_t status;
+    struct ompi_proc_t *proc;
+    uint64_t key;
+    void *value, *node = NULL;
+
+    while (opal_hash_table_get_first_key_uint64(&c->eps, &key, &value,
+                                                &node) == OPAL_SUCCESS) {
+        request = NULL;
+        status = verve_ep_close_nbx(value, VERVE_EP_CLOSE_FLUSH, &param,
+                                    &request);
+        if (status == VERVE_INPROGRESS) {
+            status = verve_request_wait(c->worker, request);
+            verve_request_free(request);
+        }
+        (void)opal_hash_table_remove_value_uint64(&c->eps, key);
+        proc = (struct ompi_proc_t *)(uintptr_t)key;
+        OBJ_RELEASE(proc);
+        node = NULL;
+    }
+}
+
+/* Progresses until request completes: verve's worker, and Open MPI's
+ * progress now and then (the pml's traffic, other components). */
+static verve_status_t coll_verve_wait(verve_request_h request)
+{
+    verve_worker_h worker = mca_coll_verve_component.worker;
+    verve_status_t status;
+    unsigned idle = 0;
+
+    while ((status = verve_request_test(request)) == VERVE_INPROGRESS) {
+        if (verve_worker_progress(worker) != 0) {
+            idle = 0;
+        } else if ((++idle & 15) == 0) {
+            opal_progress();
+        }
+    }
+    verve_request_free(request);
+    return status;
+}
+
+verve_team_h coll_verve_team(coll_verve_module_t *module, int *rc)
+{
+    struct ompi_communicator_t *comm = module->comm;
+    int size = ompi_comm_size(comm), rank = ompi_comm_rank(comm), i;
+    verve_team_params_t params = {
+        .field_mask = VERVE_TEAM_PARAM_FIELD_EPS |
+                      VERVE_TEAM_PARAM_FIELD_SIZE |
+                      VERVE_TEAM_PARAM_FIELD_RANK |
+                      VERVE_TEAM_PARAM_FIELD_ID,
+        .size = (unsigned)size,
+        .rank = (unsigned)rank,
+        .id = comm->c_contextid
+    };
+    verve_request_param_t param = {.op_attr_mask = 0};
+    verve_request_h request = NULL;
+    verve_status_t status;
+    verve_ep_h *eps;
+
+    *rc = module->team_status;
+    if (module->team != NULL || *rc != OMPI_SUCCESS) {
+        return module->team;
+    }
+    eps = calloc((size_t)size, sizeof(*eps));
+    if (eps == NULL) {
+        *rc = module->team_status = OMPI_ERR_OUT_OF_RESOURCE;
+        return NULL;
+    }
+    for (i = 0; i < size && *rc == OMPI_SUCCESS; ++i) {
+        if (i != rank) {
+            *rc = coll_verve_ep(ompi_comm_peer_lookup(comm, i), &eps[i]);
+        }
+    }
+    if (*rc == OMPI_SUCCESS) {
+        params.eps = eps;
+        status = verve_team_create_nbx(mca_coll_verve_component.worker,
+                                       &params, &module->team, &param,
+                                       &request);
+        if (status == VERVE_INPROGRESS) {
+            status = coll_verve_wait(request);
+        }
+        if (status != VERVE_OK) {
+            opal_output(0, COLL_VERVE_NAME ": rank %d: the team of "
+                        "communicator %s (%d ranks) failed: %s", rank,
+                        comm->c_name, size, verve_status_string(status));
+            if (module->team != NULL) {
+                verve_team_destroy(module->team);
+                module->team = NULL;
+            }
+            *rc = verve_ompi_error(status);
+        }
+    }
+    free(eps);
+    module->team_status = *rc;
+    return module->team;
+}
+
+int coll_verve_run(coll_verve_module_t *module, coll_verve_kind_t kind,
+                   const verve_coll_args_t *args)
+{
+    verve_request_param_t param = {.op_attr_mask = 0};
+    verve_request_h request = NULL;
+    verve_status_t status;
+    verve_team_h team;
+    int rc;
+
+    team = coll_verve_team(module, &rc);
+    if (team == NULL) {
+        return rc;
+    }
+    status = verve_coll_nbx(team, args, &param, &request);
+    if (status == VERVE_INPROGRESS) {
+        status = coll_verve_wait(request);
+    }
+    if (status != VERVE_OK) {
+        opal_output_verbose(1, ompi_coll_base_framework.framework_output,
+                            COLL_VERVE_NAME ": rank %d: %s on communicator "
+                            "%s failed: %s", ompi_comm_rank(module->comm),
+                            coll_verve_kind_name(kind), module->comm->c_name,
+                            verve_status_string(status));
+        return verve_ompi_error(status);
+    }
+    return OMPI_SUCCESS;
+}
+
+void coll_verve_fallback(coll_verve_kind_t kind, const char *why)
+{
+    ++mca_coll_verve_component.fallbacks[kind];
+    opal_output_verbose(10, ompi_coll_base_framework.framework_output,
+                        COLL_VERVE_NAME ": %s goes to the next component: "
+                        "%s", coll_verve_kind_name(kind), why);
+}

@@ -1,0 +1,21 @@
+# mca_coll_verve.so: MPI's collectives on verve's, for Open MPI 4.1 under
+# any pml; built and installed beside the pml and mtl components by the
+# same configure probe and with the same flags (see src/ompi/mtl/local.mk).
+if HAVE_OMPI_MTL
+ompicolldir = $(libdir)/openmpi
+ompicoll_LTLIBRARIES = src/ompi/coll/mca_coll_verve.la
+src_ompi_coll_mca_coll_verve_la_SOURCES = \
+    src/ompi/coll/coll_verve.h \
+    src/ompi/coll/coll_verve_component.c \
+    src/ompi/coll/coll_verve_module.c \
+    src/ompi/coll/coll_verve_map.c \
+    src/ompi/coll/coll_verve_ops.c
+src_ompi_coll_mca_coll_verve_la_CPPFLAGS = -I$(top_srcdir)/include \
+    -I$(top_srcdir)/src/ompi/common $(OMPI_CPPFLAGS)
+src_ompi_coll_mca_coll_verve_la_CFLAGS = $(AM_CFLAGS) $(OMPI_CFLAGS)
+src_ompi_coll_mca_coll_verve_la_LDFLAGS = $(AM_LDFLAGS) -module \
+    -avoid-version -shared -Wl,--no-undefined -Wl,-z,nodelete \
+    $(OMPI_LDFLAGS)
+src_ompi_coll_mca_coll_verve_la_LIBADD = src/ompi/common/libverve_ompi.la \
+    libverve.la -lmpi -lopen-pal
+endif
