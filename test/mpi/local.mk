@@ -3,7 +3,10 @@
 # MPI's own flags (mpicc --showme), and without libverve.
 if HAVE_OMPI_MTL
 check_PROGRAMS += test/mpi/mpi_p2p test/mpi/mpi_fail test/mpi/mpi_threads \
-                  test/mpi/mpi_rma
+                  test/mpi/mpi_rma test/mpi/mpi_coll
+test_mpi_mpi_coll_SOURCES = test/mpi/mpi_coll.c test/mpi/mpi_check.h
+test_mpi_mpi_coll_CPPFLAGS = $(AM_CPPFLAGS) $(OMPI_MPI_CFLAGS)
+test_mpi_mpi_coll_LDADD = $(OMPI_MPI_LIBS)
 test_mpi_mpi_p2p_SOURCES = test/mpi/mpi_p2p.c test/mpi/mpi_check.h
 test_mpi_mpi_p2p_CPPFLAGS = $(AM_CPPFLAGS) $(OMPI_MPI_CFLAGS)
 test_mpi_mpi_p2p_LDADD = $(OMPI_MPI_LIBS)
@@ -25,8 +28,10 @@ else
 MPI_HAVE_MTL = no
 endif
 # The scripts skip themselves (77) when the component is not built.
-TESTS += test/mpi/mpi_pml.sh test/mpi/mpi_mtl.sh test/mpi/mpi_netns.sh
+TESTS += test/mpi/mpi_pml.sh test/mpi/mpi_mtl.sh test/mpi/mpi_netns.sh \
+         test/mpi/mpi_coll.sh
 EXTRA_DIST += test/mpi/mpi_pml.sh test/mpi/mpi_mtl.sh test/mpi/mpi_suite.sh \
+              test/mpi/mpi_coll.sh \
               test/mpi/mpi_netns.sh \
               test/mpi/mpi_lib.sh test/mpi/mpi_in_netns.sh
 AM_TESTS_ENVIRONMENT += MPI_HAVE_MTL='$(MPI_HAVE_MTL)' \

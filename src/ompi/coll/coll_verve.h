@@ -48,7 +48,8 @@ typedef struct coll_verve_component {
     verve_context_h context;
     verve_worker_h worker;
     opal_hash_table_t eps;        /* ompi_proc_t * -> verve_ep_h */
-    /* calls handed to the next component, per kind */
+    /* calls verve ran, and calls handed to the next component, per kind */
+    uint64_t served[COLL_VERVE_KIND_LAST];
     uint64_t fallbacks[COLL_VERVE_KIND_LAST];
 } coll_verve_component_t;
 

@@ -123,12 +123,15 @@ static int coll_verve_open(void)
 static int coll_verve_close(void)
 {
     coll_verve_component_t *c = &mca_coll_verve_component;
+    uint64_t served = 0, fallbacks = 0;
     int k;
 
     if (c->worker == NULL) {
         return OMPI_SUCCESS;
     }
     for (k = 0; k < COLL_VERVE_KIND_LAST; ++k) {
+        served += c->served[k];
+        fallbacks += c->fallbacks[k];
         if (c->fallbacks[k] != 0) {
             opal_output_verbose(1, ompi_coll_base_framework.framework_output,
                                 COLL_VERVE_NAME ": rank %d: %llu %s calls "
@@ -138,6 +141,12 @@ static int coll_verve_close(void)
                                 coll_verve_kind_names[k]);
         }
     }
+    opal_output_verbose(1, ompi_coll_base_framework.framework_output,
+                        COLL_VERVE_NAME ": rank %d: %llu calls ran on "
+                        "verve, %llu went to the next component",
+                        verve_ompi_proc_rank(ompi_proc_local()),
+                        (unsigned long long)served,
+                        (unsigned long long)fallbacks);
     coll_verve_close_eps();
     OBJ_DESTRUCT(&c->eps);
     verve_worker_destroy(c->worker);

@@ -273,6 +273,7 @@ int coll_verve_run(coll_verve_module_t *module, coll_verve_kind_t kind,
     if (team == NULL) {
         return rc;
     }
+    ++mca_coll_verve_component.served[kind];
     status = verve_coll_nbx(team, args, &param, &request);
     if (status == VERVE_INPROGRESS) {
         status = coll_verve_wait(request);

@@ -1,0 +1,62 @@
+#!/bin/sh
+# coll verve (src/ompi/coll) under mpirun: mpi_coll (every collective
+# against a reference computed without collectives, on MPI_COMM_WORLD, a
+# dup and two splits) at 1, 2, 3, 4, 7 and 8 ranks (past 2 the cores are
+# oversubscribed) with coll verve at top priority, over pml ob1 and over
+# pml verve; each rank must report calls run on verve, and the user-op
+# allreduce handed to the next component. Once without coll verve, to
+# show that the test passes on Open MPI's own collectives. Exits 77 (SKIP)
+# when the components were not built; prints "FAIL: ..." for each failed
+# check and exits 1.
+. "$(dirname "$0")/mpi_lib.sh"
+
+mpi_need mpi_coll
+[ -e "$top_builddir/src/ompi/coll/.libs/mca_coll_verve.so" ] ||
+    { echo "FAIL: mca_coll_verve.so is not built"; exit 1; }
+path=$top_builddir/src/ompi/coll/.libs:$top_builddir/src/ompi/pml/.libs
+if [ -n "${OMPI_PKGLIBDIR:-}" ]; then
+    path=$path:$OMPI_PKGLIBDIR
+fi
+
+# run_coll N PML [MPIRUN-OPTIONS...]: mpi_coll at N ranks over PML.
+run_coll()
+{
+    _n=$1
+    _pml=$2
+    shift 2
+    $TIMEOUT "$MPIRUN" --allow-run-as-root --oversubscribe -n "$_n" \
+        --mca pml "$_pml" --mca mca_base_component_path "$path" \
+        -x VERVE_TLS=shm,self "$@" "$MPI/mpi_coll" >"$tmp/out" 2>"$tmp/err"
+}
+
+name="mpi_coll, 4 ranks, Open MPI's collectives (no coll verve)"
+run_coll 4 ob1 --mca coll ^verve
+check_rc "$name" 0 $?
+check_count "$name" "$tmp/out" '^mpi_coll: rank [0-9]+ of 4: all checks passed$' 4
+
+for n in 1 2 3 4 7 8; do
+    for pml in ob1 verve; do
+        case "$pml:$n" in
+        verve:2|verve:4|ob1:*) ;;
+        *) continue ;;
+        esac
+        name="mpi_coll, $n ranks, coll verve over pml $pml"
+        run_coll "$n" "$pml" --mca coll_verve_priority 100 \
+            --mca coll_base_verbose 1
+        check_rc "$name" 0 $?
+        check_count "$name" "$tmp/out" \
+            "^mpi_coll: rank [0-9]+ of $n: all checks passed\$" "$n"
+        check_count "$name: initialized" "$tmp/err" \
+            "coll verve: rank [0-9]+: initialized, priority 100\$" "$n"
+        if [ "$n" -ge 2 ]; then
+            check_count "$name: calls on verve" "$tmp/err" \
+                "coll verve: rank [0-9]+: [1-9][0-9]* calls ran on verve" "$n"
+            # the user op's allreduce, counted per rank
+            check_count "$name: user op to the next component" "$tmp/err" \
+                "coll verve: rank [0-9]+: [0-9]+ allreduce calls went to the next component" \
+                "$n"
+        fi
+    done
+done
+
+mpi_finish mpi_coll.sh
