@@ -23,6 +23,8 @@
 static pthread_once_t vs_cma_usable_once = PTHREAD_ONCE_INIT;
 static int vs_cma_usable_result;
 static pthread_once_t vs_cma_allow_once = PTHREAD_ONCE_INIT;
+static int vs_cma_scope = -1;      /* Yama's ptrace_scope, -1: no Yama */
+static pid_t vs_cma_ptracer;       /* the one we named, 0: none */
 
 static int vs_cma_refusal(int error)
 {
@@ -72,6 +74,7 @@ static void vs_cma_allow_detect(void)
     int scope = vs_cma_ptrace_scope();
     pid_t parent = getppid();
 
+    vs_cma_scope = scope;
     if (scope != 1) {
         vs_debug("cma: Yama ptrace_scope %d: %s", scope,
                  scope <= 0 ? "peers of the same user may read us"
@@ -83,6 +86,7 @@ static void vs_cma_allow_detect(void)
                  strerror(errno));
         return;
     }
+    vs_cma_ptracer = parent;
     vs_debug("cma: Yama ptrace_scope 1: named parent pid %d our ptracer, "
              "so that the processes it started may read us", (int)parent);
 }
@@ -90,6 +94,79 @@ static void vs_cma_allow_detect(void)
 void vs_cma_allow_peers(void)
 {
     pthread_once(&vs_cma_allow_once, vs_cma_allow_detect);
+}
+
+/* A line of /proc/<pid>/status or stat into buffer; 0 when unreadable. */
+static int vs_cma_read_proc(pid_t pid, const char *file, char *buffer,
+                            size_t size)
+{
+    char path[64];
+    FILE *stream;
+    size_t n;
+
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+    stream = fopen(path, "re");
+    if (stream == NULL) {
+        return 0;
+    }
+    n = fread(buffer, 1, size - 1, stream);
+    fclose(stream);
+    buffer[n] = '\0';
+    return n > 0;
+}
+
+/* 0 when unknown. The name in stat may hold anything but ')' last. */
+static pid_t vs_cma_parent_of(pid_t pid)
+{
+    char buffer[512], *end;
+    int parent;
+
+    if (!vs_cma_read_proc(pid, "stat", buffer, sizeof(buffer)) ||
+        (end = strrchr(buffer, ')')) == NULL ||
+        sscanf(end + 1, " %*c %d", &parent) != 1) {
+        return 0;
+    }
+    return (pid_t)parent;
+}
+
+/* Whether pid is ancestor or ancestor's descendant (itself included). */
+static int vs_cma_descends(pid_t pid, pid_t ancestor)
+{
+    /* Bounded: a chain read while processes exit could loop. */
+    for (int depth = 0; pid > 0 && depth < 256; ++depth) {
+        if (pid == ancestor) {
+            return 1;
+        }
+        pid = vs_cma_parent_of(pid);
+    }
+    return 0;
+}
+
+int vs_cma_yama_allows(pid_t reader, pid_t target, pid_t ptracer)
+{
+    return vs_cma_descends(target, reader) ||
+           (ptracer > 0 && vs_cma_descends(reader, ptracer));
+}
+
+/* CAP_SYS_PTRACE (bit 19) among pid's effective capabilities. */
+static int vs_cma_may_ptrace_any(pid_t pid)
+{
+    unsigned long long caps;
+    char buffer[2048], *line;
+
+    return vs_cma_read_proc(pid, "status", buffer, sizeof(buffer)) &&
+           (line = strstr(buffer, "\nCapEff:")) != NULL &&
+           sscanf(line + 8, "%llx", &caps) == 1 && ((caps >> 19) & 1);
+}
+
+int vs_cma_peer_may_read(pid_t pid)
+{
+    vs_cma_allow_peers();
+    if (vs_cma_scope != 1) {
+        return 1;   /* scope 0; or 2 and 3, where the probes fail alike */
+    }
+    return vs_cma_yama_allows(pid, getpid(), vs_cma_ptracer) ||
+           vs_cma_may_ptrace_any(pid);
 }
 
 verve_status_t vs_cma_probe(pid_t pid, uint64_t remote, void *local,

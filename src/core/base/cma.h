@@ -28,6 +28,19 @@ int vs_cma_usable(void);
  * replaces a ptracer the application named itself. */
 void vs_cma_allow_peers(void);
 
+/* Whether pid may read this process as far as Yama is concerned: yes,
+ * except under ptrace_scope 1, where pid must be an ancestor of ours, a
+ * descendant of the ptracer vs_cma_allow_peers named, or hold
+ * CAP_SYS_PTRACE. The wireup probe tries our direction; this answers the
+ * other, so that both ends of a pair decide alike (a rank started by a
+ * wrapper that forks rather than execs may read its cousins while they
+ * may not read it). */
+int vs_cma_peer_may_read(pid_t pid);
+
+/* The rule of ptrace_scope 1 itself: whether reader may read target, which
+ * named ptracer (0: none); from the parents in /proc. */
+int vs_cma_yama_allows(pid_t reader, pid_t target, pid_t ptracer);
+
 /* Reads length bytes at remote in pid into local, once, to learn whether
  * the kernel lets this process reach pid's memory. VERVE_OK: read;
  * VERVE_ERR_UNSUPPORTED: refused (EPERM, EACCES, ENOSYS), logged at debug

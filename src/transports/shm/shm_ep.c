@@ -94,12 +94,12 @@ static verve_status_t vt_shm_ep_watch_peer(vt_shm_iface_t *iface,
     return VERVE_OK;
 }
 
-/* Whether CMA reaches the peer: both ends use it, and a read of the magic
- * word at the head of the peer's ring, where the peer maps it, returns what
- * we see in our mapping. The read's direction is ours; the other is the
- * peer's probe, and Yama, seccomp and VERVE_SHM_CMA treat both alike, bar
- * a process that is an ancestor of the other under ptrace_scope 1 (see
- * vs_cma_allow_peers). */
+/* Whether CMA reaches the peer, both ways, so that both ends of the pair
+ * pick the same protocols (a rendezvous is read by its receiver, a split
+ * one written by its sender): both ends use it (VERVE_SHM_CMA, seccomp
+ * seen in the ring header's flag); a read of the magic word at the head
+ * of the peer's ring, where the peer maps it, returns what we see in our
+ * mapping; and under Yama ptrace_scope 1 the peer may read us. */
 static int vt_shm_ep_probe_cma(const vt_shm_iface_t *iface,
                                const vt_shm_ep_t *ep,
                                const vt_shm_fifo_ctl_t *ctl)
@@ -119,7 +119,13 @@ static int vt_shm_ep_probe_cma(const vt_shm_iface_t *iface,
     status = vs_cma_probe(ep->peer_pid, ctl->owner_address, &magic,
                           sizeof(magic));
     if (status == VERVE_OK && magic == ctl->magic) {
-        return 1;
+        if (vs_cma_peer_may_read(ep->peer_pid)) {
+            return 1;
+        }
+        vt_shm_cma_refused(ep->peer_pid, "under Yama ptrace_scope 1 it may "
+                           "not read us (it is neither our ancestor nor "
+                           "started by our parent)");
+        return 0;
     }
     vt_shm_cma_refused(ep->peer_pid,
                        status == VERVE_ERR_UNSUPPORTED
