@@ -11,7 +11,8 @@
 #     finds it;
 #   - rank 0 refused, rank 1 not: both must agree on no CMA.
 # Each run must print the info line that says CMA is refused, once per
-# rank; a run with CMA allowed must not. Prints "FAIL: ..." for each
+# rank, with the cause its mode leads to (so each way of finding out is
+# tried); a run with CMA allowed must not print it. Prints "FAIL: ..." for each
 # failure and exits 1; SKIP (77) where seccomp filters cannot be set.
 set -u
 . "$(dirname "$0")/it_lib.sh"
@@ -27,14 +28,16 @@ if ! "$NOCMA" true; then
     exit 77
 fi
 
-# check NAME RANKS EXPECT COMMAND...: runs COMMAND with shm alone and info
-# logging; EXPECT is how many ranks must say CMA is refused (0 or RANKS).
+# check NAME RANKS EXPECT CAUSE COMMAND...: runs COMMAND with shm alone and
+# info logging; EXPECT is how many ranks must say CMA is refused (0 or
+# RANKS), one of them for CAUSE.
 check()
 {
     name=$1
     ranks=$2
     expect=$3
-    shift 3
+    cause=$4
+    shift 4
     if out=$(env VERVE_TLS=shm,self VERVE_LOG_LEVEL=info "$@" 2>&1); then
         :
     else
@@ -47,6 +50,13 @@ check()
     if [ "$said" -ne "$expect" ]; then
         echo "FAIL: $name: $said ranks said CMA is refused, expected" \
              "$expect of $ranks"
+        echo "$out" | grep "$LINE" | head -5
+        failures=$((failures + 1))
+        return
+    fi
+    if [ -n "$cause" ] && ! echo "$out" | grep "$LINE" | grep -q "$cause"
+    then
+        echo "FAIL: $name: no rank said CMA is refused because $cause"
         echo "$out" | grep "$LINE" | head -5
         failures=$((failures + 1))
         return
@@ -67,19 +77,19 @@ suite()
     shift 4
     case $mode in
     allowed)
-        check "$name" "$ranks" "$expect" \
+        check "$name" "$ranks" "$expect" "" \
             "$RUN" -n "$ranks" --timeout 300 "$@" ;;
     setting)
-        check "$name" "$ranks" "$expect" env VERVE_SHM_CMA=n \
-            "$RUN" -n "$ranks" --timeout 300 "$@" ;;
+        check "$name" "$ranks" "$expect" "VERVE_SHM_CMA=n" \
+            env VERVE_SHM_CMA=n "$RUN" -n "$ranks" --timeout 300 "$@" ;;
     seccomp)
-        check "$name" "$ranks" "$expect" \
+        check "$name" "$ranks" "$expect" "refuses this process the calls" \
             "$NOCMA" "$RUN" -n "$ranks" --timeout 300 "$@" ;;
     peers)
-        check "$name" "$ranks" "$expect" \
+        check "$name" "$ranks" "$expect" "refuses process_vm_readv of it" \
             "$RUN" -n "$ranks" --timeout 300 "$NOCMA" --peers "$@" ;;
     rank0)
-        check "$name" "$ranks" "$expect" \
+        check "$name" "$ranks" "$expect" "does not use CMA itself" \
             "$RUN" -n "$ranks" --timeout 300 sh -c \
             'if [ "$VERVE_RUN_RANK" = 0 ]; then exec "$0" "$@"; fi
              exec "$@"' "$NOCMA" "$@" ;;
