@@ -96,6 +96,18 @@ suite()
     esac
 }
 
+# verve_info tells built in from allowed
+INFO=$top_builddir/src/tools/verve_info
+if [ -x "$INFO" ]; then
+    if "$INFO" | grep -q "CMA allowed here: *yes" &&
+        "$NOCMA" "$INFO" | grep -q "CMA allowed here: *no"; then
+        echo "ok: verve_info, CMA allowed and refused"
+    else
+        echo "FAIL: verve_info does not tell CMA allowed from refused"
+        failures=$((failures + 1))
+    fi
+fi
+
 # The control: with CMA allowed nobody says it is refused.
 suite allowed "am" 2 0 "$IT/it_am"
 for mode in setting seccomp peers rank0; do
