@@ -18,9 +18,10 @@ set -u
 . "$(dirname "$0")/it_lib.sh"
 
 NOCMA=$IT/it_no_cma
+INFO=$top_builddir/src/tools/verve_info
 LINE='shm: no CMA (process_vm_readv/writev) with'
-if [ ! -x "$RUN" ] || [ ! -x "$NOCMA" ]; then
-    echo "SKIP: verve_run or it_no_cma not built"
+if [ ! -x "$RUN" ] || [ ! -x "$NOCMA" ] || [ ! -x "$INFO" ]; then
+    echo "SKIP: verve_run, verve_info or it_no_cma not built"
     exit 77
 fi
 if ! "$NOCMA" true; then
@@ -54,8 +55,8 @@ check()
         failures=$((failures + 1))
         return
     fi
-    if [ -n "$cause" ] && ! echo "$out" | grep "$LINE" | grep -q "$cause"
-    then
+    if [ -n "$cause" ] && [ $allowed_here = yes ] &&
+        ! echo "$out" | grep "$LINE" | grep -q "$cause"; then
         echo "FAIL: $name: no rank said CMA is refused because $cause"
         echo "$out" | grep "$LINE" | head -5
         failures=$((failures + 1))
@@ -96,20 +97,25 @@ suite()
     esac
 }
 
-# verve_info tells built in from allowed
-INFO=$top_builddir/src/tools/verve_info
-if [ -x "$INFO" ]; then
-    if "$INFO" | grep -q "CMA allowed here: *yes" &&
-        "$NOCMA" "$INFO" | grep -q "CMA allowed here: *no"; then
-        echo "ok: verve_info, CMA allowed and refused"
-    else
-        echo "FAIL: verve_info does not tell CMA allowed from refused"
-        failures=$((failures + 1))
-    fi
+# verve_info tells built in from allowed. Where the kernel refuses CMA to
+# us already (a container), every mode finds that first: no control, no
+# causes.
+allowed_here=yes
+if ! "$INFO" | grep -q "CMA allowed here: *yes"; then
+    allowed_here=no
+    echo "note: CMA is refused here already; no control run"
+fi
+if "$NOCMA" "$INFO" | grep -q "CMA allowed here: *no"; then
+    echo "ok: verve_info, CMA refused"
+else
+    echo "FAIL: verve_info does not say CMA is refused under seccomp"
+    failures=$((failures + 1))
 fi
 
 # The control: with CMA allowed nobody says it is refused.
-suite allowed "am" 2 0 "$IT/it_am"
+if [ $allowed_here = yes ]; then
+    suite allowed "am" 2 0 "$IT/it_am"
+fi
 for mode in setting seccomp peers rank0; do
     suite "$mode" "am" 2 2 "$IT/it_am"
     suite "$mode" "rma" 2 2 "$IT/it_rma"
