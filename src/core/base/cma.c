@@ -96,7 +96,7 @@ void vs_cma_allow_peers(void)
     pthread_once(&vs_cma_allow_once, vs_cma_allow_detect);
 }
 
-/* A line of /proc/<pid>/status or stat into buffer; 0 when unreadable. */
+/* The start of /proc/<pid>/<file> into buffer; 0 when unreadable. */
 static int vs_cma_read_proc(pid_t pid, const char *file, char *buffer,
                             size_t size)
 {
