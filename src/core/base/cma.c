@@ -22,7 +22,10 @@
 
 static pthread_once_t vs_cma_usable_once = PTHREAD_ONCE_INIT;
 static int vs_cma_usable_result;
-static pthread_once_t vs_cma_allow_once = PTHREAD_ONCE_INIT;
+/* The kernel keeps a ptracer per process, and a forked child has none:
+ * done again in a process other than the one that did it. */
+static pthread_mutex_t vs_cma_allow_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t vs_cma_allowed_in;    /* the process that named it */
 static int vs_cma_scope = -1;      /* Yama's ptrace_scope, -1: no Yama */
 static pid_t vs_cma_ptracer;       /* the one we named, 0: none */
 
@@ -75,6 +78,7 @@ static void vs_cma_allow_detect(void)
     pid_t parent = getppid();
 
     vs_cma_scope = scope;
+    vs_cma_ptracer = 0;
     if (scope != 1) {
         vs_debug("cma: Yama ptrace_scope %d: %s", scope,
                  scope <= 0 ? "peers of the same user may read us"
@@ -93,7 +97,12 @@ static void vs_cma_allow_detect(void)
 
 void vs_cma_allow_peers(void)
 {
-    pthread_once(&vs_cma_allow_once, vs_cma_allow_detect);
+    pthread_mutex_lock(&vs_cma_allow_lock);
+    if (vs_cma_allowed_in != getpid()) {
+        vs_cma_allow_detect();
+        vs_cma_allowed_in = getpid();
+    }
+    pthread_mutex_unlock(&vs_cma_allow_lock);
 }
 
 /* The start of /proc/<pid>/<file> into buffer; 0 when unreadable. */

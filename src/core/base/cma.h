@@ -24,8 +24,9 @@ int vs_cma_usable(void);
 /* Under Yama ptrace_scope 1, names this process's parent (the launcher:
  * verve_run, prted, slurmstepd) as its ptracer, so that every process the
  * launcher started may read it, as under scope 0, and no one else. Once
- * per process; does nothing under other scopes or without Yama. It
- * replaces a ptracer the application named itself. */
+ * per process (again in a forked child, which the kernel gives no
+ * ptracer); does nothing under other scopes or without Yama. It replaces
+ * a ptracer the application named itself. Thread-safe. */
 void vs_cma_allow_peers(void);
 
 /* Whether pid may read this process as far as Yama is concerned: yes,
