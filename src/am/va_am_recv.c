@@ -447,7 +447,7 @@ verve_status_t va_rndv_recv(ve_worker_t *worker, va_rndv_desc_t *desc,
         status = VERVE_ERR_UNSUPPORTED;
     } else if (async &&
                desc->length >= worker->context->config.rndv_split &&
-               (ep->lane->caps.flags & VT_CAP_PUT_ZCOPY)) {
+               (ve_ep_caps(ep) & VT_CAP_PUT_ZCOPY)) {
         status = va_rndv_recv_split(desc, buffer, param, request_p);
         goto out_taken;
     } else {

@@ -352,7 +352,7 @@ verve_status_t va_am_send_flags(ve_ep_t *ep, unsigned id, uint8_t am_flags,
         status = VERVE_ERR_INVALID_PARAM;
         goto out;
     }
-    frag = rndv && (!(caps->flags & VT_CAP_GET_ZCOPY) ||
+    frag = rndv && (!(ve_ep_caps(ep) & VT_CAP_GET_ZCOPY) ||
                     length > caps->zcopy_max ||
                     !worker->context->config.am_zcopy);
     if (frag ? !va_frag_fits(ep->lane, header_length)

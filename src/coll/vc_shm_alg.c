@@ -57,12 +57,11 @@
  * were started: a collective takes the tickets of all its ops when it
  * starts, not when it reaches them.
  */
-#include <errno.h>
 #include <limits.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 #include "vc_shm.h"
+#include "core/base/cma.h"
 #include "core/base/log.h"
 #include "core/base/compiler.h"
 
@@ -191,27 +190,18 @@ typedef struct vc_shm_source {
 static void vc_shm_cma_read(vc_shm_op_t *op, const vc_shm_source_t *source,
                             size_t bytes)
 {
-    struct iovec local, remote;
-    size_t done = 0;
-    ssize_t got;
+    verve_status_t status;
 
-    while (done < bytes) {
-        local.iov_base = op->output + done;
-        local.iov_len = bytes - done;
-        remote.iov_base = (void *)(uintptr_t)(source->address + done);
-        remote.iov_len = bytes - done;
-        got = process_vm_readv((pid_t)source->pid, &local, 1, &remote, 1, 0);
-        if (got <= 0) {
-            vs_error("coll: team %016llx rank %u: bcast: process_vm_readv "
-                     "of %zu bytes from pid %llu failed: %s",
-                     (unsigned long long)op->coll->team->id,
-                     op->coll->team->rank, bytes - done,
-                     (unsigned long long)source->pid,
-                     got < 0 ? strerror(errno) : "nothing read");
-            op->error = VERVE_ERR_IO;
-            return;
-        }
-        done += (size_t)got;
+    status = vs_cma_copy((pid_t)source->pid, op->output, bytes,
+                         source->address, 0);
+    if (status != VERVE_OK) {
+        vs_error("coll: team %016llx rank %u: bcast: the single copy of "
+                 "%zu bytes from pid %llu failed: %s",
+                 (unsigned long long)op->coll->team->id,
+                 op->coll->team->rank, bytes,
+                 (unsigned long long)source->pid,
+                 verve_status_string(status));
+        op->error = status;
     }
 }
 

@@ -13,17 +13,18 @@
  *   2. each leader makes its host's segment and sends {pid, fd}; member 0
  *      passes each member its leader's;
  *   3. each member maps it, tries a read of its leader's memory with
- *      process_vm_readv (single copies of large bcasts need it), and
- *      answers; member 0 sends the verdict.
+ *      process_vm_readv (single copies of large bcasts need it; the
+ *      kernel may refuse it, see core/base/cma.h), and answers; member 0
+ *      sends the verdict.
  * Everyone then uses the segments, or everyone falls back to the network
  * algorithms, with a warning when the cause was a failure rather than a
  * team without two members on one host.
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 #include "vc_shm.h"
+#include "core/base/cma.h"
 #include "core/base/log.h"
 
 /* Tags of the setup messages: apart from the barrier's rounds. */
@@ -177,6 +178,10 @@ static verve_status_t vc_shm_setup_group(vc_sched_t *sched, vc_step_t *step)
         setup->record_out.ok = VC_SHM_FAILED;
         return VERVE_OK;
     }
+    /* Before the record leaves: members probe us with it. */
+    if (vc_shm_config()->cma_min != 0) {
+        vs_cma_allow_peers();
+    }
     setup->record_out.ok = VC_SHM_YES;
     setup->record_out.pid = (int32_t)getpid();
     setup->record_out.fd = view->fd;
@@ -204,8 +209,6 @@ static verve_status_t vc_shm_setup_attach(vc_sched_t *sched,
 {
     vc_shm_setup_t *setup = step->dst;
     vc_team_t *team = sched->team;
-
-    struct iovec local, remote;
     uint64_t length = 0;
 
     setup->ok = VC_SHM_NO;
@@ -228,13 +231,9 @@ static verve_status_t vc_shm_setup_attach(vc_sched_t *sched,
         return VERVE_OK;
     }
     setup->ok = VC_SHM_YES;
-    local.iov_base = &length;
-    local.iov_len = sizeof(length);
-    remote.iov_base = (void *)(uintptr_t)setup->record_in.probe;
-    remote.iov_len = sizeof(length);
     if (vc_shm_config()->cma_min != 0 &&
-        process_vm_readv(setup->record_in.pid, &local, 1, &remote, 1, 0) ==
-                (ssize_t)sizeof(length) &&
+        vs_cma_probe(setup->record_in.pid, setup->record_in.probe, &length,
+                     sizeof(length)) == VERVE_OK &&
         length == setup->record_in.length) {
         setup->ok |= VC_SHM_CMA;
     }

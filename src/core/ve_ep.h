@@ -23,6 +23,13 @@ void ve_ep_start_internal(ve_request_t *req);
 void ve_ep_request_done(ve_request_t *req, verve_status_t status);
 /* Queues a request whose first send attempt found the transport full. */
 void ve_ep_queue(ve_request_t *req);
+/* What the endpoint's lane offers to this peer: the lane's capabilities
+ * less those its transport endpoint lacks (vt_ep_t.caps_off). */
+static inline uint32_t ve_ep_caps(const ve_ep_t *ep)
+{
+    return ep->lane->caps.flags & ~ep->vt_ep->caps_off;
+}
+
 static inline int ve_ep_has_pending(const ve_ep_t *ep)
 {
     return !vs_list_is_empty(&ep->pending);

@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <verve/verve.h>
 #include <verve/verve_coll.h>
+#include "core/base/cma.h"
 #include "core/base/config.h"
 #include "transports/vt_iface.h"
 #ifdef HAVE_VERBS
@@ -75,6 +76,11 @@ static void info_print_version(void)
     printf("#   trace logging:     %s\n", info_yes_no(trace));
     printf("#   hwloc topology:    %s\n", info_yes_no(hwloc));
     printf("#   CMA (process_vm):  %s\n", info_yes_no(cma));
+    /* Built in is not allowed: a seccomp profile may refuse the calls
+     * (Yama shows only with a peer, at wireup). */
+    printf("#   CMA allowed here:  %s\n",
+           !cma ? "no" : vs_cma_usable() ? "yes" : "no, the kernel refuses "
+                                                   "this process the calls");
     printf("#   pidfd_open:        %s\n", info_yes_no(pidfd));
     printf("#   compiler:          %s\n", __VERSION__);
 }

@@ -201,6 +201,10 @@ struct vt_iface {
 
 struct vt_ep {
     vt_iface_t *iface;
+    /* VT_CAP_* of the iface that this endpoint lacks, set by ep_create: a
+     * peer whose memory the kernel will not let us reach (shm where CMA
+     * is refused) has no VT_CAP_GET_ZCOPY or VT_CAP_PUT_ZCOPY. */
+    uint32_t caps_off;
 };
 
 /* What an unpacked key allows on its interface: the engine emulates over AM

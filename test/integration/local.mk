@@ -66,3 +66,10 @@ test_integration_it_coll_shm_SOURCES = test/integration/it_coll_shm.c \
 test_integration_it_coll_shm_LDADD = libverve.la
 TESTS += test/integration/it_coll_shm.sh
 EXTRA_DIST += test/integration/it_coll_shm.sh
+# Where the kernel refuses cross-memory attach (seccomp, Yama): it_no_cma
+# installs a seccomp filter that makes it so, and it_cma_refused.sh runs
+# the AM, tag, RMA and collective tests over shm under it.
+check_PROGRAMS += test/integration/it_no_cma
+test_integration_it_no_cma_SOURCES = test/integration/it_no_cma.c
+TESTS += test/integration/it_cma_refused.sh
+EXTRA_DIST += test/integration/it_cma_refused.sh

@@ -15,4 +15,6 @@ libverve_core_la_SOURCES += \
     src/core/base/hash.h \
     src/core/base/hash.c \
     src/core/base/topo.h \
-    src/core/base/topo.c
+    src/core/base/topo.c \
+    src/core/base/cma.h \
+    src/core/base/cma.c

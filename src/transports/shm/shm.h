@@ -20,6 +20,7 @@ typedef struct vt_shm_config {
     size_t fifo_size;       /* ring bytes */
     size_t bcopy_max;
     unsigned rx_batch;
+    int cma;                /* use CMA where the kernel allows it */
 } vt_shm_config_t;
 
 extern vs_config_table_t vt_shm_config_table;
@@ -45,6 +46,7 @@ typedef struct vt_shm_iface {
     int armed;
     size_t bcopy_max;
     size_t bcopy_slots;
+    int cma;                          /* VERVE_SHM_CMA=y and vs_cma_usable */
     uint64_t uid;
     uint64_t host_id;
     uint64_t pidns;
@@ -65,6 +67,7 @@ typedef struct vt_shm_ep {
     size_t bcopy_max;
     size_t bcopy_slots;
     int failed;
+    int cma;                          /* the kernel lets us reach the peer */
     pid_t peer_pid;
     int pidfd;                        /* -1 when pidfd_open is missing */
     void *seg_base;
@@ -84,6 +87,11 @@ int vt_shm_pid_exists(pid_t pid);
 /* Whether it is running (not exited, not a zombie); slower: for ep_check
  * where pidfd_open is missing. */
 int vt_shm_pid_alive(pid_t pid);
+
+/* Says once per process, at info level, that the kernel refuses CMA (to
+ * pid, or to any process when pid is 0) and why: copies go through the
+ * ring and RMA on registered memory over AM. Later refusals go to debug. */
+void vt_shm_cma_refused(pid_t pid, const char *cause);
 
 /* shm_iface.c */
 verve_status_t vt_shm_iface_open(const vt_iface_params_t *params,

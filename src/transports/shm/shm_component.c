@@ -25,7 +25,14 @@ static const vs_config_field_t vt_shm_config_fields[] = {
     {"RX_BATCH", "16",
      "Most messages delivered by one progress call of an interface",
      VS_CONFIG_TYPE_UINT_RANGE(1, 65536),
-     offsetof(vt_shm_config_t, rx_batch)}
+     offsetof(vt_shm_config_t, rx_batch)},
+    {"CMA", "y",
+     "Move rendezvous data and RMA on registered memory with single copies "
+     "(process_vm_readv/writev) where the kernel allows it, probed with "
+     "each peer at wireup; n: never, as where the kernel refuses it "
+     "(seccomp, Yama ptrace_scope): fragments through the ring, RMA on "
+     "registered memory over AM",
+     VS_CONFIG_TYPE_BOOL, offsetof(vt_shm_config_t, cma)}
 };
 
 /* What the fields' ranges cannot say: the ring's shape, and a bcopy

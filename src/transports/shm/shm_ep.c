@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "core/base/cma.h"
 #include "core/base/log.h"
 #include "shm_segment.h"
 
@@ -93,6 +94,47 @@ static verve_status_t vt_shm_ep_watch_peer(vt_shm_iface_t *iface,
     return VERVE_OK;
 }
 
+/* Whether CMA reaches the peer, both ways, so that both ends of the pair
+ * pick the same protocols (a rendezvous is read by its receiver, a split
+ * one written by its sender): both ends use it (VERVE_SHM_CMA, seccomp
+ * seen in the ring header's flag); a read of the magic word at the head
+ * of the peer's ring, where the peer maps it, returns what we see in our
+ * mapping; and under Yama ptrace_scope 1 the peer may read us. */
+static int vt_shm_ep_probe_cma(const vt_shm_iface_t *iface,
+                               const vt_shm_ep_t *ep,
+                               const vt_shm_fifo_ctl_t *ctl)
+{
+    verve_status_t status;
+    uint64_t magic = 0;
+
+    if (!iface->cma) {
+        return 0;       /* said at iface_open */
+    }
+    if (!(ctl->owner_flags & VT_SHM_OWNER_CMA)) {
+        vt_shm_cma_refused(ep->peer_pid, "it does not use CMA itself "
+                           "(VERVE_SHM_CMA=n there, or its kernel calls "
+                           "refused)");
+        return 0;
+    }
+    status = vs_cma_probe(ep->peer_pid, ctl->owner_address, &magic,
+                          sizeof(magic));
+    if (status == VERVE_OK && magic == ctl->magic) {
+        if (vs_cma_peer_may_read(ep->peer_pid)) {
+            return 1;
+        }
+        vt_shm_cma_refused(ep->peer_pid, "under Yama ptrace_scope 1 it may "
+                           "not read us (it is neither our ancestor nor "
+                           "started by our parent)");
+        return 0;
+    }
+    vt_shm_cma_refused(ep->peer_pid,
+                       status == VERVE_ERR_UNSUPPORTED
+                               ? "the kernel refuses process_vm_readv of "
+                                 "it (Yama ptrace_scope, seccomp)"
+                               : "a probe of its ring header failed");
+    return 0;
+}
+
 verve_status_t vt_shm_ep_create(vt_iface_t *tl_iface, const void *address,
                                 size_t length, vt_ep_t **ep_p)
 {
@@ -153,6 +195,10 @@ verve_status_t vt_shm_ep_create(vt_iface_t *tl_iface, const void *address,
     ep->tx.mask = addr.num_slots - 1;
     ep->tx.cached_tail = atomic_load_explicit(&ctl->tail,
                                               memory_order_acquire);
+    ep->cma = vt_shm_ep_probe_cma(iface, ep, ctl);
+    if (!ep->cma) {
+        ep->super.caps_off = VT_CAP_GET_ZCOPY | VT_CAP_PUT_ZCOPY;
+    }
     *ep_p = &ep->super;
     return VERVE_OK;
 

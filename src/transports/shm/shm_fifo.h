@@ -58,6 +58,13 @@ enum {
     VT_SHM_REC_PAD = 1u << 0   /* filler: skip, no delivery */
 };
 
+enum {
+    /* The owner uses CMA: VERVE_SHM_CMA=y and the kernel lets it make the
+     * calls. A peer that sees it clear uses no CMA with the owner either,
+     * so both ends of a pair agree on the protocols. */
+    VT_SHM_OWNER_CMA = 1u << 0
+};
+
 typedef struct vt_shm_rec_hdr {
     _Atomic uint32_t seq;      /* position, stored last (release) */
     uint8_t am_id;
@@ -72,6 +79,10 @@ typedef struct vt_shm_fifo_ctl {
     uint64_t magic;
     uint32_t num_slots;
     uint32_t owner_pid;
+    /* Where the owner maps this area: a peer checks that CMA reaches the
+     * owner by reading magic there (shm_ep.c). */
+    uint64_t owner_address;
+    uint32_t owner_flags;      /* VT_SHM_OWNER_* */
     _Atomic uint64_t head vs_cache_aligned;
     _Atomic uint64_t tail vs_cache_aligned;
     /* Set by the consumer before it sleeps; a producer that sees it after

@@ -5,12 +5,14 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "core/base/cma.h"
 #include "core/base/log.h"
 #include "core/base/topo.h"
 #include "shm_segment.h"
@@ -84,6 +86,25 @@ int vt_shm_pid_alive(pid_t pid)
     state = strrchr(buffer, ')');
     return state == NULL || state[1] == '\0' ||
            (state[2] != 'Z' && state[2] != 'X');
+}
+
+void vt_shm_cma_refused(pid_t pid, const char *cause)
+{
+    static atomic_flag said = ATOMIC_FLAG_INIT;
+    char whom[32];
+
+    if (pid > 0) {
+        snprintf(whom, sizeof(whom), "peer pid %d", (int)pid);
+    } else {
+        snprintf(whom, sizeof(whom), "any peer");
+    }
+    if (!atomic_flag_test_and_set(&said)) {
+        vs_info("shm: no CMA (process_vm_readv/writev) with %s: %s; "
+                "rendezvous data goes through the ring as fragments and "
+                "RMA on registered memory as AMs", whom, cause);
+    } else {
+        vs_debug("shm: no CMA with %s: %s", whom, cause);
+    }
 }
 
 static void vt_shm_iface_drain_wakeup(vt_shm_iface_t *iface)
@@ -331,6 +352,18 @@ verve_status_t vt_shm_iface_open(const vt_iface_params_t *params,
                      (char *)iface->seg_base + VT_SHM_CTL_SIZE,
                      (uint32_t)num_slots);
     iface->rx.ctl->owner_pid = (uint32_t)iface->pid;
+    iface->rx.ctl->owner_address = (uint64_t)(uintptr_t)iface->seg_base;
+    iface->cma = cfg.cma && vs_cma_usable();
+    if (iface->cma) {
+        /* Before our address is published: peers probe us at wireup. */
+        vs_cma_allow_peers();
+        iface->rx.ctl->owner_flags = VT_SHM_OWNER_CMA;
+    } else {
+        vt_shm_cma_refused(0, cfg.cma ? "the kernel refuses this process "
+                                        "the calls (seccomp, or built "
+                                        "without CMA)"
+                                      : "VERVE_SHM_CMA=n");
+    }
     status = vt_shm_iface_open_wakeup(iface, params->epoll_fd);
     if (status != VERVE_OK) {
         goto err_unmap;

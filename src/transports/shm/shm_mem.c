@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "core/base/cma.h"
 #include "core/base/log.h"
 #include "core/base/topo.h"
 #include "shm_segment.h"
@@ -410,6 +411,34 @@ static verve_status_t vt_shm_rkey_attach(vt_shm_iface_t *iface,
     return status;
 }
 
+/* Whether CMA reaches the registered memory a key names: a read of its
+ * first word. Per key, not per endpoint: keys are unpacked on the iface,
+ * and one call here is nothing beside the exchange that brought the key. */
+static int vt_shm_rkey_cma_ok(const vt_shm_iface_t *iface,
+                              const vt_shm_rkey_packed_t *packed)
+{
+    uint64_t word;
+    verve_status_t status;
+
+    if (!iface->cma) {
+        return 0;       /* said at iface_open */
+    }
+    if (packed->length == 0) {
+        return 1;       /* nothing to reach */
+    }
+    status = vs_cma_probe(packed->pid, packed->address, &word,
+                          vs_min(packed->length, sizeof(word)));
+    if (status == VERVE_ERR_UNSUPPORTED) {
+        vt_shm_cma_refused(packed->pid, "the kernel refuses "
+                           "process_vm_readv of its registered memory "
+                           "(Yama ptrace_scope, seccomp)");
+        return 0;
+    }
+    /* Other errors (the owner exited, unmapped the region) show in the
+     * operation, as they would with CMA allowed. */
+    return 1;
+}
+
 verve_status_t vt_shm_rkey_unpack(vt_iface_t *tl_iface, const void *buffer,
                                   size_t length, vt_rkey_t **rkey_p)
 {
@@ -460,7 +489,8 @@ verve_status_t vt_shm_rkey_unpack(vt_iface_t *tl_iface, const void *buffer,
     /* Without a generation slot only the owner can tell a stale key: the
      * engine then goes through it over AM. */
     rkey->super.flags = 0;
-    if (rkey->valid != NULL) {
+    if (rkey->valid != NULL &&
+        (rkey->local_base != NULL || vt_shm_rkey_cma_ok(iface, &packed))) {
         rkey->super.flags = VT_CAP_RMA;
         if (rkey->local_base != NULL) {
             rkey->super.flags |= VT_CAP_AMO32 | VT_CAP_AMO64;

@@ -2,20 +2,19 @@
  * Shared-memory RMA: memory allocated as its own memfd is mapped by peers
  * (put/get are memcpy, atomics are CPU atomics); plain registered memory is
  * reached with CMA (process_vm_readv/writev), atomics on it are emulated by
- * the engine. Rendezvous reads of plain buffers use CMA too.
+ * the engine. Rendezvous reads of plain buffers use CMA too. Where the
+ * kernel refuses CMA (shm_ep.c and vt_shm_rkey_unpack probe it) these
+ * functions are not reached: the endpoint offers no zcopy and the key no
+ * VT_CAP_RMA, so the engine sends fragments through the ring and emulates
+ * RMA on registered memory over AM.
  */
 #include "shm_mem.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
+#include "core/base/cma.h"
 #include "core/base/log.h"
-
-/* One CMA call moves at most this much: the kernel caps a call anyway, and
- * partial transfers are resumed. */
-#define VT_SHM_CMA_CHUNK (1ul << 30)
 
 static verve_status_t vt_shm_rkey_stale(const vt_shm_rkey_t *rkey,
                                         const char *op)
@@ -26,37 +25,14 @@ static verve_status_t vt_shm_rkey_stale(const vt_shm_rkey_t *rkey,
     return VERVE_ERR_INVALID_RKEY;
 }
 
-/* Moves length bytes between here and pid's address space with CMA,
- * resuming partial transfers. */
-static verve_status_t vt_shm_cma(pid_t pid, void *local, size_t length,
-                                 uint64_t remote, int write)
+/* Only a peer whose own probe succeeded where ours failed asks for this
+ * (the engine offers no zcopy on such an endpoint): say so rather than
+ * fail in the kernel. */
+static verve_status_t vt_shm_ep_no_cma(const vt_shm_ep_t *ep, const char *op)
 {
-    struct iovec liov, riov;
-    size_t done = 0, chunk;
-    ssize_t ret;
-
-    while (done < length) {
-        chunk = vs_min(length - done, VT_SHM_CMA_CHUNK);
-        liov.iov_base = (char *)local + done;
-        liov.iov_len = chunk;
-        riov.iov_base = (void *)(uintptr_t)(remote + done);
-        riov.iov_len = chunk;
-        ret = write ? process_vm_writev(pid, &liov, 1, &riov, 1, 0)
-                    : process_vm_readv(pid, &liov, 1, &riov, 1, 0);
-        if (ret <= 0) {
-            if (ret < 0 && errno == EINTR) {
-                continue;
-            }
-            vs_error("shm: %s of %zu bytes at 0x%llx in pid %d failed: %s",
-                     write ? "process_vm_writev" : "process_vm_readv", chunk,
-                     (unsigned long long)(remote + done), (int)pid,
-                     ret == 0 ? "no progress" : strerror(errno));
-            return (ret < 0 && errno == ESRCH) ? VERVE_ERR_PEER_FAILED
-                                               : VERVE_ERR_IO;
-        }
-        done += (size_t)ret;
-    }
-    return VERVE_OK;
+    vs_error("shm: %s with pid %d: CMA with it is refused here, but the "
+             "peer's probe of us succeeded", op, (int)ep->peer_pid);
+    return VERVE_ERR_UNSUPPORTED;
 }
 
 verve_status_t vt_shm_ep_get_zcopy(vt_ep_t *tl_ep, void *buffer,
@@ -67,7 +43,10 @@ verve_status_t vt_shm_ep_get_zcopy(vt_ep_t *tl_ep, void *buffer,
     vt_shm_ep_t *ep = vs_container_of(tl_ep, vt_shm_ep_t, super);
 
     (void)comp;
-    return vt_shm_cma(ep->peer_pid, buffer, length, remote->address, 0);
+    if (vs_unlikely(!ep->cma)) {
+        return vt_shm_ep_no_cma(ep, "rendezvous read");
+    }
+    return vs_cma_copy(ep->peer_pid, buffer, length, remote->address, 0);
 }
 
 verve_status_t vt_shm_ep_put_zcopy(vt_ep_t *tl_ep, const void *buffer,
@@ -78,8 +57,11 @@ verve_status_t vt_shm_ep_put_zcopy(vt_ep_t *tl_ep, const void *buffer,
     vt_shm_ep_t *ep = vs_container_of(tl_ep, vt_shm_ep_t, super);
 
     (void)comp;
-    return vt_shm_cma(ep->peer_pid, (void *)buffer, length, remote->address,
-                      1);
+    if (vs_unlikely(!ep->cma)) {
+        return vt_shm_ep_no_cma(ep, "rendezvous write");
+    }
+    return vs_cma_copy(ep->peer_pid, (void *)buffer, length,
+                       remote->address, 1);
 }
 
 verve_status_t vt_shm_ep_put(vt_ep_t *tl_ep, const void *buffer,
@@ -97,7 +79,7 @@ verve_status_t vt_shm_ep_put(vt_ep_t *tl_ep, const void *buffer,
                length);
         return VERVE_OK;
     }
-    return vt_shm_cma(rkey->pid, (void *)buffer, length, remote_addr, 1);
+    return vs_cma_copy(rkey->pid, (void *)buffer, length, remote_addr, 1);
 }
 
 verve_status_t vt_shm_ep_get(vt_ep_t *tl_ep, void *buffer, size_t length,
@@ -115,7 +97,7 @@ verve_status_t vt_shm_ep_get(vt_ep_t *tl_ep, void *buffer, size_t length,
                length);
         return VERVE_OK;
     }
-    return vt_shm_cma(rkey->pid, buffer, length, remote_addr, 0);
+    return vs_cma_copy(rkey->pid, buffer, length, remote_addr, 0);
 }
 
 verve_status_t vt_shm_ep_atomic(vt_ep_t *tl_ep, vt_atomic_op_t op,

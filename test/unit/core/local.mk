@@ -2,6 +2,7 @@
 # the convenience library to reach internal (vs_) functions.
 core_unit_tests = \
     test/unit/core/test_auth \
+    test/unit/core/test_cma \
     test/unit/core/test_config \
     test/unit/core/test_hash \
     test/unit/core/test_list \
@@ -19,6 +20,10 @@ test_unit_core_test_auth_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
                                   $(NETTLE_CFLAGS)
 test_unit_core_test_auth_LDADD = libverve_core.la $(CMOCKA_LIBS) \
                                  $(NETTLE_LIBS)
+
+test_unit_core_test_cma_SOURCES = test/unit/core/test_cma.c
+test_unit_core_test_cma_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+test_unit_core_test_cma_LDADD = libverve_core.la $(CMOCKA_LIBS)
 
 test_unit_core_test_config_SOURCES = test/unit/core/test_config.c \
                                      test/unit/core/stderr_capture.h

@@ -1,8 +1,8 @@
 /*
  * Unit tests of the shared-memory transport's data movement and keys:
  * get_zcopy (CMA), put/get/atomics through rkeys on allocated and
- * registered memory, and the parsers of packed rkeys and addresses that
- * read bytes from a peer.
+ * registered memory, the same with CMA turned off, and the parsers of
+ * packed rkeys and addresses that read bytes from a peer.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,6 +36,7 @@ static void test_get_zcopy(void **state)
     }
     iface = shm_iface_open(PARENT_UID, child_noop_handler, NULL, -1);
     ep = shm_connect(iface, &peer);
+    assert_int_equal(ep->caps_off, 0);    /* CMA reaches the child */
     remote.address = shm_read_u64(&peer);
     remote.length = length;
     buf = calloc(1, length);
@@ -406,6 +407,88 @@ static void test_parsers_mutated(void **state)
     vs_log_level = saved_level;
 }
 
+/* VERVE_SHM_CMA=n on one side: both ends of the pair lose zcopy (the
+ * rendezvous then goes through the ring); keys of registered memory lose
+ * VT_CAP_RMA only where the initiator has no CMA, keys of allocated
+ * memory keep RMA and atomics (they are mapped). */
+static void test_cma_refused(void **state)
+{
+    const vt_component_t *comp = &vt_shm_component;
+    uint8_t key[256], alloc_key[256], buf[64];
+    vt_completion_t done = {NULL, 1, VERVE_OK};
+    vt_remote_buffer_t remote;
+    size_t key_len, alloc_len;
+    vt_memh_t *memh, *alloc_memh;
+    vt_rkey_t *rkey;
+    shm_peer_t peer;
+    vt_iface_t *iface;
+    vt_ep_t *ep;
+    void *mem;
+
+    (void)state;
+    for (int parent_off = 0; parent_off <= 1; ++parent_off) {
+        if (shm_fork(&peer)) {
+            vt_iface_t *ciface;
+            vt_ep_t *cep;
+            uint8_t *plain = calloc(1, 4096);
+            size_t n;
+
+            if (!parent_off) {
+                setenv("VERVE_SHM_CMA", "n", 1);
+            }
+            cep = child_setup(&peer, &ciface);
+            CHILD_CHECK(cep->caps_off ==
+                        (VT_CAP_GET_ZCOPY | VT_CAP_PUT_ZCOPY));
+            CHILD_CHECK(plain != NULL);
+            CHILD_CHECK(comp->mem_reg(plain, 4096, &memh) == VERVE_OK);
+            n = comp->rkey_packed_size(memh);
+            comp->rkey_pack(memh, key);
+            shm_write_u64(&peer, n);
+            shm_write_all(peer.wfd, key, n);
+            shm_write_u64(&peer, (uintptr_t)plain);
+            shm_read_u64(&peer);
+            comp->mem_dereg(memh);
+            child_teardown(ciface, cep, &peer);
+        }
+        if (parent_off) {
+            setenv("VERVE_SHM_CMA", "n", 1);
+        }
+        iface = shm_iface_open(PARENT_UID, child_noop_handler, NULL, -1);
+        unsetenv("VERVE_SHM_CMA");
+        ep = shm_connect(iface, &peer);
+        assert_int_equal(ep->caps_off, VT_CAP_GET_ZCOPY | VT_CAP_PUT_ZCOPY);
+        key_len = shm_read_u64(&peer);
+        assert_true(key_len <= sizeof(key));
+        assert_int_equal(shm_read_all(peer.rfd, key, key_len), 0);
+        remote.address = shm_read_u64(&peer);
+        remote.length = sizeof(buf);
+        remote.rkey = NULL;
+        /* Not called by the engine on such an ep; refused, not EIO. */
+        assert_int_equal(ep->iface->ops->ep_get_zcopy(ep, buf, sizeof(buf),
+                                                      &remote, &done),
+                         VERVE_ERR_UNSUPPORTED);
+        assert_int_equal(comp->rkey_unpack(iface, key, key_len, &rkey),
+                         VERVE_OK);
+        assert_int_equal(rkey->flags, parent_off ? 0 : VT_CAP_RMA);
+        comp->rkey_release(rkey);
+        /* Allocated memory is mapped: native whatever CMA does. */
+        assert_int_equal(comp->mem_alloc(4096, &mem, &alloc_memh), VERVE_OK);
+        alloc_len = comp->rkey_packed_size(alloc_memh);
+        comp->rkey_pack(alloc_memh, alloc_key);
+        assert_int_equal(comp->rkey_unpack(iface, alloc_key, alloc_len,
+                                           &rkey), VERVE_OK);
+        assert_int_equal(rkey->flags,
+                         VT_CAP_RMA | VT_CAP_AMO32 | VT_CAP_AMO64);
+        comp->rkey_release(rkey);
+        comp->mem_dereg(alloc_memh);
+        shm_write_u64(&peer, 0);
+        shm_write_u64(&peer, 0);
+        assert_int_equal(shm_join(&peer), 0);
+        iface->ops->ep_destroy(ep);
+        iface->ops->iface_close(iface);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +497,7 @@ int main(void)
         cmocka_unit_test(test_invalid_rkey),
         cmocka_unit_test(test_stale_rkey),
         cmocka_unit_test(test_parsers_mutated),
+        cmocka_unit_test(test_cma_refused),
     };
 
     return cmocka_run_group_tests_name("shm_rma", tests, NULL, NULL);
