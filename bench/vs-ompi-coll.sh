@@ -10,7 +10,8 @@ usage() {
     cat <<'EOF'
 usage: bench/vs-ompi-coll.sh [-r ROUNDS] [-b BUILD_DIR] [-n RANKS]
                              [-c CPU0,CPU1] [-f FIGURE[,FIGURE]]
-                             [-a ALGO] [-m MCA_ARGS] [-o OUT_DIR] [-h]
+                             [-a ALGO] [-m MCA_ARGS] [-l api|coll]
+                             [-o OUT_DIR] [-h]
 
   -r ROUNDS     runs of each tool per figure, interleaved (default 5)
   -b BUILD_DIR  verve build folder holding src/tools/verve_run and
@@ -39,6 +40,12 @@ usage: bench/vs-ompi-coll.sh [-r ROUNDS] [-b BUILD_DIR] [-n RANKS]
                 "--mca pml ob1 --mca btl vader,self --mca coll
                 sm,tuned,libnbc,basic,self --mca coll_sm_priority 100"
                 for Open MPI's shared-memory collectives
+  -l LAYER      what runs verve's side: api (verve_perf under verve_run,
+                the default; targets of issue 6) or coll (coll_mpi under
+                mpirun with MCA_ARGS plus coll verve at priority 100 from
+                BUILD_DIR/src/ompi/coll/.libs: MPI's collectives on
+                verve's; targets of issue 16: 0.7 for allreduce_lat and
+                barrier_lat, 1.2 for allreduce_bw and bcast_bw)
   -o OUT_DIR    where coll_mpi is built (default: a temporary folder,
                 removed at exit)
   -h, --help    this help
@@ -64,6 +71,7 @@ ranks=2
 build_dir=${VERVE_BUILD_DIR:-build}
 figures=allreduce_lat,barrier_lat,allreduce_bw,bcast_bw
 algo=
+layer=api
 mca="--mca pml ob1 --mca btl vader,self --mca coll tuned,libnbc,basic,self"
 out_dir=
 run_timeout=300
@@ -78,6 +86,7 @@ while [ $# -gt 0 ]; do
     -f) figures=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
     -a) algo=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
     -m) mca=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
+    -l) layer=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
     -o) out_dir=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
     -h|--help) usage; exit 0 ;;
     *) echo "vs-ompi-coll.sh: unknown argument '$1' (see --help)" >&2
@@ -92,6 +101,10 @@ case "$ranks" in
 ''|*[!0-9]*|0) echo "vs-ompi-coll.sh: -n needs a positive count" >&2
                exit 2 ;;
 esac
+case "$layer" in
+api|coll) ;;
+*) echo "vs-ompi-coll.sh: -l takes api or coll" >&2; exit 2 ;;
+esac
 
 pin=()
 if [ "$cpus" != none ]; then
@@ -105,6 +118,27 @@ fi
 algo_opt=()
 [ -n "$algo" ] && algo_opt=(--algo "$algo")
 read -r -a mca_args <<<"$mca"
+coll_dir=$build_dir/src/ompi/coll/.libs
+if [ "$layer" = coll ] && [ ! -e "$coll_dir/mca_coll_verve.so" ]; then
+    echo "vs-ompi-coll.sh: $coll_dir/mca_coll_verve.so not found: build" \
+         "verve with Open MPI's headers (configure --with-ompi)" >&2
+    exit 2
+fi
+ompi_libdir=$(ompi_info --path pkglibdir --parsable 2>/dev/null |
+              sed -n 's/^path:pkglibdir://p')
+# MCA_ARGS with verve added to a coll list they name
+verve_mca=()
+for ((i = 0; i < ${#mca_args[@]}; ++i)); do
+    verve_mca+=("${mca_args[i]}")
+    if [ "${mca_args[i]}" = coll ] && ((i > 0)) &&
+       [ "${mca_args[i - 1]}" = --mca ] && ((i + 1 < ${#mca_args[@]})); then
+        verve_mca+=("verve,${mca_args[i + 1]}")
+        i=$((i + 1))
+    fi
+done
+verve_mca+=(--mca coll_verve_priority 100
+           --mca mca_base_component_path "$coll_dir:$ompi_libdir"
+           -x "LD_LIBRARY_PATH=$build_dir/.libs")
 
 verve_run=$build_dir/src/tools/verve_run
 verve_perf=$build_dir/src/tools/verve_perf
@@ -135,13 +169,15 @@ if ! mpicc -O2 -Wall -o "$coll_mpi" "$src"; then
     exit 2
 fi
 
+bw_target=1.0
+[ "$layer" = coll ] && bw_target=1.2
 # figure -> "test size iters field direction target unit"
 figure_spec() {
     case "$1" in
     allreduce_lat) echo "allreduce 8 20000 lat_us_batch le 0.7 us" ;;
     barrier_lat)   echo "barrier 0 20000 lat_us_batch le 0.7 us" ;;
-    allreduce_bw)  echo "allreduce 1048576 1000 bw_MBps ge 1.0 MB/s" ;;
-    bcast_bw)      echo "bcast 1048576 1000 bw_MBps ge 1.0 MB/s" ;;
+    allreduce_bw)  echo "allreduce 1048576 1000 bw_MBps ge $bw_target MB/s" ;;
+    bcast_bw)      echo "bcast 1048576 1000 bw_MBps ge $bw_target MB/s" ;;
     bcast_lat)     echo "bcast 8 20000 lat_us_batch le 1.0 us" ;;
     reduce_lat)    echo "reduce 8 20000 lat_us_batch le 1.0 us" ;;
     allgather_lat) echo "allgather 8 20000 lat_us_batch le 1.0 us" ;;
@@ -166,6 +202,14 @@ size_opt() {
 
 run_verve() {
     local test=$1 size=$2 iters=$3 field=$4
+    if [ "$layer" = coll ]; then
+        # shellcheck disable=SC2046
+        timeout "$run_timeout" mpirun --allow-run-as-root --oversubscribe \
+            -n "$ranks" --bind-to none "${verve_mca[@]}" "$coll_mpi" \
+            "${pin[@]}" -t "$test" $(size_opt "$size") -n "$iters" --json \
+            2>/dev/null | json_field "$test" "$field"
+        return
+    fi
     # shellcheck disable=SC2046
     timeout "$run_timeout" "$verve_run" -n "$ranks" "$verve_perf" \
         "${pin[@]}" -t "$test" $(size_opt "$size") -n "$iters" \
@@ -189,7 +233,11 @@ ratio_of() {
         else printf "%.3f\n", v / u }'
 }
 
-echo "# verve: $verve_perf ${algo:+--algo $algo}"
+if [ "$layer" = coll ]; then
+    echo "# verve: coll_mpi with coll verve (${verve_mca[*]})"
+else
+    echo "# verve: $verve_perf ${algo:+--algo $algo}"
+fi
 echo "# Open MPI: $(mpirun --version 2>/dev/null | head -n 1), $mca"
 echo "# $ranks ranks, pinning: $cpus, $rounds rounds, $(nproc) CPUs," \
      "load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -321,12 +321,15 @@ int vc_shm_enabled(const vc_team_t *team)
     return vc_shm_possible(team->size) && vc_shm_config()->enable;
 }
 
+/* By the host's CPUs, as the split above: a member pinned to one CPU of
+ * its own (mpirun --bind-to core, or a program that pins itself after
+ * MPI_Init) is not crowded by the others pinned to theirs, which its own
+ * affinity mask of one CPU would have said. */
 int vc_shm_crowded(const vc_shm_team_t *view)
 {
-    cpu_set_t cpus;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
-    return sched_getaffinity(0, sizeof(cpus), &cpus) == 0 &&
-           view->size > (unsigned)CPU_COUNT(&cpus);
+    return cpus > 0 && view->size > (unsigned long)cpus;
 }
 
 int vc_shm_possible(unsigned team_size)

@@ -63,6 +63,12 @@ typedef struct coll_verve_module {
     int team_status;              /* OMPI_SUCCESS, or why it failed */
     mca_coll_base_comm_coll_t previous;
     mca_coll_base_module_t *previous_modules[COLL_VERVE_KIND_LAST];
+    /* The last call of each kind, as a persistent collective: a program
+     * repeats the same call (buffers included) over and over, and a
+     * start skips the checks and the choice of algorithm a new call
+     * makes. */
+    verve_coll_args_t last_args[COLL_VERVE_KIND_LAST];
+    verve_coll_h last_coll[COLL_VERVE_KIND_LAST];
 } coll_verve_module_t;
 
 OBJ_CLASS_DECLARATION(coll_verve_module_t);
@@ -70,9 +76,9 @@ OBJ_CLASS_DECLARATION(coll_verve_module_t);
 const char *coll_verve_kind_name(coll_verve_kind_t kind);
 mca_coll_base_module_t *coll_verve_comm_query(struct ompi_communicator_t *comm,
                                               int *priority);
-/* The module's team, made on first use; NULL when it cannot be made (the
- * error is in *rc). */
-verve_team_h coll_verve_team(coll_verve_module_t *module, int *rc);
+/* Makes the module's team on first use; NULL when it cannot be made (the
+ * error is in *rc, and every later call gets it too). */
+verve_team_h coll_verve_team_make(coll_verve_module_t *module, int *rc);
 /* Runs verve's collective to the end: progress until the request
  * completes. An MPI error code. */
 int coll_verve_run(coll_verve_module_t *module, coll_verve_kind_t kind,

@@ -17,7 +17,7 @@ bool coll_verve_map_datatype(struct ompi_datatype_t *datatype,
                              verve_coll_datatype_t *vtype_p)
 {
     /* sizes as in C on this ABI: long is 64 bits (checked below) */
-    const coll_verve_type_map_t map[] = {
+    static const coll_verve_type_map_t map[] = {
         {MPI_CHAR, VERVE_COLL_INT8},
         {MPI_SIGNED_CHAR, VERVE_COLL_INT8},
         {MPI_INT8_T, VERVE_COLL_INT8},
@@ -45,11 +45,18 @@ bool coll_verve_map_datatype(struct ompi_datatype_t *datatype,
         {MPI_2INT, VERVE_COLL_INT32_INT},
         {MPI_LONG_INT, VERVE_COLL_INT64_INT},
     };
+    /* a program reduces one or two datatypes over and over */
+    static const coll_verve_type_map_t *last = &map[0];
     size_t i;
 
     _Static_assert(sizeof(long) == 8, "MPI_LONG is mapped to 64 bits");
+    if (last->mpi == datatype) {
+        *vtype_p = last->verve;
+        return true;
+    }
     for (i = 0; i < sizeof(map) / sizeof(map[0]); ++i) {
         if (map[i].mpi == datatype) {
+            last = &map[i];
             *vtype_p = map[i].verve;
             return true;
         }

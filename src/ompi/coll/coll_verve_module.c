@@ -24,6 +24,7 @@ static void coll_verve_module_construct(coll_verve_module_t *module)
     module->team_status = OMPI_SUCCESS;
     memset(&module->previous, 0, sizeof(module->previous));
     memset(module->previous_modules, 0, sizeof(module->previous_modules));
+    memset(module->last_coll, 0, sizeof(module->last_coll));
 }
 
 /* The team's members agreed on nothing after MPI_Comm_free but that the
@@ -32,6 +33,11 @@ static void coll_verve_module_destruct(coll_verve_module_t *module)
 {
     int k;
 
+    for (k = 0; k < COLL_VERVE_KIND_LAST; ++k) {
+        if (module->last_coll[k] != NULL) {
+            verve_coll_destroy(module->last_coll[k]);
+        }
+    }
     if (module->team != NULL) {
         verve_team_destroy(module->team);
         module->team = NULL;
@@ -185,26 +191,45 @@ void coll_verve_close_eps(void)
     }
 }
 
-/* Progresses until request completes: verve's worker, and Open MPI's
- * progress now and then (the pml's traffic, other components). */
-static verve_status_t coll_verve_wait(verve_request_h request)
+static void coll_verve_done_cb(verve_request_h request,
+                               verve_status_t status, void *user_data)
+{
+    (void)request;
+    *(volatile verve_status_t *)user_data = status;
+}
+
+/* The parameters that make a call's completion land in *status_p. */
+static void coll_verve_param(verve_request_param_t *param,
+                             volatile verve_status_t *status_p)
+{
+    *status_p = VERVE_INPROGRESS;
+    param->op_attr_mask = VERVE_OP_ATTR_FIELD_CALLBACK |
+                          VERVE_OP_ATTR_FIELD_USER_DATA;
+    param->cb = coll_verve_done_cb;
+    param->user_data = (void *)status_p;
+}
+
+/* Progresses until the request behind *status_p completes: verve's
+ * worker, and Open MPI's progress when verve's has been idle a while (the
+ * pml's traffic; a yield when the cores are oversubscribed). */
+static verve_status_t coll_verve_wait(verve_request_h request,
+                                      volatile verve_status_t *status_p)
 {
     verve_worker_h worker = mca_coll_verve_component.worker;
-    verve_status_t status;
     unsigned idle = 0;
 
-    while ((status = verve_request_test(request)) == VERVE_INPROGRESS) {
+    while (*status_p == VERVE_INPROGRESS) {
         if (verve_worker_progress(worker) != 0) {
             idle = 0;
-        } else if ((++idle & 15) == 0) {
+        } else if ((++idle & 255) == 0) {
             opal_progress();
         }
     }
     verve_request_free(request);
-    return status;
+    return *status_p;
 }
 
-verve_team_h coll_verve_team(coll_verve_module_t *module, int *rc)
+verve_team_h coll_verve_team_make(coll_verve_module_t *module, int *rc)
 {
     struct ompi_communicator_t *comm = module->comm;
     int size = ompi_comm_size(comm), rank = ompi_comm_rank(comm), i;
@@ -217,7 +242,8 @@ verve_team_h coll_verve_team(coll_verve_module_t *module, int *rc)
         .rank = (unsigned)rank,
         .id = comm->c_contextid
     };
-    verve_request_param_t param = {.op_attr_mask = 0};
+    verve_request_param_t param;
+    volatile verve_status_t done;
     verve_request_h request = NULL;
     verve_status_t status;
     verve_ep_h *eps;
@@ -238,11 +264,12 @@ verve_team_h coll_verve_team(coll_verve_module_t *module, int *rc)
     }
     if (*rc == OMPI_SUCCESS) {
         params.eps = eps;
+        coll_verve_param(&param, &done);
         status = verve_team_create_nbx(mca_coll_verve_component.worker,
                                        &params, &module->team, &param,
                                        &request);
         if (status == VERVE_INPROGRESS) {
-            status = coll_verve_wait(request);
+            status = coll_verve_wait(request, &done);
         }
         if (status != VERVE_OK) {
             opal_output(0, COLL_VERVE_NAME ": rank %d: the team of "
@@ -260,23 +287,75 @@ verve_team_h coll_verve_team(coll_verve_module_t *module, int *rc)
     return module->team;
 }
 
+static bool coll_verve_side_equal(const verve_coll_buffer_t *a,
+                                  const verve_coll_buffer_t *b)
+{
+    return a->buffer == b->buffer && a->count == b->count &&
+           a->counts == b->counts && a->displs == b->displs &&
+           a->datatype == b->datatype;
+}
+
+/* Field by field: the structures' padding is not ours to compare. */
+static bool coll_verve_args_equal(const verve_coll_args_t *a,
+                                  const verve_coll_args_t *b)
+{
+    return a->field_mask == b->field_mask && a->coll_type == b->coll_type &&
+           coll_verve_side_equal(&a->src, &b->src) &&
+           coll_verve_side_equal(&a->dst, &b->dst) && a->op == b->op &&
+           a->root == b->root && a->flags == b->flags &&
+           a->user_op == b->user_op && a->user_op_arg == b->user_op_arg &&
+           a->radix == b->radix;
+}
+
+/* Starts args on team: as the kind's persistent collective when args
+ * repeat the last call's (or become it), else as a one-off call. */
+static verve_status_t coll_verve_start(coll_verve_module_t *module,
+                                       verve_team_h team,
+                                       coll_verve_kind_t kind,
+                                       const verve_coll_args_t *args,
+                                       const verve_request_param_t *param,
+                                       verve_request_h *request_p)
+{
+    verve_coll_h coll = module->last_coll[kind];
+
+    if (coll == NULL || !coll_verve_args_equal(&module->last_args[kind],
+                                               args)) {
+        if (coll != NULL) {
+            verve_coll_destroy(coll);
+            module->last_coll[kind] = NULL;
+        }
+        if (verve_coll_init(team, args, &coll) != VERVE_OK) {
+            /* the one-off call reports what is wrong */
+            return verve_coll_nbx(team, args, param, request_p);
+        }
+        module->last_coll[kind] = coll;
+        module->last_args[kind] = *args;
+    }
+    return verve_coll_start(coll, param, request_p);
+}
+
 int coll_verve_run(coll_verve_module_t *module, coll_verve_kind_t kind,
                    const verve_coll_args_t *args)
 {
-    verve_request_param_t param = {.op_attr_mask = 0};
+    verve_request_param_t param;
+    volatile verve_status_t done;
     verve_request_h request = NULL;
     verve_status_t status;
     verve_team_h team;
     int rc;
 
-    team = coll_verve_team(module, &rc);
-    if (team == NULL) {
-        return rc;
+    team = module->team;
+    if (OPAL_UNLIKELY(team == NULL)) {
+        team = coll_verve_team_make(module, &rc);
+        if (team == NULL) {
+            return rc;
+        }
     }
     ++mca_coll_verve_component.served[kind];
-    status = verve_coll_nbx(team, args, &param, &request);
+    coll_verve_param(&param, &done);
+    status = coll_verve_start(module, team, kind, args, &param, &request);
     if (status == VERVE_INPROGRESS) {
-        status = coll_verve_wait(request);
+        status = coll_verve_wait(request, &done);
     }
     if (status != VERVE_OK) {
         opal_output_verbose(1, ompi_coll_base_framework.framework_output,
