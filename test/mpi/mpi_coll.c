@@ -405,6 +405,157 @@ static void test_gather_scatter(MPI_Comm comm, int rank, int size)
     free(all);
 }
 
+/* Member r's count in the v tests: differs per member, 0 for some. */
+static int vcount(int r)
+{
+    return (r % 3 == 1) ? 0 : 5 + 11 * r;
+}
+
+/* allgatherv, gatherv, scatterv and alltoallv with counts that differ per
+ * member and gaps between the blocks (which must stay untouched), and
+ * allgatherv into a non-contiguous receive datatype (every int of a
+ * pair). */
+static void test_v(MPI_Comm comm, int rank, int size)
+{
+    int *counts = malloc((size_t)size * sizeof(int));
+    int *displs = malloc((size_t)size * sizeof(int));
+    int *scounts = malloc((size_t)size * sizeof(int));
+    int *sdispls = malloc((size_t)size * sizeof(int));
+    int total = 0, r, i, root = size - 1;
+    unsigned char *in, *out, *all;
+    int *pairs;
+    MPI_Datatype every_other;
+
+    for (r = 0; r < size; ++r) {
+        counts[r] = vcount(r);
+        displs[r] = total + 3;          /* a gap of 3 before each block */
+        total += counts[r] + 3;
+    }
+    in = malloc((size_t)vcount(rank) + 1);
+    out = malloc((size_t)total + 1);
+    check_fill(in, (size_t)vcount(rank), (unsigned)(rank + 300));
+    memset(out, 0xee, (size_t)total);
+    MPI_CALL(MPI_Allgatherv(in, vcount(rank), MPI_BYTE, out, counts, displs,
+                            MPI_BYTE, comm));
+    for (r = 0; r < size; ++r) {
+        long bad = check_verify(out + displs[r], (size_t)counts[r],
+                                (unsigned)(r + 300));
+        CHECK(bad < 0, "allgatherv block of rank %d: byte %ld", r, bad);
+        CHECK(out[displs[r] - 1] == 0xee && out[displs[r] - 3] == 0xee,
+              "allgatherv wrote into the gap before block %d", r);
+    }
+    /* gatherv at the last rank, scatterv back from it */
+    memset(out, 0xee, (size_t)total);
+    MPI_CALL(MPI_Gatherv(in, vcount(rank), MPI_BYTE, out, counts, displs,
+                         MPI_BYTE, root, comm));
+    if (rank == root) {
+        for (r = 0; r < size; ++r) {
+            long bad = check_verify(out + displs[r], (size_t)counts[r],
+                                    (unsigned)(r + 300));
+            CHECK(bad < 0, "gatherv block of rank %d: byte %ld", r, bad);
+            CHECK(out[displs[r] - 1] == 0xee, "gatherv wrote into a gap");
+            check_fill(out + displs[r], (size_t)counts[r],
+                       (unsigned)(r + 400));
+        }
+    }
+    memset(in, 0xee, (size_t)vcount(rank));
+    MPI_CALL(MPI_Scatterv(out, counts, displs, MPI_BYTE, in, vcount(rank),
+                          MPI_BYTE, root, comm));
+    {
+        long bad = check_verify(in, (size_t)vcount(rank),
+                                (unsigned)(rank + 400));
+        CHECK(bad < 0, "scatterv block: byte %ld", bad);
+    }
+    /* alltoallv: rank sends vcount(rank + r) bytes to r */
+    all = malloc((size_t)size * 64 + 1);
+    for (r = 0, i = 0; r < size; ++r) {
+        scounts[r] = vcount(rank + r) % 50;
+        sdispls[r] = i;
+        check_fill(all + i, (size_t)scounts[r], (unsigned)(rank * 100 + r));
+        i += scounts[r] + 1;
+    }
+    for (r = 0, total = 0; r < size; ++r) {
+        counts[r] = vcount(r + rank) % 50;
+        displs[r] = total;
+        total += counts[r] + 2;
+    }
+    free(out);
+    out = malloc((size_t)total + 1);
+    memset(out, 0xee, (size_t)total);
+    MPI_CALL(MPI_Alltoallv(all, scounts, sdispls, MPI_BYTE, out, counts,
+                           displs, MPI_BYTE, comm));
+    for (r = 0; r < size; ++r) {
+        long bad = check_verify(out + displs[r], (size_t)counts[r],
+                                (unsigned)(r * 100 + rank));
+        CHECK(bad < 0, "alltoallv block from rank %d: byte %ld", r, bad);
+        CHECK(out[displs[r] + counts[r]] == 0xee,
+              "alltoallv wrote past block %d", r);
+    }
+    /* allgatherv into every other int: each member gives 2 ints */
+    pairs = malloc((size_t)size * 6 * sizeof(int));
+    for (i = 0; i < size * 6; ++i) {
+        pairs[i] = -1;
+    }
+    MPI_CALL(MPI_Type_vector(2, 1, 2, MPI_INT, &every_other));
+    MPI_CALL(MPI_Type_commit(&every_other));
+    for (r = 0; r < size; ++r) {
+        counts[r] = 1;
+        displs[r] = 2 * r;      /* in extents of every_other: 3 ints */
+    }
+    {
+        int mine[2] = {rank * 10 + 1, rank * 10 + 2};
+        MPI_Aint lb, extent;
+        MPI_Type_get_extent(every_other, &lb, &extent);
+        CHECK(extent == 3 * (MPI_Aint)sizeof(int), "vector extent %ld",
+              (long)extent);
+        MPI_CALL(MPI_Allgatherv(mine, 2, MPI_INT, pairs, counts, displs,
+                                every_other, comm));
+    }
+    for (r = 0; r < size; ++r) {
+        int *block = pairs + 6 * r;
+        CHECK(block[0] == r * 10 + 1 && block[2] == r * 10 + 2 &&
+              block[1] == -1, "allgatherv into a vector, rank %d: %d %d %d",
+              r, block[0], block[1], block[2]);
+    }
+    MPI_CALL(MPI_Type_free(&every_other));
+    free(pairs);
+    free(all);
+    free(in);
+    free(out);
+    free(counts);
+    free(displs);
+    free(scounts);
+    free(sdispls);
+}
+
+static void test_reduce_scatter(MPI_Comm comm, int rank, int size)
+{
+    enum { N = 10 };
+    long *in = malloc((size_t)size * N * sizeof(long)), out[N];
+    int *counts = malloc((size_t)size * sizeof(int));
+    size_t i;
+    int r;
+
+    for (i = 0; i < (size_t)size * N; ++i) {
+        in[i] = input(rank, i);
+    }
+    MPI_CALL(MPI_Reduce_scatter_block(in, out, N, MPI_LONG, MPI_SUM, comm));
+    for (i = 0; i < N; ++i) {
+        CHECK(out[i] == expect_int(MPI_SUM, size, (size_t)rank * N + i),
+              "reduce_scatter_block element %zu: %ld", i, out[i]);
+    }
+    for (r = 0; r < size; ++r) {
+        counts[r] = N;
+    }
+    MPI_CALL(MPI_Reduce_scatter(in, out, counts, MPI_LONG, MPI_MAX, comm));
+    for (i = 0; i < N; ++i) {
+        CHECK(out[i] == expect_int(MPI_MAX, size, (size_t)rank * N + i),
+              "reduce_scatter element %zu: %ld", i, out[i]);
+    }
+    free(counts);
+    free(in);
+}
+
 static void test_many(MPI_Comm comm, int rank, int size)
 {
     long value, sum;
@@ -437,6 +588,8 @@ static void test_comm(MPI_Comm comm)
     test_allgather(comm, rank, size);
     test_alltoall(comm, rank, size);
     test_gather_scatter(comm, rank, size);
+    test_v(comm, rank, size);
+    test_reduce_scatter(comm, rank, size);
 }
 
 int main(int argc, char **argv)

@@ -36,6 +36,12 @@ typedef enum coll_verve_kind {
     COLL_VERVE_ALLTOALL,
     COLL_VERVE_GATHER,
     COLL_VERVE_SCATTER,
+    COLL_VERVE_ALLGATHERV,
+    COLL_VERVE_GATHERV,
+    COLL_VERVE_SCATTERV,
+    COLL_VERVE_ALLTOALLV,
+    COLL_VERVE_REDUCE_SCATTER,
+    COLL_VERVE_REDUCE_SCATTER_BLOCK,
     COLL_VERVE_KIND_LAST
 } coll_verve_kind_t;
 
@@ -128,6 +134,44 @@ int coll_verve_scatter(const void *sbuf, int scount,
                        struct ompi_datatype_t *rdtype, int root,
                        struct ompi_communicator_t *comm,
                        mca_coll_base_module_t *module);
+
+/* coll_verve_vops.c: counts and displacements per member. */
+int coll_verve_allgatherv(const void *sbuf, int scount,
+                          struct ompi_datatype_t *sdtype, void *rbuf,
+                          const int *rcounts, const int *displs,
+                          struct ompi_datatype_t *rdtype,
+                          struct ompi_communicator_t *comm,
+                          mca_coll_base_module_t *module);
+int coll_verve_gatherv(const void *sbuf, int scount,
+                       struct ompi_datatype_t *sdtype, void *rbuf,
+                       const int *rcounts, const int *displs,
+                       struct ompi_datatype_t *rdtype, int root,
+                       struct ompi_communicator_t *comm,
+                       mca_coll_base_module_t *module);
+int coll_verve_scatterv(const void *sbuf, const int *scounts,
+                        const int *displs, struct ompi_datatype_t *sdtype,
+                        void *rbuf, int rcount,
+                        struct ompi_datatype_t *rdtype, int root,
+                        struct ompi_communicator_t *comm,
+                        mca_coll_base_module_t *module);
+int coll_verve_alltoallv(const void *sbuf, const int *scounts,
+                         const int *sdispls, struct ompi_datatype_t *sdtype,
+                         void *rbuf, const int *rcounts, const int *rdispls,
+                         struct ompi_datatype_t *rdtype,
+                         struct ompi_communicator_t *comm,
+                         mca_coll_base_module_t *module);
+int coll_verve_reduce_scatter_block(const void *sbuf, void *rbuf,
+                                    int rcount,
+                                    struct ompi_datatype_t *dtype,
+                                    struct ompi_op_t *op,
+                                    struct ompi_communicator_t *comm,
+                                    mca_coll_base_module_t *module);
+int coll_verve_reduce_scatter(const void *sbuf, void *rbuf,
+                              const int *rcounts,
+                              struct ompi_datatype_t *dtype,
+                              struct ompi_op_t *op,
+                              struct ompi_communicator_t *comm,
+                              mca_coll_base_module_t *module);
 
 END_C_DECLS
 

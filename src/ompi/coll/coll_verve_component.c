@@ -52,6 +52,12 @@ static const char *const coll_verve_kind_names[COLL_VERVE_KIND_LAST] = {
     [COLL_VERVE_ALLTOALL] = "alltoall",
     [COLL_VERVE_GATHER] = "gather",
     [COLL_VERVE_SCATTER] = "scatter",
+    [COLL_VERVE_ALLGATHERV] = "allgatherv",
+    [COLL_VERVE_GATHERV] = "gatherv",
+    [COLL_VERVE_SCATTERV] = "scatterv",
+    [COLL_VERVE_ALLTOALLV] = "alltoallv",
+    [COLL_VERVE_REDUCE_SCATTER] = "reduce_scatter",
+    [COLL_VERVE_REDUCE_SCATTER_BLOCK] = "reduce_scatter_block",
 };
 
 const char *coll_verve_kind_name(coll_verve_kind_t kind)
@@ -80,7 +86,8 @@ static int coll_verve_register(void)
     (void)mca_base_component_var_register(version, "disable",
             "Comma list of the collectives coll verve leaves to the next "
             "component: barrier, bcast, reduce, allreduce, allgather, "
-            "alltoall, gather, scatter",
+            "alltoall, gather, scatter, allgatherv, gatherv, scatterv, "
+            "alltoallv, reduce_scatter, reduce_scatter_block",
             MCA_BASE_VAR_TYPE_STRING, NULL, 0, 0, OPAL_INFO_LVL_3,
             MCA_BASE_VAR_SCOPE_READONLY, &c->disable);
     return OMPI_SUCCESS;
@@ -103,8 +110,8 @@ static int coll_verve_parse_disable(void)
         }
         if (k == COLL_VERVE_KIND_LAST) {
             opal_output(0, COLL_VERVE_NAME ": coll_verve_disable names "
-                        "'%s', which is not one of barrier, bcast, reduce, "
-                        "allreduce, allgather, alltoall, gather, scatter",
+                        "'%s', which is not a collective of coll verve "
+                        "(see ompi_info --param coll verve --level 3)",
                         names[i]);
             rc = OMPI_ERR_BAD_PARAM;
         }

@@ -85,6 +85,18 @@ mca_coll_base_module_t *coll_verve_comm_query(struct ompi_communicator_t *comm,
                                                     : coll_verve_gather;
     m->coll_scatter = c->kind_off[COLL_VERVE_SCATTER] ? NULL
                                                       : coll_verve_scatter;
+    m->coll_allgatherv = c->kind_off[COLL_VERVE_ALLGATHERV]
+            ? NULL : coll_verve_allgatherv;
+    m->coll_gatherv = c->kind_off[COLL_VERVE_GATHERV] ? NULL
+                                                      : coll_verve_gatherv;
+    m->coll_scatterv = c->kind_off[COLL_VERVE_SCATTERV]
+            ? NULL : coll_verve_scatterv;
+    m->coll_alltoallv = c->kind_off[COLL_VERVE_ALLTOALLV]
+            ? NULL : coll_verve_alltoallv;
+    m->coll_reduce_scatter = c->kind_off[COLL_VERVE_REDUCE_SCATTER]
+            ? NULL : coll_verve_reduce_scatter;
+    m->coll_reduce_scatter_block = c->kind_off[COLL_VERVE_REDUCE_SCATTER_BLOCK]
+            ? NULL : coll_verve_reduce_scatter_block;
     *priority = c->priority;
     return m;
 }
@@ -121,6 +133,13 @@ static int coll_verve_module_enable(mca_coll_base_module_t *m,
     COLL_VERVE_SAVE(module, comm, COLL_VERVE_ALLTOALL, alltoall);
     COLL_VERVE_SAVE(module, comm, COLL_VERVE_GATHER, gather);
     COLL_VERVE_SAVE(module, comm, COLL_VERVE_SCATTER, scatter);
+    COLL_VERVE_SAVE(module, comm, COLL_VERVE_ALLGATHERV, allgatherv);
+    COLL_VERVE_SAVE(module, comm, COLL_VERVE_GATHERV, gatherv);
+    COLL_VERVE_SAVE(module, comm, COLL_VERVE_SCATTERV, scatterv);
+    COLL_VERVE_SAVE(module, comm, COLL_VERVE_ALLTOALLV, alltoallv);
+    COLL_VERVE_SAVE(module, comm, COLL_VERVE_REDUCE_SCATTER, reduce_scatter);
+    COLL_VERVE_SAVE(module, comm, COLL_VERVE_REDUCE_SCATTER_BLOCK,
+                    reduce_scatter_block);
     opal_output_verbose(10, ompi_coll_base_framework.framework_output,
                         COLL_VERVE_NAME ": rank %d: serves communicator %s "
                         "(%d ranks)", ompi_comm_rank(comm), comm->c_name,
@@ -318,6 +337,10 @@ static verve_status_t coll_verve_start(coll_verve_module_t *module,
 {
     verve_coll_h coll = module->last_coll[kind];
 
+    /* the counts of the v variants live in a copy of this call's */
+    if (args->src.counts != NULL || args->dst.counts != NULL) {
+        return verve_coll_nbx(team, args, param, request_p);
+    }
     if (coll == NULL || !coll_verve_args_equal(&module->last_args[kind],
                                                args)) {
         if (coll != NULL) {

@@ -33,6 +33,11 @@ int verve_ompi_pack_into(const void *buf, size_t count,
                          void *(*alloc)(size_t), void **copy_p,
                          size_t *length_p);
 
+/* Packs count elements at buf into dest, which holds their packed size
+ * (count * the datatype's size). */
+void verve_ompi_pack_at(const void *buf, size_t count,
+                        struct ompi_datatype_t *datatype, void *dest);
+
 /* Unpacks length packed bytes into count elements at buf. */
 void verve_ompi_unpack_from(const void *packed, size_t length, void *buf,
                             size_t count, struct ompi_datatype_t *datatype);
