@@ -556,6 +556,88 @@ static void test_reduce_scatter(MPI_Comm comm, int rank, int size)
     free(in);
 }
 
+/* Every nonblocking collective outstanding at once on one communicator,
+ * with point-to-point traffic around the ring in between, then checked. */
+static void test_nonblocking(MPI_Comm comm, int rank, int size)
+{
+    enum { N = 500, B = 40 };
+    long sum_in[N], sum_out[N], red_out[N];
+    unsigned char bc[4096], ag_in[B], *ag_out = malloc((size_t)size * B);
+    unsigned char *a2a_in = malloc((size_t)size * B);
+    unsigned char *a2a_out = malloc((size_t)size * B);
+    unsigned char *g_out = malloc((size_t)size * B), sc_out[B];
+    unsigned char *gathered = malloc((size_t)size * B);
+    unsigned char ring_out[1000], ring_in[1000];
+    MPI_Request reqs[11];
+    int i, r, root = size - 1;
+
+    for (i = 0; i < N; ++i) {
+        sum_in[i] = input(rank, (size_t)i);
+    }
+    if (rank == 0) {
+        check_fill(bc, sizeof(bc), 700);
+    }
+    check_fill(ag_in, B, (unsigned)(800 + rank));
+    for (r = 0; r < size; ++r) {
+        check_fill(a2a_in + (size_t)r * B, B, (unsigned)(rank * 50 + r));
+    }
+    if (rank == root) {
+        for (r = 0; r < size; ++r) {
+            check_fill(g_out + (size_t)r * B, B, (unsigned)(900 + r));
+        }
+    }
+    check_fill(ring_out, sizeof(ring_out), (unsigned)(1000 + rank));
+    MPI_CALL(MPI_Iallreduce(sum_in, sum_out, N, MPI_LONG, MPI_SUM, comm,
+                            &reqs[0]));
+    MPI_CALL(MPI_Ibcast(bc, sizeof(bc), MPI_BYTE, 0, comm, &reqs[1]));
+    MPI_CALL(MPI_Irecv(ring_in, sizeof(ring_in), MPI_BYTE,
+                       (rank + size - 1) % size, 5, comm, &reqs[2]));
+    MPI_CALL(MPI_Isend(ring_out, sizeof(ring_out), MPI_BYTE,
+                       (rank + 1) % size, 5, comm, &reqs[3]));
+    MPI_CALL(MPI_Ibarrier(comm, &reqs[4]));
+    MPI_CALL(MPI_Iallgather(ag_in, B, MPI_BYTE, ag_out, B, MPI_BYTE, comm,
+                            &reqs[5]));
+    MPI_CALL(MPI_Ialltoall(a2a_in, B, MPI_BYTE, a2a_out, B, MPI_BYTE, comm,
+                           &reqs[6]));
+    MPI_CALL(MPI_Ireduce(sum_in, red_out, N, MPI_LONG, MPI_MAX, root, comm,
+                         &reqs[7]));
+    MPI_CALL(MPI_Iscatter(g_out, B, MPI_BYTE, sc_out, B, MPI_BYTE, root,
+                          comm, &reqs[8]));
+    MPI_CALL(MPI_Igather(ag_in, B, MPI_BYTE, gathered, B, MPI_BYTE, 0, comm,
+                         &reqs[9]));
+    MPI_CALL(MPI_Ibarrier(comm, &reqs[10]));
+    MPI_CALL(MPI_Waitall(11, reqs, MPI_STATUSES_IGNORE));
+    for (i = 0; i < N; ++i) {
+        CHECK(sum_out[i] == expect_int(MPI_SUM, size, (size_t)i),
+              "iallreduce element %d: %ld", i, sum_out[i]);
+        CHECK(rank != root || red_out[i] == expect_int(MPI_MAX, size,
+                                                       (size_t)i),
+              "ireduce element %d: %ld", i, red_out[i]);
+    }
+    CHECK(check_verify(bc, sizeof(bc), 700) < 0, "ibcast data");
+    CHECK(check_verify(ring_in, sizeof(ring_in),
+                       (unsigned)(1000 + (rank + size - 1) % size)) < 0,
+          "ring message beside the collectives");
+    for (r = 0; r < size; ++r) {
+        CHECK(check_verify(ag_out + (size_t)r * B, B,
+                           (unsigned)(800 + r)) < 0,
+              "iallgather block of rank %d", r);
+        CHECK(check_verify(a2a_out + (size_t)r * B, B,
+                           (unsigned)(r * 50 + rank)) < 0,
+              "ialltoall block from rank %d", r);
+        CHECK(rank != 0 || check_verify(gathered + (size_t)r * B, B,
+                                        (unsigned)(800 + r)) < 0,
+              "igather block of rank %d", r);
+    }
+    CHECK(check_verify(sc_out, B, (unsigned)(900 + rank)) < 0,
+          "iscatter block");
+    free(gathered);
+    free(ag_out);
+    free(a2a_in);
+    free(a2a_out);
+    free(g_out);
+}
+
 static void test_many(MPI_Comm comm, int rank, int size)
 {
     long value, sum;
@@ -590,6 +672,7 @@ static void test_comm(MPI_Comm comm)
     test_gather_scatter(comm, rank, size);
     test_v(comm, rank, size);
     test_reduce_scatter(comm, rank, size);
+    test_nonblocking(comm, rank, size);
 }
 
 int main(int argc, char **argv)

@@ -42,6 +42,14 @@ typedef enum coll_verve_kind {
     COLL_VERVE_ALLTOALLV,
     COLL_VERVE_REDUCE_SCATTER,
     COLL_VERVE_REDUCE_SCATTER_BLOCK,
+    COLL_VERVE_IBARRIER,
+    COLL_VERVE_IBCAST,
+    COLL_VERVE_IREDUCE,
+    COLL_VERVE_IALLREDUCE,
+    COLL_VERVE_IALLGATHER,
+    COLL_VERVE_IALLTOALL,
+    COLL_VERVE_IGATHER,
+    COLL_VERVE_ISCATTER,
     COLL_VERVE_KIND_LAST
 } coll_verve_kind_t;
 
@@ -54,6 +62,7 @@ typedef struct coll_verve_component {
     verve_context_h context;
     verve_worker_h worker;
     opal_hash_table_t eps;        /* ompi_proc_t * -> verve_ep_h */
+    bool progress_registered;     /* with opal_progress, for MPI_I* */
     /* calls verve ran, and calls handed to the next component, per kind */
     uint64_t served[COLL_VERVE_KIND_LAST];
     uint64_t fallbacks[COLL_VERVE_KIND_LAST];
@@ -82,6 +91,33 @@ OBJ_CLASS_DECLARATION(coll_verve_module_t);
 const char *coll_verve_kind_name(coll_verve_kind_t kind);
 mca_coll_base_module_t *coll_verve_comm_query(struct ompi_communicator_t *comm,
                                               int *priority);
+/* Where verve reads or writes count elements of a datatype at a buffer:
+ * the bytes in place, or a packed copy (tmp). */
+typedef struct coll_verve_buf {
+    void *ptr;
+    void *tmp;
+    size_t bytes;
+} coll_verve_buf_t;
+
+/* One call: verve's arguments, and what its end must do (unpack out's
+ * copy into out_buf when set, free the copies). */
+typedef struct coll_verve_call {
+    verve_coll_args_t args;
+    coll_verve_buf_t in;
+    coll_verve_buf_t out;
+    void *out_buf;
+    size_t out_count;
+    struct ompi_datatype_t *out_datatype;
+} coll_verve_call_t;
+
+/* opal_progress's callback once a nonblocking collective ran. */
+int coll_verve_progress(void);
+/* Ends call after verve's collective returned rc; returns rc. */
+int coll_verve_call_end(coll_verve_call_t *call, int rc);
+/* Runs call: to the end (request NULL), or started with an MPI request
+ * that completes when it ends (MPI_I*). call is ended either way. */
+int coll_verve_issue(coll_verve_module_t *module, coll_verve_kind_t kind,
+                     coll_verve_call_t *call, ompi_request_t **request);
 /* Makes the module's team on first use; NULL when it cannot be made (the
  * error is in *rc, and every later call gets it too). */
 verve_team_h coll_verve_team_make(coll_verve_module_t *module, int *rc);
@@ -172,6 +208,49 @@ int coll_verve_reduce_scatter(const void *sbuf, void *rbuf,
                               struct ompi_op_t *op,
                               struct ompi_communicator_t *comm,
                               mca_coll_base_module_t *module);
+
+/* The nonblocking forms (coll_verve_ops.c). */
+int coll_verve_ibarrier(struct ompi_communicator_t *comm,
+                        ompi_request_t **request,
+                        mca_coll_base_module_t *module);
+int coll_verve_ibcast(void *buff, int count, struct ompi_datatype_t *datatype,
+                      int root, struct ompi_communicator_t *comm,
+                      ompi_request_t **request,
+                      mca_coll_base_module_t *module);
+int coll_verve_ireduce(const void *sbuf, void *rbuf, int count,
+                       struct ompi_datatype_t *dtype, struct ompi_op_t *op,
+                       int root, struct ompi_communicator_t *comm,
+                       ompi_request_t **request,
+                       mca_coll_base_module_t *module);
+int coll_verve_iallreduce(const void *sbuf, void *rbuf, int count,
+                          struct ompi_datatype_t *dtype, struct ompi_op_t *op,
+                          struct ompi_communicator_t *comm,
+                          ompi_request_t **request,
+                          mca_coll_base_module_t *module);
+int coll_verve_iallgather(const void *sbuf, int scount,
+                          struct ompi_datatype_t *sdtype, void *rbuf,
+                          int rcount, struct ompi_datatype_t *rdtype,
+                          struct ompi_communicator_t *comm,
+                          ompi_request_t **request,
+                          mca_coll_base_module_t *module);
+int coll_verve_ialltoall(const void *sbuf, int scount,
+                         struct ompi_datatype_t *sdtype, void *rbuf,
+                         int rcount, struct ompi_datatype_t *rdtype,
+                         struct ompi_communicator_t *comm,
+                         ompi_request_t **request,
+                         mca_coll_base_module_t *module);
+int coll_verve_igather(const void *sbuf, int scount,
+                       struct ompi_datatype_t *sdtype, void *rbuf, int rcount,
+                       struct ompi_datatype_t *rdtype, int root,
+                       struct ompi_communicator_t *comm,
+                       ompi_request_t **request,
+                       mca_coll_base_module_t *module);
+int coll_verve_iscatter(const void *sbuf, int scount,
+                        struct ompi_datatype_t *sdtype, void *rbuf, int rcount,
+                        struct ompi_datatype_t *rdtype, int root,
+                        struct ompi_communicator_t *comm,
+                        ompi_request_t **request,
+                        mca_coll_base_module_t *module);
 
 END_C_DECLS
 

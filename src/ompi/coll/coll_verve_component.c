@@ -58,6 +58,14 @@ static const char *const coll_verve_kind_names[COLL_VERVE_KIND_LAST] = {
     [COLL_VERVE_ALLTOALLV] = "alltoallv",
     [COLL_VERVE_REDUCE_SCATTER] = "reduce_scatter",
     [COLL_VERVE_REDUCE_SCATTER_BLOCK] = "reduce_scatter_block",
+    [COLL_VERVE_IBARRIER] = "ibarrier",
+    [COLL_VERVE_IBCAST] = "ibcast",
+    [COLL_VERVE_IREDUCE] = "ireduce",
+    [COLL_VERVE_IALLREDUCE] = "iallreduce",
+    [COLL_VERVE_IALLGATHER] = "iallgather",
+    [COLL_VERVE_IALLTOALL] = "ialltoall",
+    [COLL_VERVE_IGATHER] = "igather",
+    [COLL_VERVE_ISCATTER] = "iscatter",
 };
 
 const char *coll_verve_kind_name(coll_verve_kind_t kind)
@@ -87,7 +95,9 @@ static int coll_verve_register(void)
             "Comma list of the collectives coll verve leaves to the next "
             "component: barrier, bcast, reduce, allreduce, allgather, "
             "alltoall, gather, scatter, allgatherv, gatherv, scatterv, "
-            "alltoallv, reduce_scatter, reduce_scatter_block",
+            "alltoallv, reduce_scatter, reduce_scatter_block, and the "
+            "nonblocking ibarrier, ibcast, ireduce, iallreduce, iallgather, "
+            "ialltoall, igather, iscatter",
             MCA_BASE_VAR_TYPE_STRING, NULL, 0, 0, OPAL_INFO_LVL_3,
             MCA_BASE_VAR_SCOPE_READONLY, &c->disable);
     return OMPI_SUCCESS;
@@ -154,6 +164,10 @@ static int coll_verve_close(void)
                         verve_ompi_proc_rank(ompi_proc_local()),
                         (unsigned long long)served,
                         (unsigned long long)fallbacks);
+    if (c->progress_registered) {
+        (void)opal_progress_unregister(coll_verve_progress);
+        c->progress_registered = false;
+    }
     coll_verve_close_eps();
     OBJ_DESTRUCT(&c->eps);
     verve_worker_destroy(c->worker);

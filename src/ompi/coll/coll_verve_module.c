@@ -97,6 +97,21 @@ mca_coll_base_module_t *coll_verve_comm_query(struct ompi_communicator_t *comm,
             ? NULL : coll_verve_reduce_scatter;
     m->coll_reduce_scatter_block = c->kind_off[COLL_VERVE_REDUCE_SCATTER_BLOCK]
             ? NULL : coll_verve_reduce_scatter_block;
+    m->coll_ibarrier = c->kind_off[COLL_VERVE_IBARRIER]
+            ? NULL : coll_verve_ibarrier;
+    m->coll_ibcast = c->kind_off[COLL_VERVE_IBCAST] ? NULL : coll_verve_ibcast;
+    m->coll_ireduce = c->kind_off[COLL_VERVE_IREDUCE]
+            ? NULL : coll_verve_ireduce;
+    m->coll_iallreduce = c->kind_off[COLL_VERVE_IALLREDUCE]
+            ? NULL : coll_verve_iallreduce;
+    m->coll_iallgather = c->kind_off[COLL_VERVE_IALLGATHER]
+            ? NULL : coll_verve_iallgather;
+    m->coll_ialltoall = c->kind_off[COLL_VERVE_IALLTOALL]
+            ? NULL : coll_verve_ialltoall;
+    m->coll_igather = c->kind_off[COLL_VERVE_IGATHER]
+            ? NULL : coll_verve_igather;
+    m->coll_iscatter = c->kind_off[COLL_VERVE_ISCATTER]
+            ? NULL : coll_verve_iscatter;
     *priority = c->priority;
     return m;
 }
@@ -140,6 +155,9 @@ static int coll_verve_module_enable(mca_coll_base_module_t *m,
     COLL_VERVE_SAVE(module, comm, COLL_VERVE_REDUCE_SCATTER, reduce_scatter);
     COLL_VERVE_SAVE(module, comm, COLL_VERVE_REDUCE_SCATTER_BLOCK,
                     reduce_scatter_block);
+    COLL_VERVE_SAVE(module, comm, COLL_VERVE_IREDUCE, ireduce);
+    COLL_VERVE_SAVE(module, comm, COLL_VERVE_IALLREDUCE, iallreduce);
+    COLL_VERVE_SAVE(module, comm, COLL_VERVE_IALLTOALL, ialltoall);
     opal_output_verbose(10, ompi_coll_base_framework.framework_output,
                         COLL_VERVE_NAME ": rank %d: serves communicator %s "
                         "(%d ranks)", ompi_comm_rank(comm), comm->c_name,

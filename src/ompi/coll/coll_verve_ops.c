@@ -14,14 +14,6 @@
 #include "coll_verve.h"
 #include "verve_ompi_datatype.h"
 
-/* Where verve reads or writes count elements of a datatype at buf: the
- * bytes in place, or a packed copy (tmp). */
-typedef struct coll_verve_buf {
-    void *ptr;
-    void *tmp;
-    size_t bytes;
-} coll_verve_buf_t;
-
 /* malloc(0) may give NULL: an empty copy still needs a pointer. */
 static void *coll_verve_malloc(size_t length)
 {
@@ -67,21 +59,6 @@ static int coll_verve_out(void *buf, size_t count,
     return OMPI_SUCCESS;
 }
 
-/* After the collective: an output copy goes into place when it
- * succeeded; every copy is freed. */
-static int coll_verve_done(coll_verve_buf_t *b, void *buf, size_t count,
-                           struct ompi_datatype_t *datatype, int rc)
-{
-    if (b->tmp != NULL) {
-        if (buf != NULL && rc == OMPI_SUCCESS) {
-            verve_ompi_unpack_from(b->tmp, b->bytes, buf, count, datatype);
-        }
-        free(b->tmp);
-        b->tmp = NULL;
-    }
-    return rc;
-}
-
 static coll_verve_module_t *coll_verve_module(mca_coll_base_module_t *m)
 {
     return (coll_verve_module_t *)m;
@@ -96,38 +73,73 @@ static void coll_verve_bytes(verve_coll_buffer_t *side, void *ptr,
     side->datatype = VERVE_COLL_UINT8;
 }
 
-int coll_verve_barrier(struct ompi_communicator_t *comm,
-                       mca_coll_base_module_t *m)
+/* A call with nothing to copy. */
+static void coll_verve_call_init(coll_verve_call_t *call,
+                                 verve_coll_type_t type)
 {
-    verve_coll_args_t args = {.coll_type = VERVE_COLL_BARRIER};
-
-    (void)comm;
-    return coll_verve_run(coll_verve_module(m), COLL_VERVE_BARRIER, &args);
+    memset(call, 0, sizeof(*call));
+    call->args.coll_type = type;
 }
 
-int coll_verve_bcast(void *buff, int count, struct ompi_datatype_t *datatype,
-                     int root, struct ompi_communicator_t *comm,
-                     mca_coll_base_module_t *m)
+static void coll_verve_call_root(coll_verve_call_t *call, int root)
 {
-    verve_coll_args_t args = {
-        .field_mask = VERVE_COLL_ARGS_FIELD_ROOT,
-        .coll_type = VERVE_COLL_BCAST,
-        .root = (unsigned)root
-    };
+    call->args.field_mask |= VERVE_COLL_ARGS_FIELD_ROOT;
+    call->args.root = (unsigned)root;
+}
+
+static void coll_verve_call_in_place(coll_verve_call_t *call)
+{
+    call->args.field_mask |= VERVE_COLL_ARGS_FIELD_FLAGS;
+    call->args.flags = VERVE_COLL_FLAG_IN_PLACE;
+}
+
+/* Output copy of count elements of datatype to unpack into buf. */
+static void coll_verve_call_unpack_to(coll_verve_call_t *call, void *buf,
+                                      size_t count,
+                                      struct ompi_datatype_t *datatype)
+{
+    call->out_buf = buf;
+    call->out_count = count;
+    call->out_datatype = datatype;
+}
+
+static int coll_verve_barrier_x(struct ompi_communicator_t *comm,
+                                coll_verve_kind_t kind,
+                                ompi_request_t **request,
+                                mca_coll_base_module_t *m)
+{
+    coll_verve_call_t call;
+
+    (void)comm;
+    coll_verve_call_init(&call, VERVE_COLL_BARRIER);
+    return coll_verve_issue(coll_verve_module(m), kind, &call, request);
+}
+
+static int coll_verve_bcast_x(void *buff, int count,
+                              struct ompi_datatype_t *datatype, int root,
+                              struct ompi_communicator_t *comm,
+                              coll_verve_kind_t kind,
+                              ompi_request_t **request,
+                              mca_coll_base_module_t *m)
+{
     bool is_root = ompi_comm_rank(comm) == root;
-    coll_verve_buf_t b;
+    coll_verve_call_t call;
     int rc;
 
-    rc = is_root ? coll_verve_in(buff, (size_t)count, datatype, &b)
-                 : coll_verve_out(buff, (size_t)count, datatype, &b);
+    coll_verve_call_init(&call, VERVE_COLL_BCAST);
+    coll_verve_call_root(&call, root);
+    if (is_root) {
+        rc = coll_verve_in(buff, (size_t)count, datatype, &call.out);
+    } else {
+        rc = coll_verve_out(buff, (size_t)count, datatype, &call.out);
+        coll_verve_call_unpack_to(&call, buff, (size_t)count, datatype);
+    }
     if (rc != OMPI_SUCCESS) {
         return rc;
     }
-    coll_verve_bytes(&args.dst, b.ptr, b.bytes);
-    args.src = args.dst;
-    rc = coll_verve_run(coll_verve_module(m), COLL_VERVE_BCAST, &args);
-    return coll_verve_done(&b, is_root ? NULL : buff, (size_t)count,
-                           datatype, rc);
+    coll_verve_bytes(&call.args.dst, call.out.ptr, call.out.bytes);
+    call.args.src = call.args.dst;
+    return coll_verve_issue(coll_verve_module(m), kind, &call, request);
 }
 
 /* A reduction's datatype and op in verve's terms; false: fall back. */
@@ -150,36 +162,180 @@ static bool coll_verve_reduction(struct ompi_datatype_t *dtype,
     return true;
 }
 
+/* reduce (root >= 0) and allreduce (root < 0); false: fall back. */
+static bool coll_verve_reduce_call(coll_verve_call_t *call,
+                                   const void *sbuf, void *rbuf, int count,
+                                   struct ompi_datatype_t *dtype,
+                                   struct ompi_op_t *op, int root,
+                                   struct ompi_communicator_t *comm,
+                                   const char **why)
+{
+    bool gets = root < 0 || ompi_comm_rank(comm) == root;
+
+    coll_verve_call_init(call, (root < 0) ? VERVE_COLL_ALLREDUCE
+                                          : VERVE_COLL_REDUCE);
+    if (root >= 0) {
+        coll_verve_call_root(call, root);
+    }
+    if (!coll_verve_reduction(dtype, op, count, &call->args, why)) {
+        return false;
+    }
+    if (sbuf == MPI_IN_PLACE) {
+        if (gets) {
+            coll_verve_call_in_place(call);
+        }
+        sbuf = rbuf;
+    }
+    call->args.src.buffer = (void *)((const char *)sbuf +
+                                     dtype->super.true_lb);
+    call->args.dst.buffer = gets ? (char *)rbuf + dtype->super.true_lb
+                                 : NULL;
+    return true;
+}
+
+/* allgather and alltoall: every member's block is rcount elements of
+ * rdtype at the receiver (the same bytes as scount of sdtype at the
+ * sender). In place (allgather only), the own block is already in rbuf. */
+static int coll_verve_exchange_call(coll_verve_call_t *call,
+                                    coll_verve_kind_t kind,
+                                    const void *sbuf, int scount,
+                                    struct ompi_datatype_t *sdtype,
+                                    void *rbuf, int rcount,
+                                    struct ompi_datatype_t *rdtype,
+                                    struct ompi_communicator_t *comm)
+{
+    size_t size = (size_t)ompi_comm_size(comm);
+    size_t total = size * (size_t)rcount;
+    int rc;
+
+    coll_verve_call_init(call, (kind == COLL_VERVE_ALLGATHER ||
+                                kind == COLL_VERVE_IALLGATHER)
+                               ? VERVE_COLL_ALLGATHER : VERVE_COLL_ALLTOALL);
+    if (sbuf == MPI_IN_PLACE) {
+        coll_verve_call_in_place(call);
+        rc = coll_verve_in(rbuf, total, rdtype, &call->out);
+    } else {
+        rc = coll_verve_in(sbuf, (call->args.coll_type ==
+                                  VERVE_COLL_ALLGATHER)
+                                 ? (size_t)scount : size * (size_t)scount,
+                           sdtype, &call->in);
+        if (rc == OMPI_SUCCESS) {
+            rc = coll_verve_out(rbuf, total, rdtype, &call->out);
+        }
+    }
+    if (rc != OMPI_SUCCESS) {
+        return coll_verve_call_end(call, rc);
+    }
+    coll_verve_call_unpack_to(call, rbuf, total, rdtype);
+    coll_verve_bytes(&call->args.dst, call->out.ptr, call->out.bytes / size);
+    coll_verve_bytes(&call->args.src, call->in.ptr, call->in.bytes);
+    return OMPI_SUCCESS;
+}
+
+static int coll_verve_gather_call(coll_verve_call_t *call, const void *sbuf,
+                                  int scount, struct ompi_datatype_t *sdtype,
+                                  void *rbuf, int rcount,
+                                  struct ompi_datatype_t *rdtype, int root,
+                                  struct ompi_communicator_t *comm)
+{
+    size_t size = (size_t)ompi_comm_size(comm), block;
+    bool is_root = ompi_comm_rank(comm) == root;
+    int rc;
+
+    coll_verve_call_init(call, VERVE_COLL_GATHER);
+    coll_verve_call_root(call, root);
+    if (is_root && sbuf == MPI_IN_PLACE) {
+        coll_verve_call_in_place(call);
+        rc = coll_verve_in(rbuf, size * (size_t)rcount, rdtype, &call->out);
+        block = call->out.bytes / size;
+    } else {
+        rc = coll_verve_in(sbuf, (size_t)scount, sdtype, &call->in);
+        block = call->in.bytes;
+        if (rc == OMPI_SUCCESS && is_root) {
+            rc = coll_verve_out(rbuf, size * (size_t)rcount, rdtype,
+                                &call->out);
+        }
+    }
+    if (rc != OMPI_SUCCESS) {
+        return coll_verve_call_end(call, rc);
+    }
+    if (is_root) {
+        coll_verve_call_unpack_to(call, rbuf, size * (size_t)rcount, rdtype);
+    }
+    coll_verve_bytes(&call->args.src, call->in.ptr, block);
+    coll_verve_bytes(&call->args.dst, call->out.ptr, block);
+    return OMPI_SUCCESS;
+}
+
+static int coll_verve_scatter_call(coll_verve_call_t *call, const void *sbuf,
+                                   int scount,
+                                   struct ompi_datatype_t *sdtype,
+                                   void *rbuf, int rcount,
+                                   struct ompi_datatype_t *rdtype, int root,
+                                   struct ompi_communicator_t *comm)
+{
+    size_t size = (size_t)ompi_comm_size(comm), block;
+    bool is_root = ompi_comm_rank(comm) == root;
+    int rc;
+
+    coll_verve_call_init(call, VERVE_COLL_SCATTER);
+    coll_verve_call_root(call, root);
+    if (is_root) {
+        rc = coll_verve_in(sbuf, size * (size_t)scount, sdtype, &call->in);
+        block = call->in.bytes / size;
+        if (rbuf == MPI_IN_PLACE) {
+            coll_verve_call_in_place(call);
+        } else if (rc == OMPI_SUCCESS) {
+            rc = coll_verve_out(rbuf, (size_t)rcount, rdtype, &call->out);
+        }
+    } else {
+        rc = coll_verve_out(rbuf, (size_t)rcount, rdtype, &call->out);
+        block = call->out.bytes;
+    }
+    if (rc != OMPI_SUCCESS) {
+        return coll_verve_call_end(call, rc);
+    }
+    if (rbuf != MPI_IN_PLACE) {
+        coll_verve_call_unpack_to(call, rbuf, (size_t)rcount, rdtype);
+    }
+    coll_verve_bytes(&call->args.src, call->in.ptr, block);
+    coll_verve_bytes(&call->args.dst, call->out.ptr, block);
+    return OMPI_SUCCESS;
+}
+
+/* ---- blocking ---------------------------------------------------------- */
+
+int coll_verve_barrier(struct ompi_communicator_t *comm,
+                       mca_coll_base_module_t *m)
+{
+    return coll_verve_barrier_x(comm, COLL_VERVE_BARRIER, NULL, m);
+}
+
+int coll_verve_bcast(void *buff, int count, struct ompi_datatype_t *datatype,
+                     int root, struct ompi_communicator_t *comm,
+                     mca_coll_base_module_t *m)
+{
+    return coll_verve_bcast_x(buff, count, datatype, root, comm,
+                              COLL_VERVE_BCAST, NULL, m);
+}
+
 int coll_verve_reduce(const void *sbuf, void *rbuf, int count,
                       struct ompi_datatype_t *dtype, struct ompi_op_t *op,
                       int root, struct ompi_communicator_t *comm,
                       mca_coll_base_module_t *m)
 {
     coll_verve_module_t *module = coll_verve_module(m);
-    verve_coll_args_t args = {
-        .field_mask = VERVE_COLL_ARGS_FIELD_ROOT,
-        .coll_type = VERVE_COLL_REDUCE,
-        .root = (unsigned)root
-    };
+    coll_verve_call_t call;
     const char *why;
 
-    if (!coll_verve_reduction(dtype, op, count, &args, &why)) {
+    if (!coll_verve_reduce_call(&call, sbuf, rbuf, count, dtype, op, root,
+                                comm, &why)) {
         coll_verve_fallback(COLL_VERVE_REDUCE, why);
         return module->previous.coll_reduce(sbuf, rbuf, count, dtype, op,
                                             root, comm,
                                             module->previous.coll_reduce_module);
     }
-    if (sbuf == MPI_IN_PLACE) {
-        if (ompi_comm_rank(comm) == root) {
-            args.field_mask |= VERVE_COLL_ARGS_FIELD_FLAGS;
-            args.flags = VERVE_COLL_FLAG_IN_PLACE;
-        }
-        sbuf = rbuf;
-    }
-    args.src.buffer = (void *)((const char *)sbuf + dtype->super.true_lb);
-    args.dst.buffer = (ompi_comm_rank(comm) == root)
-            ? (char *)rbuf + dtype->super.true_lb : NULL;
-    return coll_verve_run(module, COLL_VERVE_REDUCE, &args);
+    return coll_verve_issue(module, COLL_VERVE_REDUCE, &call, NULL);
 }
 
 int coll_verve_allreduce(const void *sbuf, void *rbuf, int count,
@@ -188,65 +344,17 @@ int coll_verve_allreduce(const void *sbuf, void *rbuf, int count,
                          mca_coll_base_module_t *m)
 {
     coll_verve_module_t *module = coll_verve_module(m);
-    verve_coll_args_t args = {.coll_type = VERVE_COLL_ALLREDUCE};
+    coll_verve_call_t call;
     const char *why;
 
-    if (!coll_verve_reduction(dtype, op, count, &args, &why)) {
+    if (!coll_verve_reduce_call(&call, sbuf, rbuf, count, dtype, op, -1,
+                                comm, &why)) {
         coll_verve_fallback(COLL_VERVE_ALLREDUCE, why);
         return module->previous.coll_allreduce(
                 sbuf, rbuf, count, dtype, op, comm,
                 module->previous.coll_allreduce_module);
     }
-    if (sbuf == MPI_IN_PLACE) {
-        args.field_mask |= VERVE_COLL_ARGS_FIELD_FLAGS;
-        args.flags = VERVE_COLL_FLAG_IN_PLACE;
-        sbuf = rbuf;
-    }
-    args.src.buffer = (void *)((const char *)sbuf + dtype->super.true_lb);
-    args.dst.buffer = (char *)rbuf + dtype->super.true_lb;
-    return coll_verve_run(module, COLL_VERVE_ALLREDUCE, &args);
-}
-
-/* allgather and alltoall: every member's block is rcount elements of
- * rdtype at the receiver (the same bytes as scount of sdtype at the
- * sender). In place (allgather only), the own block is already in rbuf. */
-static int coll_verve_exchange(coll_verve_kind_t kind, const void *sbuf,
-                               int scount, struct ompi_datatype_t *sdtype,
-                               void *rbuf, int rcount,
-                               struct ompi_datatype_t *rdtype,
-                               struct ompi_communicator_t *comm,
-                               coll_verve_module_t *module)
-{
-    size_t size = (size_t)ompi_comm_size(comm);
-    size_t total = size * (size_t)rcount;
-    verve_coll_args_t args = {
-        .coll_type = (kind == COLL_VERVE_ALLGATHER) ? VERVE_COLL_ALLGATHER
-                                                    : VERVE_COLL_ALLTOALL
-    };
-    coll_verve_buf_t in = {NULL, NULL, 0}, out;
-    int rc;
-
-    if (sbuf == MPI_IN_PLACE) {
-        args.field_mask |= VERVE_COLL_ARGS_FIELD_FLAGS;
-        args.flags = VERVE_COLL_FLAG_IN_PLACE;
-        rc = coll_verve_in(rbuf, total, rdtype, &out);
-    } else {
-        rc = coll_verve_in(sbuf, (kind == COLL_VERVE_ALLGATHER)
-                                 ? (size_t)scount : size * (size_t)scount,
-                           sdtype, &in);
-        if (rc == OMPI_SUCCESS) {
-            rc = coll_verve_out(rbuf, total, rdtype, &out);
-        }
-    }
-    if (rc != OMPI_SUCCESS) {
-        (void)coll_verve_done(&in, NULL, 0, sdtype, rc);
-        return rc;
-    }
-    coll_verve_bytes(&args.dst, out.ptr, out.bytes / size);
-    coll_verve_bytes(&args.src, in.ptr, in.bytes);
-    rc = coll_verve_run(module, kind, &args);
-    (void)coll_verve_done(&in, NULL, 0, sdtype, rc);
-    return coll_verve_done(&out, rbuf, total, rdtype, rc);
+    return coll_verve_issue(module, COLL_VERVE_ALLREDUCE, &call, NULL);
 }
 
 int coll_verve_allgather(const void *sbuf, int scount,
@@ -255,9 +363,14 @@ int coll_verve_allgather(const void *sbuf, int scount,
                          struct ompi_communicator_t *comm,
                          mca_coll_base_module_t *m)
 {
-    return coll_verve_exchange(COLL_VERVE_ALLGATHER, sbuf, scount, sdtype,
-                               rbuf, rcount, rdtype, comm,
-                               coll_verve_module(m));
+    coll_verve_call_t call;
+    int rc;
+
+    rc = coll_verve_exchange_call(&call, COLL_VERVE_ALLGATHER, sbuf, scount,
+                                  sdtype, rbuf, rcount, rdtype, comm);
+    return (rc != OMPI_SUCCESS) ? rc
+            : coll_verve_issue(coll_verve_module(m), COLL_VERVE_ALLGATHER,
+                               &call, NULL);
 }
 
 int coll_verve_alltoall(const void *sbuf, int scount,
@@ -267,6 +380,8 @@ int coll_verve_alltoall(const void *sbuf, int scount,
                         mca_coll_base_module_t *m)
 {
     coll_verve_module_t *module = coll_verve_module(m);
+    coll_verve_call_t call;
+    int rc;
 
     /* MPI makes every rank pass MPI_IN_PLACE alike */
     if (sbuf == MPI_IN_PLACE) {
@@ -275,8 +390,10 @@ int coll_verve_alltoall(const void *sbuf, int scount,
                 sbuf, scount, sdtype, rbuf, rcount, rdtype, comm,
                 module->previous.coll_alltoall_module);
     }
-    return coll_verve_exchange(COLL_VERVE_ALLTOALL, sbuf, scount, sdtype,
-                               rbuf, rcount, rdtype, comm, module);
+    rc = coll_verve_exchange_call(&call, COLL_VERVE_ALLTOALL, sbuf, scount,
+                                  sdtype, rbuf, rcount, rdtype, comm);
+    return (rc != OMPI_SUCCESS) ? rc
+            : coll_verve_issue(module, COLL_VERVE_ALLTOALL, &call, NULL);
 }
 
 int coll_verve_gather(const void *sbuf, int scount,
@@ -285,39 +402,14 @@ int coll_verve_gather(const void *sbuf, int scount,
                       struct ompi_communicator_t *comm,
                       mca_coll_base_module_t *m)
 {
-    size_t size = (size_t)ompi_comm_size(comm);
-    bool is_root = ompi_comm_rank(comm) == root;
-    verve_coll_args_t args = {
-        .field_mask = VERVE_COLL_ARGS_FIELD_ROOT,
-        .coll_type = VERVE_COLL_GATHER,
-        .root = (unsigned)root
-    };
-    coll_verve_buf_t in = {NULL, NULL, 0}, out = {NULL, NULL, 0};
-    size_t block;
-    int rc = OMPI_SUCCESS;
+    coll_verve_call_t call;
+    int rc;
 
-    if (is_root && sbuf == MPI_IN_PLACE) {
-        args.field_mask |= VERVE_COLL_ARGS_FIELD_FLAGS;
-        args.flags = VERVE_COLL_FLAG_IN_PLACE;
-        rc = coll_verve_in(rbuf, size * (size_t)rcount, rdtype, &out);
-        block = out.bytes / size;
-    } else {
-        rc = coll_verve_in(sbuf, (size_t)scount, sdtype, &in);
-        block = in.bytes;
-        if (rc == OMPI_SUCCESS && is_root) {
-            rc = coll_verve_out(rbuf, size * (size_t)rcount, rdtype, &out);
-        }
-    }
-    if (rc != OMPI_SUCCESS) {
-        (void)coll_verve_done(&in, NULL, 0, sdtype, rc);
-        return rc;
-    }
-    coll_verve_bytes(&args.src, in.ptr, block);
-    coll_verve_bytes(&args.dst, out.ptr, block);
-    rc = coll_verve_run(coll_verve_module(m), COLL_VERVE_GATHER, &args);
-    (void)coll_verve_done(&in, NULL, 0, sdtype, rc);
-    return coll_verve_done(&out, is_root ? rbuf : NULL,
-                           size * (size_t)rcount, rdtype, rc);
+    rc = coll_verve_gather_call(&call, sbuf, scount, sdtype, rbuf, rcount,
+                                rdtype, root, comm);
+    return (rc != OMPI_SUCCESS) ? rc
+            : coll_verve_issue(coll_verve_module(m), COLL_VERVE_GATHER,
+                               &call, NULL);
 }
 
 int coll_verve_scatter(const void *sbuf, int scount,
@@ -326,38 +418,136 @@ int coll_verve_scatter(const void *sbuf, int scount,
                        struct ompi_communicator_t *comm,
                        mca_coll_base_module_t *m)
 {
-    size_t size = (size_t)ompi_comm_size(comm);
-    bool is_root = ompi_comm_rank(comm) == root;
-    verve_coll_args_t args = {
-        .field_mask = VERVE_COLL_ARGS_FIELD_ROOT,
-        .coll_type = VERVE_COLL_SCATTER,
-        .root = (unsigned)root
-    };
-    coll_verve_buf_t in = {NULL, NULL, 0}, out = {NULL, NULL, 0};
-    size_t block;
-    int rc = OMPI_SUCCESS;
+    coll_verve_call_t call;
+    int rc;
 
-    if (is_root) {
-        rc = coll_verve_in(sbuf, size * (size_t)scount, sdtype, &in);
-        block = in.bytes / size;
-        if (rbuf == MPI_IN_PLACE) {
-            args.field_mask |= VERVE_COLL_ARGS_FIELD_FLAGS;
-            args.flags = VERVE_COLL_FLAG_IN_PLACE;
-        } else if (rc == OMPI_SUCCESS) {
-            rc = coll_verve_out(rbuf, (size_t)rcount, rdtype, &out);
-        }
-    } else {
-        rc = coll_verve_out(rbuf, (size_t)rcount, rdtype, &out);
-        block = out.bytes;
+    rc = coll_verve_scatter_call(&call, sbuf, scount, sdtype, rbuf, rcount,
+                                 rdtype, root, comm);
+    return (rc != OMPI_SUCCESS) ? rc
+            : coll_verve_issue(coll_verve_module(m), COLL_VERVE_SCATTER,
+                               &call, NULL);
+}
+
+/* ---- nonblocking ------------------------------------------------------- */
+
+int coll_verve_ibarrier(struct ompi_communicator_t *comm,
+                        ompi_request_t **request, mca_coll_base_module_t *m)
+{
+    return coll_verve_barrier_x(comm, COLL_VERVE_IBARRIER, request, m);
+}
+
+int coll_verve_ibcast(void *buff, int count, struct ompi_datatype_t *datatype,
+                      int root, struct ompi_communicator_t *comm,
+                      ompi_request_t **request, mca_coll_base_module_t *m)
+{
+    return coll_verve_bcast_x(buff, count, datatype, root, comm,
+                              COLL_VERVE_IBCAST, request, m);
+}
+
+int coll_verve_ireduce(const void *sbuf, void *rbuf, int count,
+                       struct ompi_datatype_t *dtype, struct ompi_op_t *op,
+                       int root, struct ompi_communicator_t *comm,
+                       ompi_request_t **request, mca_coll_base_module_t *m)
+{
+    coll_verve_module_t *module = coll_verve_module(m);
+    coll_verve_call_t call;
+    const char *why;
+
+    if (!coll_verve_reduce_call(&call, sbuf, rbuf, count, dtype, op, root,
+                                comm, &why)) {
+        coll_verve_fallback(COLL_VERVE_IREDUCE, why);
+        return module->previous.coll_ireduce(
+                sbuf, rbuf, count, dtype, op, root, comm, request,
+                module->previous.coll_ireduce_module);
     }
-    if (rc != OMPI_SUCCESS) {
-        (void)coll_verve_done(&in, NULL, 0, sdtype, rc);
-        return rc;
+    return coll_verve_issue(module, COLL_VERVE_IREDUCE, &call, request);
+}
+
+int coll_verve_iallreduce(const void *sbuf, void *rbuf, int count,
+                          struct ompi_datatype_t *dtype, struct ompi_op_t *op,
+                          struct ompi_communicator_t *comm,
+                          ompi_request_t **request, mca_coll_base_module_t *m)
+{
+    coll_verve_module_t *module = coll_verve_module(m);
+    coll_verve_call_t call;
+    const char *why;
+
+    if (!coll_verve_reduce_call(&call, sbuf, rbuf, count, dtype, op, -1,
+                                comm, &why)) {
+        coll_verve_fallback(COLL_VERVE_IALLREDUCE, why);
+        return module->previous.coll_iallreduce(
+                sbuf, rbuf, count, dtype, op, comm, request,
+                module->previous.coll_iallreduce_module);
     }
-    coll_verve_bytes(&args.src, in.ptr, block);
-    coll_verve_bytes(&args.dst, out.ptr, block);
-    rc = coll_verve_run(coll_verve_module(m), COLL_VERVE_SCATTER, &args);
-    (void)coll_verve_done(&in, NULL, 0, sdtype, rc);
-    return coll_verve_done(&out, (rbuf == MPI_IN_PLACE) ? NULL : rbuf,
-                           (size_t)rcount, rdtype, rc);
+    return coll_verve_issue(module, COLL_VERVE_IALLREDUCE, &call, request);
+}
+
+int coll_verve_iallgather(const void *sbuf, int scount,
+                          struct ompi_datatype_t *sdtype, void *rbuf,
+                          int rcount, struct ompi_datatype_t *rdtype,
+                          struct ompi_communicator_t *comm,
+                          ompi_request_t **request, mca_coll_base_module_t *m)
+{
+    coll_verve_call_t call;
+    int rc;
+
+    rc = coll_verve_exchange_call(&call, COLL_VERVE_IALLGATHER, sbuf,
+                                  scount, sdtype, rbuf, rcount, rdtype, comm);
+    return (rc != OMPI_SUCCESS) ? rc
+            : coll_verve_issue(coll_verve_module(m), COLL_VERVE_IALLGATHER,
+                               &call, request);
+}
+
+int coll_verve_ialltoall(const void *sbuf, int scount,
+                         struct ompi_datatype_t *sdtype, void *rbuf,
+                         int rcount, struct ompi_datatype_t *rdtype,
+                         struct ompi_communicator_t *comm,
+                         ompi_request_t **request, mca_coll_base_module_t *m)
+{
+    coll_verve_module_t *module = coll_verve_module(m);
+    coll_verve_call_t call;
+    int rc;
+
+    if (sbuf == MPI_IN_PLACE) {
+        coll_verve_fallback(COLL_VERVE_IALLTOALL, "MPI_IN_PLACE");
+        return module->previous.coll_ialltoall(
+                sbuf, scount, sdtype, rbuf, rcount, rdtype, comm, request,
+                module->previous.coll_ialltoall_module);
+    }
+    rc = coll_verve_exchange_call(&call, COLL_VERVE_IALLTOALL, sbuf, scount,
+                                  sdtype, rbuf, rcount, rdtype, comm);
+    return (rc != OMPI_SUCCESS) ? rc
+            : coll_verve_issue(module, COLL_VERVE_IALLTOALL, &call, request);
+}
+
+int coll_verve_igather(const void *sbuf, int scount,
+                       struct ompi_datatype_t *sdtype, void *rbuf, int rcount,
+                       struct ompi_datatype_t *rdtype, int root,
+                       struct ompi_communicator_t *comm,
+                       ompi_request_t **request, mca_coll_base_module_t *m)
+{
+    coll_verve_call_t call;
+    int rc;
+
+    rc = coll_verve_gather_call(&call, sbuf, scount, sdtype, rbuf, rcount,
+                                rdtype, root, comm);
+    return (rc != OMPI_SUCCESS) ? rc
+            : coll_verve_issue(coll_verve_module(m), COLL_VERVE_IGATHER,
+                               &call, request);
+}
+
+int coll_verve_iscatter(const void *sbuf, int scount,
+                        struct ompi_datatype_t *sdtype, void *rbuf, int rcount,
+                        struct ompi_datatype_t *rdtype, int root,
+                        struct ompi_communicator_t *comm,
+                        ompi_request_t **request, mca_coll_base_module_t *m)
+{
+    coll_verve_call_t call;
+    int rc;
+
+    rc = coll_verve_scatter_call(&call, sbuf, scount, sdtype, rbuf, rcount,
+                                 rdtype, root, comm);
+    return (rc != OMPI_SUCCESS) ? rc
+            : coll_verve_issue(coll_verve_module(m), COLL_VERVE_ISCATTER,
+                               &call, request);
 }

@@ -10,7 +10,8 @@ src_ompi_coll_mca_coll_verve_la_SOURCES = \
     src/ompi/coll/coll_verve_module.c \
     src/ompi/coll/coll_verve_map.c \
     src/ompi/coll/coll_verve_ops.c \
-    src/ompi/coll/coll_verve_vops.c
+    src/ompi/coll/coll_verve_vops.c \
+    src/ompi/coll/coll_verve_request.c
 src_ompi_coll_mca_coll_verve_la_CPPFLAGS = -I$(top_srcdir)/include \
     -I$(top_srcdir)/src/ompi/common $(OMPI_CPPFLAGS)
 src_ompi_coll_mca_coll_verve_la_CFLAGS = $(AM_CFLAGS) $(OMPI_CFLAGS)
