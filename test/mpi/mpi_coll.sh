@@ -34,20 +34,30 @@ run_coll 4 ob1 --mca coll ^verve
 check_rc "$name" 0 $?
 check_count "$name" "$tmp/out" '^mpi_coll: rank [0-9]+ of 4: all checks passed$' 4
 
+# Over ob1, coll verve has a worker of its own; over pml verve and over
+# pml cm with the verve mtl it runs on theirs.
 for n in 1 2 3 4 7 8; do
-    for pml in ob1 verve; do
+    for pml in ob1 verve cm; do
         case "$pml:$n" in
-        verve:2|verve:4|ob1:*) ;;
+        verve:2|verve:4|cm:2|ob1:*) ;;
         *) continue ;;
         esac
         name="mpi_coll, $n ranks, coll verve over pml $pml"
-        run_coll "$n" "$pml" --mca coll_verve_priority 100 \
-            --mca coll_base_verbose 1
+        case $pml in
+        ob1) on=""; extra="" ;;
+        verve) on=", on pml verve's worker"; extra="" ;;
+        cm) on=", on mtl verve's worker"; extra="--mca mtl verve" ;;
+        esac
+        path_now=$path
+        [ "$pml" = cm ] && path_now=$top_builddir/src/ompi/mtl/.libs:$path
+        # shellcheck disable=SC2086 # $extra is a list of options
+        path=$path_now run_coll "$n" "$pml" --mca coll_verve_priority 100 \
+            --mca coll_base_verbose 1 $extra
         check_rc "$name" 0 $?
         check_count "$name" "$tmp/out" \
             "^mpi_coll: rank [0-9]+ of $n: all checks passed\$" "$n"
         check_count "$name: initialized" "$tmp/err" \
-            "coll verve: rank [0-9]+: initialized, priority 100\$" "$n"
+            "coll verve: rank [0-9]+: initialized, priority 100$on\$" "$n"
         if [ "$n" -ge 2 ]; then
             check_count "$name: calls on verve" "$tmp/err" \
                 "coll verve: rank [0-9]+: [1-9][0-9]* calls ran on verve" "$n"

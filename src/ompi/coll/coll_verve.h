@@ -20,6 +20,7 @@
 #include <verve/verve_coll.h>
 
 #include "verve_ompi.h"
+#include "verve_ompi_share.h"
 
 BEGIN_C_DECLS
 
@@ -59,9 +60,11 @@ typedef struct coll_verve_component {
     bool enable;
     char *disable;                /* comma list of kinds to leave alone */
     bool kind_off[COLL_VERVE_KIND_LAST];
-    verve_context_h context;
-    verve_worker_h worker;
-    opal_hash_table_t eps;        /* ompi_proc_t * -> verve_ep_h */
+    /* the selected pml's or mtl's when it is verve's, else NULL */
+    const verve_ompi_share_t *share;
+    verve_context_h context;      /* own, without a share */
+    verve_worker_h worker;        /* the share's, or own */
+    opal_hash_table_t eps;        /* own: ompi_proc_t * -> verve_ep_h */
     bool progress_registered;     /* with opal_progress, for MPI_I* */
     /* calls verve ran, and calls handed to the next component, per kind */
     uint64_t served[COLL_VERVE_KIND_LAST];

@@ -8,6 +8,9 @@
 
 #include <string.h>
 
+#include "ompi/mca/mtl/base/base.h"
+#include "ompi/mca/mtl/mtl.h"
+#include "ompi/mca/pml/base/base.h"
 #include "ompi/proc/proc.h"
 #include "opal/mca/pmix/pmix.h"
 #include "opal/runtime/opal_progress.h"
@@ -168,6 +171,10 @@ static int coll_verve_close(void)
         (void)opal_progress_unregister(coll_verve_progress);
         c->progress_registered = false;
     }
+    if (c->share != NULL) {
+        c->worker = NULL;    /* the pml's or mtl's, which closes it */
+        return OMPI_SUCCESS;
+    }
     coll_verve_close_eps();
     OBJ_DESTRUCT(&c->eps);
     verve_worker_destroy(c->worker);
@@ -175,6 +182,24 @@ static int coll_verve_close(void)
     verve_context_destroy(c->context);
     c->context = NULL;
     return OMPI_SUCCESS;
+}
+
+/* verve's pml, or verve's mtl under pml cm, when selected: its share. */
+static const verve_ompi_share_t *coll_verve_find_share(void)
+{
+    const char *pml = mca_pml_base_selected_component.pmlm_version
+                              .mca_component_name;
+
+    if (strcmp(pml, "verve") == 0) {
+        return verve_ompi_share_find((const void *)mca_pml.pml_irecv);
+    }
+    if (strcmp(pml, "cm") == 0 && ompi_mtl_base_selected_component != NULL &&
+        strcmp(ompi_mtl_base_selected_component->mtl_version
+                       .mca_component_name, "verve") == 0 &&
+        ompi_mtl != NULL) {
+        return verve_ompi_share_find((const void *)ompi_mtl->mtl_send);
+    }
+    return NULL;
 }
 
 /* Runs in MPI_Init before the modex exchange: the worker's address must
@@ -201,6 +226,17 @@ static int coll_verve_init_query(bool enable_progress_threads,
     if (rc != OMPI_SUCCESS) {
         return rc;
     }
+    c->share = coll_verve_find_share();
+    if (c->share != NULL && c->share->worker != NULL) {
+        c->worker = c->share->worker;
+        opal_output_verbose(1, ompi_coll_base_framework.framework_output,
+                            COLL_VERVE_NAME ": rank %d: initialized, "
+                            "priority %d, on %s's worker",
+                            verve_ompi_proc_rank(ompi_proc_local()),
+                            c->priority, c->share->who);
+        return OMPI_SUCCESS;
+    }
+    c->share = NULL;
     verve_ompi_context_params(COLL_VERVE_NAME,
                               ompi_coll_base_framework.framework_output,
                               &context_params);

@@ -186,6 +186,10 @@ static int coll_verve_ep(struct ompi_proc_t *proc, verve_ep_h *ep_p)
     void *value;
     int rc;
 
+    if (c->share != NULL) {
+        *ep_p = c->share->ep(proc);
+        return (*ep_p != NULL) ? OMPI_SUCCESS : OMPI_ERR_UNREACH;
+    }
     if (opal_hash_table_get_value_uint64(&c->eps, key, &value) ==
         OPAL_SUCCESS) {
         *ep_p = value;

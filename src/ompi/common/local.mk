@@ -7,6 +7,8 @@ src_ompi_common_libverve_ompi_la_SOURCES = \
     src/ompi/common/verve_ompi.c \
     src/ompi/common/verve_ompi_datatype.h \
     src/ompi/common/verve_ompi_datatype.c \
+    src/ompi/common/verve_ompi_share.h \
+    src/ompi/common/verve_ompi_share.c \
     src/ompi/common/verve_ompi_peers.h \
     src/ompi/common/verve_ompi_peers.c \
     src/ompi/common/verve_ompi_probe.h \

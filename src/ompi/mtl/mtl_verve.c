@@ -12,6 +12,7 @@
 #include "opal/util/output.h"
 
 #include "mtl_verve.h"
+#include "verve_ompi_share.h"
 
 ompi_mtl_verve_module_t ompi_mtl_verve = {
     .super = {
@@ -42,6 +43,27 @@ ompi_mtl_verve_endpoint_t *ompi_mtl_verve_endpoint(
 
     return (proc == NULL) ? NULL
                           : proc->proc_endpoints[OMPI_PROC_ENDPOINT_TAG_MTL];
+}
+
+static verve_ep_h ompi_mtl_verve_share_ep(struct ompi_proc_t *proc)
+{
+    ompi_mtl_verve_endpoint_t *endpoint;
+
+    endpoint = proc->proc_endpoints[OMPI_PROC_ENDPOINT_TAG_MTL];
+    return (endpoint != NULL) ? endpoint->ep : NULL;
+}
+
+/* coll verve's collectives run on this worker and the endpoints pml cm
+ * had this mtl make (to every process it knows). */
+const verve_ompi_share_t *verve_ompi_share(void)
+{
+    static verve_ompi_share_t share = {
+        .who = "mtl verve",
+        .ep = ompi_mtl_verve_share_ep
+    };
+
+    share.worker = ompi_mtl_verve.worker;
+    return &share;
 }
 
 /* verve calls it under its worker lock, from progress or from a send

@@ -15,6 +15,7 @@
 #include "opal/util/output.h"
 
 #include "pml_verve.h"
+#include "verve_ompi_share.h"
 
 static int pml_verve_add_procs(struct ompi_proc_t **procs, size_t nprocs);
 static int pml_verve_del_procs(struct ompi_proc_t **procs, size_t nprocs);
@@ -203,6 +204,29 @@ pml_verve_endpoint_t *pml_verve_endpoint_add(struct ompi_proc_t *proc)
 out:
     OPAL_THREAD_UNLOCK(&module->lock);
     return endpoint;
+}
+
+static verve_ep_h pml_verve_share_ep(struct ompi_proc_t *proc)
+{
+    pml_verve_endpoint_t *endpoint;
+
+    endpoint = proc->proc_endpoints[OMPI_PROC_ENDPOINT_TAG_PML];
+    if (endpoint == NULL) {
+        endpoint = pml_verve_endpoint_add(proc);
+    }
+    return (endpoint != NULL) ? endpoint->ep : NULL;
+}
+
+/* coll verve's collectives run on this worker and its endpoints. */
+const verve_ompi_share_t *verve_ompi_share(void)
+{
+    static verve_ompi_share_t share = {
+        .who = PML_VERVE_NAME,
+        .ep = pml_verve_share_ep
+    };
+
+    share.worker = ompi_pml_verve.worker;
+    return &share;
 }
 
 /* Nothing to do until a peer is used; the line says that this pml carries
