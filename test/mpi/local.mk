@@ -3,7 +3,10 @@
 # MPI's own flags (mpicc --showme), and without libverve.
 if HAVE_OMPI_MTL
 check_PROGRAMS += test/mpi/mpi_p2p test/mpi/mpi_fail test/mpi/mpi_threads \
-                  test/mpi/mpi_rma test/mpi/mpi_coll
+                  test/mpi/mpi_rma test/mpi/mpi_coll test/mpi/mpi_coll_fail
+test_mpi_mpi_coll_fail_SOURCES = test/mpi/mpi_coll_fail.c test/mpi/mpi_check.h
+test_mpi_mpi_coll_fail_CPPFLAGS = $(AM_CPPFLAGS) $(OMPI_MPI_CFLAGS)
+test_mpi_mpi_coll_fail_LDADD = $(OMPI_MPI_LIBS)
 test_mpi_mpi_coll_SOURCES = test/mpi/mpi_coll.c test/mpi/mpi_check.h
 test_mpi_mpi_coll_CPPFLAGS = $(AM_CPPFLAGS) $(OMPI_MPI_CFLAGS)
 test_mpi_mpi_coll_LDADD = $(OMPI_MPI_LIBS)

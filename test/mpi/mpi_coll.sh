@@ -10,7 +10,7 @@
 # check and exits 1.
 . "$(dirname "$0")/mpi_lib.sh"
 
-mpi_need mpi_coll
+mpi_need mpi_coll mpi_coll_fail
 [ -e "$top_builddir/src/ompi/coll/.libs/mca_coll_verve.so" ] ||
     { echo "FAIL: mca_coll_verve.so is not built"; exit 1; }
 path=$top_builddir/src/ompi/coll/.libs:$top_builddir/src/ompi/pml/.libs
@@ -67,6 +67,24 @@ for n in 1 2 3 4 7 8; do
                 "$n"
         fi
     done
+done
+
+# A rank dies inside an allreduce: rank 0 gets errors, not a hang.
+for pml in ob1 verve; do
+    name="mpi_coll_fail, coll verve over pml $pml"
+    $TIMEOUT "$MPIRUN" --allow-run-as-root --oversubscribe -n 2 \
+        --mca pml "$pml" --mca mca_base_component_path "$path" \
+        -x VERVE_TLS=shm,self --mca coll_verve_priority 100 \
+        --enable-recovery "$MPI/mpi_coll_fail" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+        fail "$name: timed out (exit status $rc): a dead member hangs rank 0"
+        show
+    fi
+    check_count "$name" "$tmp/out" \
+        '^mpi_coll_fail: rank 0 of 2: all checks passed$' 1
+    check_count "$name: errors returned" "$tmp/out" \
+        '^mpi_coll_fail: rank 0: MPI_(Allreduce|Barrier) .*: ' 2
 done
 
 mpi_finish mpi_coll.sh
