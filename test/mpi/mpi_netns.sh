@@ -16,7 +16,7 @@
 # the component was not built. Everything made here is removed on exit.
 . "$(dirname "$0")/mpi_lib.sh"
 
-mpi_need mpi_p2p netns_relay
+mpi_need mpi_p2p mpi_coll netns_relay
 if [ "$(id -u)" -ne 0 ]; then
     skip "creating network namespaces needs root"
 fi
@@ -115,6 +115,26 @@ for layer in pml mtl; do
                  "to the other rank: the ranks did not talk over the veth"
         fi
     done
+done
+
+# MPI's collectives on coll verve across the namespaces, on the worker of
+# pml verve and of the verve mtl (ob1's btl tcp does not reach across
+# them here: MPI_Init fails with "unreachable", coll verve or not).
+for layer in pml mtl; do
+    mpi_use_layer $layer
+    component_path=$top_builddir/src/ompi/coll/.libs:$component_path
+    name="mpi_coll, 2 ranks across namespaces, VERVE_TLS=tcp, coll verve"
+    name="$name over $layer verve"
+    mpirun_verve 2 tcp -x VERVE_TCP_IF="$if_a,$if_b" \
+        --mca coll_verve_priority 100 --mca coll_base_verbose 1 \
+        $in_netns "$MPI/mpi_coll"
+    check_rc "$name" 0 $?
+    check_count "$name" "$tmp/out" \
+        '^mpi_coll: rank [0-9]+ of 2: all checks passed$' 2
+    check_count "$name: on $layer verve's worker" "$tmp/err" \
+        "coll verve: rank [0-9]+: initialized, priority 100, on $layer verve's worker" 2
+    check_count "$name: calls on verve" "$tmp/err" \
+        "coll verve: rank [0-9]+: [1-9][0-9]* calls ran on verve" 2
 done
 
 mpi_finish mpi_netns.sh
