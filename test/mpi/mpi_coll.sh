@@ -69,6 +69,26 @@ for n in 1 2 3 4 7 8; do
     done
 done
 
+# The per-collective switch: allreduce left to tuned (no user-op line for
+# it, the others still on verve); a name that is no collective is said.
+name="mpi_coll, 2 ranks, coll_verve_disable=allreduce,iallreduce"
+run_coll 2 ob1 --mca coll_verve_priority 100 --mca coll_base_verbose 1 \
+    --mca coll_verve_disable allreduce,iallreduce
+check_rc "$name" 0 $?
+check_count "$name" "$tmp/out" '^mpi_coll: rank [0-9]+ of 2: all checks passed$' 2
+check_count "$name: calls on verve" "$tmp/err" \
+    "coll verve: rank [0-9]+: [1-9][0-9]* calls ran on verve" 2
+check_count "$name: no allreduce handed on" "$tmp/err" \
+    "coll verve: rank [0-9]+: [0-9]+ allreduce calls went" 0
+name="mpi_coll, 2 ranks, coll_verve_disable=allreduse"
+run_coll 2 ob1 --mca coll_verve_priority 100 --mca coll_base_verbose 1 \
+    --mca coll_verve_disable allreduse
+check_rc "$name" 0 $?
+check_count "$name: said" "$tmp/err" \
+    "coll verve: coll_verve_disable names 'allreduse', which is not a collective" 2
+check_count "$name: coll verve unused" "$tmp/err" \
+    "coll verve: rank [0-9]+: initialized" 0
+
 # A rank dies inside an allreduce: rank 0 gets errors, not a hang.
 for pml in ob1 verve; do
     name="mpi_coll_fail, coll verve over pml $pml"
