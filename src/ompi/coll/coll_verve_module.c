@@ -52,6 +52,11 @@ static void coll_verve_module_destruct(coll_verve_module_t *module)
 OBJ_CLASS_INSTANCE(coll_verve_module_t, mca_coll_base_module_t,
                    coll_verve_module_construct, coll_verve_module_destruct);
 
+/* A collective the module offers, unless coll_verve_disable names it. */
+#define COLL_VERVE_OFFER(m, kind, name)                                      \
+    ((m)->coll_##name = mca_coll_verve_component.kind_off[COLL_VERVE_##kind] \
+                                ? NULL : coll_verve_##name)
+
 mca_coll_base_module_t *coll_verve_comm_query(struct ompi_communicator_t *comm,
                                               int *priority)
 {
@@ -70,48 +75,28 @@ mca_coll_base_module_t *coll_verve_comm_query(struct ompi_communicator_t *comm,
     module->comm = comm;
     m = &module->super;
     m->coll_module_enable = coll_verve_module_enable;
-    m->coll_barrier = c->kind_off[COLL_VERVE_BARRIER] ? NULL
-                                                      : coll_verve_barrier;
-    m->coll_bcast = c->kind_off[COLL_VERVE_BCAST] ? NULL : coll_verve_bcast;
-    m->coll_reduce = c->kind_off[COLL_VERVE_REDUCE] ? NULL
-                                                    : coll_verve_reduce;
-    m->coll_allreduce = c->kind_off[COLL_VERVE_ALLREDUCE]
-            ? NULL : coll_verve_allreduce;
-    m->coll_allgather = c->kind_off[COLL_VERVE_ALLGATHER]
-            ? NULL : coll_verve_allgather;
-    m->coll_alltoall = c->kind_off[COLL_VERVE_ALLTOALL]
-            ? NULL : coll_verve_alltoall;
-    m->coll_gather = c->kind_off[COLL_VERVE_GATHER] ? NULL
-                                                    : coll_verve_gather;
-    m->coll_scatter = c->kind_off[COLL_VERVE_SCATTER] ? NULL
-                                                      : coll_verve_scatter;
-    m->coll_allgatherv = c->kind_off[COLL_VERVE_ALLGATHERV]
-            ? NULL : coll_verve_allgatherv;
-    m->coll_gatherv = c->kind_off[COLL_VERVE_GATHERV] ? NULL
-                                                      : coll_verve_gatherv;
-    m->coll_scatterv = c->kind_off[COLL_VERVE_SCATTERV]
-            ? NULL : coll_verve_scatterv;
-    m->coll_alltoallv = c->kind_off[COLL_VERVE_ALLTOALLV]
-            ? NULL : coll_verve_alltoallv;
-    m->coll_reduce_scatter = c->kind_off[COLL_VERVE_REDUCE_SCATTER]
-            ? NULL : coll_verve_reduce_scatter;
-    m->coll_reduce_scatter_block = c->kind_off[COLL_VERVE_REDUCE_SCATTER_BLOCK]
-            ? NULL : coll_verve_reduce_scatter_block;
-    m->coll_ibarrier = c->kind_off[COLL_VERVE_IBARRIER]
-            ? NULL : coll_verve_ibarrier;
-    m->coll_ibcast = c->kind_off[COLL_VERVE_IBCAST] ? NULL : coll_verve_ibcast;
-    m->coll_ireduce = c->kind_off[COLL_VERVE_IREDUCE]
-            ? NULL : coll_verve_ireduce;
-    m->coll_iallreduce = c->kind_off[COLL_VERVE_IALLREDUCE]
-            ? NULL : coll_verve_iallreduce;
-    m->coll_iallgather = c->kind_off[COLL_VERVE_IALLGATHER]
-            ? NULL : coll_verve_iallgather;
-    m->coll_ialltoall = c->kind_off[COLL_VERVE_IALLTOALL]
-            ? NULL : coll_verve_ialltoall;
-    m->coll_igather = c->kind_off[COLL_VERVE_IGATHER]
-            ? NULL : coll_verve_igather;
-    m->coll_iscatter = c->kind_off[COLL_VERVE_ISCATTER]
-            ? NULL : coll_verve_iscatter;
+    COLL_VERVE_OFFER(m, BARRIER, barrier);
+    COLL_VERVE_OFFER(m, BCAST, bcast);
+    COLL_VERVE_OFFER(m, REDUCE, reduce);
+    COLL_VERVE_OFFER(m, ALLREDUCE, allreduce);
+    COLL_VERVE_OFFER(m, ALLGATHER, allgather);
+    COLL_VERVE_OFFER(m, ALLTOALL, alltoall);
+    COLL_VERVE_OFFER(m, GATHER, gather);
+    COLL_VERVE_OFFER(m, SCATTER, scatter);
+    COLL_VERVE_OFFER(m, ALLGATHERV, allgatherv);
+    COLL_VERVE_OFFER(m, GATHERV, gatherv);
+    COLL_VERVE_OFFER(m, SCATTERV, scatterv);
+    COLL_VERVE_OFFER(m, ALLTOALLV, alltoallv);
+    COLL_VERVE_OFFER(m, REDUCE_SCATTER, reduce_scatter);
+    COLL_VERVE_OFFER(m, REDUCE_SCATTER_BLOCK, reduce_scatter_block);
+    COLL_VERVE_OFFER(m, IBARRIER, ibarrier);
+    COLL_VERVE_OFFER(m, IBCAST, ibcast);
+    COLL_VERVE_OFFER(m, IREDUCE, ireduce);
+    COLL_VERVE_OFFER(m, IALLREDUCE, iallreduce);
+    COLL_VERVE_OFFER(m, IALLGATHER, iallgather);
+    COLL_VERVE_OFFER(m, IALLTOALL, ialltoall);
+    COLL_VERVE_OFFER(m, IGATHER, igather);
+    COLL_VERVE_OFFER(m, ISCATTER, iscatter);
     *priority = c->priority;
     return m;
 }

@@ -303,12 +303,161 @@ static int coll_verve_scatter_call(coll_verve_call_t *call, const void *sbuf,
     return OMPI_SUCCESS;
 }
 
-/* ---- blocking ---------------------------------------------------------- */
+/* Each collective once, for its blocking form (request NULL) and its
+ * nonblocking one; kind says which, for the counts and the fallback. */
+
+static int coll_verve_reduce_x(const void *sbuf, void *rbuf, int count,
+                               struct ompi_datatype_t *dtype,
+                               struct ompi_op_t *op, int root,
+                               struct ompi_communicator_t *comm,
+                               ompi_request_t **request,
+                               mca_coll_base_module_t *m)
+{
+    coll_verve_module_t *module = coll_verve_module(m);
+    coll_verve_kind_t kind = request ? COLL_VERVE_IREDUCE : COLL_VERVE_REDUCE;
+    coll_verve_call_t call;
+    const char *why;
+
+    if (coll_verve_reduce_call(&call, sbuf, rbuf, count, dtype, op, root,
+                               comm, &why)) {
+        return coll_verve_issue(module, kind, &call, request);
+    }
+    coll_verve_fallback(kind, why);
+    return (request == NULL)
+            ? module->previous.coll_reduce(sbuf, rbuf, count, dtype, op,
+                                           root, comm,
+                                           module->previous.coll_reduce_module)
+            : module->previous.coll_ireduce(
+                      sbuf, rbuf, count, dtype, op, root, comm, request,
+                      module->previous.coll_ireduce_module);
+}
+
+static int coll_verve_allreduce_x(const void *sbuf, void *rbuf, int count,
+                                  struct ompi_datatype_t *dtype,
+                                  struct ompi_op_t *op,
+                                  struct ompi_communicator_t *comm,
+                                  ompi_request_t **request,
+                                  mca_coll_base_module_t *m)
+{
+    coll_verve_module_t *module = coll_verve_module(m);
+    coll_verve_kind_t kind = request ? COLL_VERVE_IALLREDUCE
+                                     : COLL_VERVE_ALLREDUCE;
+    coll_verve_call_t call;
+    const char *why;
+
+    if (coll_verve_reduce_call(&call, sbuf, rbuf, count, dtype, op, -1, comm,
+                               &why)) {
+        return coll_verve_issue(module, kind, &call, request);
+    }
+    coll_verve_fallback(kind, why);
+    return (request == NULL)
+            ? module->previous.coll_allreduce(
+                      sbuf, rbuf, count, dtype, op, comm,
+                      module->previous.coll_allreduce_module)
+            : module->previous.coll_iallreduce(
+                      sbuf, rbuf, count, dtype, op, comm, request,
+                      module->previous.coll_iallreduce_module);
+}
+
+static int coll_verve_allgather_x(const void *sbuf, int scount,
+                                  struct ompi_datatype_t *sdtype, void *rbuf,
+                                  int rcount, struct ompi_datatype_t *rdtype,
+                                  struct ompi_communicator_t *comm,
+                                  ompi_request_t **request,
+                                  mca_coll_base_module_t *m)
+{
+    coll_verve_kind_t kind = request ? COLL_VERVE_IALLGATHER
+                                     : COLL_VERVE_ALLGATHER;
+    coll_verve_call_t call;
+    int rc;
+
+    rc = coll_verve_exchange_call(&call, kind, sbuf, scount, sdtype, rbuf,
+                                  rcount, rdtype, comm);
+    return (rc != OMPI_SUCCESS) ? rc
+            : coll_verve_issue(coll_verve_module(m), kind, &call, request);
+}
+
+/* MPI makes every rank pass MPI_IN_PLACE alike: verve's alltoall has no
+ * in-place form, the next component does it. */
+static int coll_verve_alltoall_x(const void *sbuf, int scount,
+                                 struct ompi_datatype_t *sdtype, void *rbuf,
+                                 int rcount, struct ompi_datatype_t *rdtype,
+                                 struct ompi_communicator_t *comm,
+                                 ompi_request_t **request,
+                                 mca_coll_base_module_t *m)
+{
+    coll_verve_module_t *module = coll_verve_module(m);
+    coll_verve_kind_t kind = request ? COLL_VERVE_IALLTOALL
+                                     : COLL_VERVE_ALLTOALL;
+    coll_verve_call_t call;
+    int rc;
+
+    if (sbuf == MPI_IN_PLACE) {
+        coll_verve_fallback(kind, "MPI_IN_PLACE");
+        return (request == NULL)
+                ? module->previous.coll_alltoall(
+                          sbuf, scount, sdtype, rbuf, rcount, rdtype, comm,
+                          module->previous.coll_alltoall_module)
+                : module->previous.coll_ialltoall(
+                          sbuf, scount, sdtype, rbuf, rcount, rdtype, comm,
+                          request, module->previous.coll_ialltoall_module);
+    }
+    rc = coll_verve_exchange_call(&call, kind, sbuf, scount, sdtype, rbuf,
+                                  rcount, rdtype, comm);
+    return (rc != OMPI_SUCCESS) ? rc
+            : coll_verve_issue(module, kind, &call, request);
+}
+
+static int coll_verve_gather_x(const void *sbuf, int scount,
+                               struct ompi_datatype_t *sdtype, void *rbuf,
+                               int rcount, struct ompi_datatype_t *rdtype,
+                               int root, struct ompi_communicator_t *comm,
+                               ompi_request_t **request,
+                               mca_coll_base_module_t *m)
+{
+    coll_verve_call_t call;
+    int rc;
+
+    rc = coll_verve_gather_call(&call, sbuf, scount, sdtype, rbuf, rcount,
+                                rdtype, root, comm);
+    return (rc != OMPI_SUCCESS) ? rc
+            : coll_verve_issue(coll_verve_module(m),
+                               request ? COLL_VERVE_IGATHER
+                                       : COLL_VERVE_GATHER,
+                               &call, request);
+}
+
+static int coll_verve_scatter_x(const void *sbuf, int scount,
+                                struct ompi_datatype_t *sdtype, void *rbuf,
+                                int rcount, struct ompi_datatype_t *rdtype,
+                                int root, struct ompi_communicator_t *comm,
+                                ompi_request_t **request,
+                                mca_coll_base_module_t *m)
+{
+    coll_verve_call_t call;
+    int rc;
+
+    rc = coll_verve_scatter_call(&call, sbuf, scount, sdtype, rbuf, rcount,
+                                 rdtype, root, comm);
+    return (rc != OMPI_SUCCESS) ? rc
+            : coll_verve_issue(coll_verve_module(m),
+                               request ? COLL_VERVE_ISCATTER
+                                       : COLL_VERVE_SCATTER,
+                               &call, request);
+}
+
+/* ---- the module's entries ---------------------------------------------- */
 
 int coll_verve_barrier(struct ompi_communicator_t *comm,
                        mca_coll_base_module_t *m)
 {
     return coll_verve_barrier_x(comm, COLL_VERVE_BARRIER, NULL, m);
+}
+
+int coll_verve_ibarrier(struct ompi_communicator_t *comm,
+                        ompi_request_t **request, mca_coll_base_module_t *m)
+{
+    return coll_verve_barrier_x(comm, COLL_VERVE_IBARRIER, request, m);
 }
 
 int coll_verve_bcast(void *buff, int count, struct ompi_datatype_t *datatype,
@@ -319,123 +468,6 @@ int coll_verve_bcast(void *buff, int count, struct ompi_datatype_t *datatype,
                               COLL_VERVE_BCAST, NULL, m);
 }
 
-int coll_verve_reduce(const void *sbuf, void *rbuf, int count,
-                      struct ompi_datatype_t *dtype, struct ompi_op_t *op,
-                      int root, struct ompi_communicator_t *comm,
-                      mca_coll_base_module_t *m)
-{
-    coll_verve_module_t *module = coll_verve_module(m);
-    coll_verve_call_t call;
-    const char *why;
-
-    if (!coll_verve_reduce_call(&call, sbuf, rbuf, count, dtype, op, root,
-                                comm, &why)) {
-        coll_verve_fallback(COLL_VERVE_REDUCE, why);
-        return module->previous.coll_reduce(sbuf, rbuf, count, dtype, op,
-                                            root, comm,
-                                            module->previous.coll_reduce_module);
-    }
-    return coll_verve_issue(module, COLL_VERVE_REDUCE, &call, NULL);
-}
-
-int coll_verve_allreduce(const void *sbuf, void *rbuf, int count,
-                         struct ompi_datatype_t *dtype, struct ompi_op_t *op,
-                         struct ompi_communicator_t *comm,
-                         mca_coll_base_module_t *m)
-{
-    coll_verve_module_t *module = coll_verve_module(m);
-    coll_verve_call_t call;
-    const char *why;
-
-    if (!coll_verve_reduce_call(&call, sbuf, rbuf, count, dtype, op, -1,
-                                comm, &why)) {
-        coll_verve_fallback(COLL_VERVE_ALLREDUCE, why);
-        return module->previous.coll_allreduce(
-                sbuf, rbuf, count, dtype, op, comm,
-                module->previous.coll_allreduce_module);
-    }
-    return coll_verve_issue(module, COLL_VERVE_ALLREDUCE, &call, NULL);
-}
-
-int coll_verve_allgather(const void *sbuf, int scount,
-                         struct ompi_datatype_t *sdtype, void *rbuf,
-                         int rcount, struct ompi_datatype_t *rdtype,
-                         struct ompi_communicator_t *comm,
-                         mca_coll_base_module_t *m)
-{
-    coll_verve_call_t call;
-    int rc;
-
-    rc = coll_verve_exchange_call(&call, COLL_VERVE_ALLGATHER, sbuf, scount,
-                                  sdtype, rbuf, rcount, rdtype, comm);
-    return (rc != OMPI_SUCCESS) ? rc
-            : coll_verve_issue(coll_verve_module(m), COLL_VERVE_ALLGATHER,
-                               &call, NULL);
-}
-
-int coll_verve_alltoall(const void *sbuf, int scount,
-                        struct ompi_datatype_t *sdtype, void *rbuf,
-                        int rcount, struct ompi_datatype_t *rdtype,
-                        struct ompi_communicator_t *comm,
-                        mca_coll_base_module_t *m)
-{
-    coll_verve_module_t *module = coll_verve_module(m);
-    coll_verve_call_t call;
-    int rc;
-
-    /* MPI makes every rank pass MPI_IN_PLACE alike */
-    if (sbuf == MPI_IN_PLACE) {
-        coll_verve_fallback(COLL_VERVE_ALLTOALL, "MPI_IN_PLACE");
-        return module->previous.coll_alltoall(
-                sbuf, scount, sdtype, rbuf, rcount, rdtype, comm,
-                module->previous.coll_alltoall_module);
-    }
-    rc = coll_verve_exchange_call(&call, COLL_VERVE_ALLTOALL, sbuf, scount,
-                                  sdtype, rbuf, rcount, rdtype, comm);
-    return (rc != OMPI_SUCCESS) ? rc
-            : coll_verve_issue(module, COLL_VERVE_ALLTOALL, &call, NULL);
-}
-
-int coll_verve_gather(const void *sbuf, int scount,
-                      struct ompi_datatype_t *sdtype, void *rbuf, int rcount,
-                      struct ompi_datatype_t *rdtype, int root,
-                      struct ompi_communicator_t *comm,
-                      mca_coll_base_module_t *m)
-{
-    coll_verve_call_t call;
-    int rc;
-
-    rc = coll_verve_gather_call(&call, sbuf, scount, sdtype, rbuf, rcount,
-                                rdtype, root, comm);
-    return (rc != OMPI_SUCCESS) ? rc
-            : coll_verve_issue(coll_verve_module(m), COLL_VERVE_GATHER,
-                               &call, NULL);
-}
-
-int coll_verve_scatter(const void *sbuf, int scount,
-                       struct ompi_datatype_t *sdtype, void *rbuf, int rcount,
-                       struct ompi_datatype_t *rdtype, int root,
-                       struct ompi_communicator_t *comm,
-                       mca_coll_base_module_t *m)
-{
-    coll_verve_call_t call;
-    int rc;
-
-    rc = coll_verve_scatter_call(&call, sbuf, scount, sdtype, rbuf, rcount,
-                                 rdtype, root, comm);
-    return (rc != OMPI_SUCCESS) ? rc
-            : coll_verve_issue(coll_verve_module(m), COLL_VERVE_SCATTER,
-                               &call, NULL);
-}
-
-/* ---- nonblocking ------------------------------------------------------- */
-
-int coll_verve_ibarrier(struct ompi_communicator_t *comm,
-                        ompi_request_t **request, mca_coll_base_module_t *m)
-{
-    return coll_verve_barrier_x(comm, COLL_VERVE_IBARRIER, request, m);
-}
-
 int coll_verve_ibcast(void *buff, int count, struct ompi_datatype_t *datatype,
                       int root, struct ompi_communicator_t *comm,
                       ompi_request_t **request, mca_coll_base_module_t *m)
@@ -444,23 +476,31 @@ int coll_verve_ibcast(void *buff, int count, struct ompi_datatype_t *datatype,
                               COLL_VERVE_IBCAST, request, m);
 }
 
+int coll_verve_reduce(const void *sbuf, void *rbuf, int count,
+                      struct ompi_datatype_t *dtype, struct ompi_op_t *op,
+                      int root, struct ompi_communicator_t *comm,
+                      mca_coll_base_module_t *m)
+{
+    return coll_verve_reduce_x(sbuf, rbuf, count, dtype, op, root, comm,
+                               NULL, m);
+}
+
 int coll_verve_ireduce(const void *sbuf, void *rbuf, int count,
                        struct ompi_datatype_t *dtype, struct ompi_op_t *op,
                        int root, struct ompi_communicator_t *comm,
                        ompi_request_t **request, mca_coll_base_module_t *m)
 {
-    coll_verve_module_t *module = coll_verve_module(m);
-    coll_verve_call_t call;
-    const char *why;
+    return coll_verve_reduce_x(sbuf, rbuf, count, dtype, op, root, comm,
+                               request, m);
+}
 
-    if (!coll_verve_reduce_call(&call, sbuf, rbuf, count, dtype, op, root,
-                                comm, &why)) {
-        coll_verve_fallback(COLL_VERVE_IREDUCE, why);
-        return module->previous.coll_ireduce(
-                sbuf, rbuf, count, dtype, op, root, comm, request,
-                module->previous.coll_ireduce_module);
-    }
-    return coll_verve_issue(module, COLL_VERVE_IREDUCE, &call, request);
+int coll_verve_allreduce(const void *sbuf, void *rbuf, int count,
+                         struct ompi_datatype_t *dtype, struct ompi_op_t *op,
+                         struct ompi_communicator_t *comm,
+                         mca_coll_base_module_t *m)
+{
+    return coll_verve_allreduce_x(sbuf, rbuf, count, dtype, op, comm, NULL,
+                                  m);
 }
 
 int coll_verve_iallreduce(const void *sbuf, void *rbuf, int count,
@@ -468,18 +508,18 @@ int coll_verve_iallreduce(const void *sbuf, void *rbuf, int count,
                           struct ompi_communicator_t *comm,
                           ompi_request_t **request, mca_coll_base_module_t *m)
 {
-    coll_verve_module_t *module = coll_verve_module(m);
-    coll_verve_call_t call;
-    const char *why;
+    return coll_verve_allreduce_x(sbuf, rbuf, count, dtype, op, comm,
+                                  request, m);
+}
 
-    if (!coll_verve_reduce_call(&call, sbuf, rbuf, count, dtype, op, -1,
-                                comm, &why)) {
-        coll_verve_fallback(COLL_VERVE_IALLREDUCE, why);
-        return module->previous.coll_iallreduce(
-                sbuf, rbuf, count, dtype, op, comm, request,
-                module->previous.coll_iallreduce_module);
-    }
-    return coll_verve_issue(module, COLL_VERVE_IALLREDUCE, &call, request);
+int coll_verve_allgather(const void *sbuf, int scount,
+                         struct ompi_datatype_t *sdtype, void *rbuf,
+                         int rcount, struct ompi_datatype_t *rdtype,
+                         struct ompi_communicator_t *comm,
+                         mca_coll_base_module_t *m)
+{
+    return coll_verve_allgather_x(sbuf, scount, sdtype, rbuf, rcount, rdtype,
+                                  comm, NULL, m);
 }
 
 int coll_verve_iallgather(const void *sbuf, int scount,
@@ -488,14 +528,18 @@ int coll_verve_iallgather(const void *sbuf, int scount,
                           struct ompi_communicator_t *comm,
                           ompi_request_t **request, mca_coll_base_module_t *m)
 {
-    coll_verve_call_t call;
-    int rc;
+    return coll_verve_allgather_x(sbuf, scount, sdtype, rbuf, rcount, rdtype,
+                                  comm, request, m);
+}
 
-    rc = coll_verve_exchange_call(&call, COLL_VERVE_IALLGATHER, sbuf,
-                                  scount, sdtype, rbuf, rcount, rdtype, comm);
-    return (rc != OMPI_SUCCESS) ? rc
-            : coll_verve_issue(coll_verve_module(m), COLL_VERVE_IALLGATHER,
-                               &call, request);
+int coll_verve_alltoall(const void *sbuf, int scount,
+                        struct ompi_datatype_t *sdtype, void *rbuf,
+                        int rcount, struct ompi_datatype_t *rdtype,
+                        struct ompi_communicator_t *comm,
+                        mca_coll_base_module_t *m)
+{
+    return coll_verve_alltoall_x(sbuf, scount, sdtype, rbuf, rcount, rdtype,
+                                 comm, NULL, m);
 }
 
 int coll_verve_ialltoall(const void *sbuf, int scount,
@@ -504,20 +548,18 @@ int coll_verve_ialltoall(const void *sbuf, int scount,
                          struct ompi_communicator_t *comm,
                          ompi_request_t **request, mca_coll_base_module_t *m)
 {
-    coll_verve_module_t *module = coll_verve_module(m);
-    coll_verve_call_t call;
-    int rc;
+    return coll_verve_alltoall_x(sbuf, scount, sdtype, rbuf, rcount, rdtype,
+                                 comm, request, m);
+}
 
-    if (sbuf == MPI_IN_PLACE) {
-        coll_verve_fallback(COLL_VERVE_IALLTOALL, "MPI_IN_PLACE");
-        return module->previous.coll_ialltoall(
-                sbuf, scount, sdtype, rbuf, rcount, rdtype, comm, request,
-                module->previous.coll_ialltoall_module);
-    }
-    rc = coll_verve_exchange_call(&call, COLL_VERVE_IALLTOALL, sbuf, scount,
-                                  sdtype, rbuf, rcount, rdtype, comm);
-    return (rc != OMPI_SUCCESS) ? rc
-            : coll_verve_issue(module, COLL_VERVE_IALLTOALL, &call, request);
+int coll_verve_gather(const void *sbuf, int scount,
+                      struct ompi_datatype_t *sdtype, void *rbuf, int rcount,
+                      struct ompi_datatype_t *rdtype, int root,
+                      struct ompi_communicator_t *comm,
+                      mca_coll_base_module_t *m)
+{
+    return coll_verve_gather_x(sbuf, scount, sdtype, rbuf, rcount, rdtype,
+                               root, comm, NULL, m);
 }
 
 int coll_verve_igather(const void *sbuf, int scount,
@@ -526,14 +568,18 @@ int coll_verve_igather(const void *sbuf, int scount,
                        struct ompi_communicator_t *comm,
                        ompi_request_t **request, mca_coll_base_module_t *m)
 {
-    coll_verve_call_t call;
-    int rc;
+    return coll_verve_gather_x(sbuf, scount, sdtype, rbuf, rcount, rdtype,
+                               root, comm, request, m);
+}
 
-    rc = coll_verve_gather_call(&call, sbuf, scount, sdtype, rbuf, rcount,
-                                rdtype, root, comm);
-    return (rc != OMPI_SUCCESS) ? rc
-            : coll_verve_issue(coll_verve_module(m), COLL_VERVE_IGATHER,
-                               &call, request);
+int coll_verve_scatter(const void *sbuf, int scount,
+                       struct ompi_datatype_t *sdtype, void *rbuf, int rcount,
+                       struct ompi_datatype_t *rdtype, int root,
+                       struct ompi_communicator_t *comm,
+                       mca_coll_base_module_t *m)
+{
+    return coll_verve_scatter_x(sbuf, scount, sdtype, rbuf, rcount, rdtype,
+                                root, comm, NULL, m);
 }
 
 int coll_verve_iscatter(const void *sbuf, int scount,
@@ -542,12 +588,6 @@ int coll_verve_iscatter(const void *sbuf, int scount,
                         struct ompi_communicator_t *comm,
                         ompi_request_t **request, mca_coll_base_module_t *m)
 {
-    coll_verve_call_t call;
-    int rc;
-
-    rc = coll_verve_scatter_call(&call, sbuf, scount, sdtype, rbuf, rcount,
-                                 rdtype, root, comm);
-    return (rc != OMPI_SUCCESS) ? rc
-            : coll_verve_issue(coll_verve_module(m), COLL_VERVE_ISCATTER,
-                               &call, request);
+    return coll_verve_scatter_x(sbuf, scount, sdtype, rbuf, rcount, rdtype,
+                                root, comm, request, m);
 }

@@ -12,12 +12,8 @@ src_ompi_coll_mca_coll_verve_la_SOURCES = \
     src/ompi/coll/coll_verve_ops.c \
     src/ompi/coll/coll_verve_vops.c \
     src/ompi/coll/coll_verve_request.c
-src_ompi_coll_mca_coll_verve_la_CPPFLAGS = -I$(top_srcdir)/include \
-    -I$(top_srcdir)/src/ompi/common $(OMPI_CPPFLAGS)
-src_ompi_coll_mca_coll_verve_la_CFLAGS = $(AM_CFLAGS) $(OMPI_CFLAGS)
-src_ompi_coll_mca_coll_verve_la_LDFLAGS = $(AM_LDFLAGS) -module \
-    -avoid-version -shared -Wl,--no-undefined -Wl,-z,nodelete \
-    $(OMPI_LDFLAGS)
-src_ompi_coll_mca_coll_verve_la_LIBADD = src/ompi/common/libverve_ompi.la \
-    libverve.la -lmpi -lopen-pal
+src_ompi_coll_mca_coll_verve_la_CPPFLAGS = $(VERVE_OMPI_CPPFLAGS)
+src_ompi_coll_mca_coll_verve_la_CFLAGS = $(VERVE_OMPI_CFLAGS)
+src_ompi_coll_mca_coll_verve_la_LDFLAGS = $(VERVE_OMPI_LDFLAGS)
+src_ompi_coll_mca_coll_verve_la_LIBADD = $(VERVE_OMPI_LIBADD)
 endif

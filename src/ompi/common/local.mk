@@ -13,7 +13,6 @@ src_ompi_common_libverve_ompi_la_SOURCES = \
     src/ompi/common/verve_ompi_peers.c \
     src/ompi/common/verve_ompi_probe.h \
     src/ompi/common/verve_ompi_probe.c
-src_ompi_common_libverve_ompi_la_CPPFLAGS = -I$(top_srcdir)/include \
-    -I$(top_srcdir)/src/ompi/common $(OMPI_CPPFLAGS)
-src_ompi_common_libverve_ompi_la_CFLAGS = $(AM_CFLAGS) $(OMPI_CFLAGS)
+src_ompi_common_libverve_ompi_la_CPPFLAGS = $(VERVE_OMPI_CPPFLAGS)
+src_ompi_common_libverve_ompi_la_CFLAGS = $(VERVE_OMPI_CFLAGS)
 endif

@@ -20,13 +20,9 @@ src_ompi_mtl_mca_mtl_verve_la_SOURCES = \
     src/ompi/mtl/mtl_verve_recv.c \
     src/ompi/mtl/mtl_verve_probe.c \
     src/ompi/mtl/mtl_verve_cancel.c
-src_ompi_mtl_mca_mtl_verve_la_CPPFLAGS = -I$(top_srcdir)/include \
-    -I$(top_srcdir)/src/ompi/common $(OMPI_CPPFLAGS)
-src_ompi_mtl_mca_mtl_verve_la_CFLAGS = $(AM_CFLAGS) $(OMPI_CFLAGS)
-src_ompi_mtl_mca_mtl_verve_la_LDFLAGS = $(AM_LDFLAGS) -module \
-    -avoid-version -shared -Wl,--no-undefined -Wl,-z,nodelete \
-    $(OMPI_LDFLAGS)
-src_ompi_mtl_mca_mtl_verve_la_LIBADD = src/ompi/common/libverve_ompi.la \
-    libverve.la -lmpi -lopen-pal
+src_ompi_mtl_mca_mtl_verve_la_CPPFLAGS = $(VERVE_OMPI_CPPFLAGS)
+src_ompi_mtl_mca_mtl_verve_la_CFLAGS = $(VERVE_OMPI_CFLAGS)
+src_ompi_mtl_mca_mtl_verve_la_LDFLAGS = $(VERVE_OMPI_LDFLAGS)
+src_ompi_mtl_mca_mtl_verve_la_LIBADD = $(VERVE_OMPI_LIBADD)
 endif
 EXTRA_DIST += src/ompi/README.md

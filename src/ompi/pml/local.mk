@@ -14,12 +14,8 @@ src_ompi_pml_mca_pml_verve_la_SOURCES = \
     src/ompi/pml/pml_verve_recv.c \
     src/ompi/pml/pml_verve_probe.c \
     src/ompi/pml/pml_verve_datatype.c
-src_ompi_pml_mca_pml_verve_la_CPPFLAGS = -I$(top_srcdir)/include \
-    -I$(top_srcdir)/src/ompi/common $(OMPI_CPPFLAGS)
-src_ompi_pml_mca_pml_verve_la_CFLAGS = $(AM_CFLAGS) $(OMPI_CFLAGS)
-src_ompi_pml_mca_pml_verve_la_LDFLAGS = $(AM_LDFLAGS) -module \
-    -avoid-version -shared -Wl,--no-undefined -Wl,-z,nodelete \
-    $(OMPI_LDFLAGS)
-src_ompi_pml_mca_pml_verve_la_LIBADD = src/ompi/common/libverve_ompi.la \
-    libverve.la -lmpi -lopen-pal
+src_ompi_pml_mca_pml_verve_la_CPPFLAGS = $(VERVE_OMPI_CPPFLAGS)
+src_ompi_pml_mca_pml_verve_la_CFLAGS = $(VERVE_OMPI_CFLAGS)
+src_ompi_pml_mca_pml_verve_la_LDFLAGS = $(VERVE_OMPI_LDFLAGS)
+src_ompi_pml_mca_pml_verve_la_LIBADD = $(VERVE_OMPI_LIBADD)
 endif
