@@ -118,7 +118,8 @@ int coll_verve_issue(coll_verve_module_t *module, coll_verve_kind_t kind,
     if (team == NULL && (team = coll_verve_team_make(module, &rc)) == NULL) {
         return coll_verve_call_end(call, rc);
     }
-    if (!c->progress_registered) {
+    /* a lent worker is progressed by its pml or mtl already */
+    if (!c->progress_registered && c->share == NULL) {
         (void)opal_progress_register(coll_verve_progress);
         c->progress_registered = true;
     }
