@@ -1,6 +1,7 @@
 libverve_core_la_SOURCES += \
     src/am/va_wire.h \
     src/am/va_am.h \
+    src/am/va_chan.h \
     src/am/va_rma.h \
     src/am/va_handlers.c \
     src/am/va_am_send.c \

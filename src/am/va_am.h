@@ -74,6 +74,12 @@ verve_status_t va_am_send_flags(ve_ep_t *ep, unsigned id, uint8_t am_flags,
 int va_frag_fits(const ve_lane_t *lane, size_t header_length);
 verve_status_t va_frag_send(ve_request_t *req);
 void va_frag_handler(void *arg, void *data, size_t length, uint64_t src_uid);
+/* The protocol layer's hooks on the worker (va_handlers.c registers
+ * them): fragments of a failed sender go, fragments that stopped coming
+ * expire, what is left goes at worker destroy. */
+void va_frag_peer_failed(ve_worker_t *worker, uint64_t uid);
+void va_frag_worker_check(ve_worker_t *worker, uint64_t now_ns);
+void va_frag_worker_cleanup(ve_worker_t *worker);
 
 /* What a handler gets as `data` for a rendezvous. */
 typedef struct va_rndv_desc {

@@ -149,7 +149,7 @@ static void va_frag_deliver_am(ve_worker_t *worker, va_frag_msg_t *msg)
     /* am_id is 8 bits wide and the table has VERVE_AM_ID_MAX (256)
      * entries: every value indexes it. */
     ve_am_handler_t *handler = (msg->am_flags & VA_AM_FLAG_COLL) ?
-                               &worker->coll_handler :
+                               &worker->chan_handler :
                                &worker->am_handlers[msg->am_id];
     verve_am_recv_param_t param;
     verve_status_t status;
@@ -337,14 +337,14 @@ static int va_frag_idle_since(const va_frag_msg_t *msg, uint64_t before_ns)
     return msg->last_ns < before_ns;
 }
 
-void ve_proto_peer_failed(ve_worker_t *worker, uint64_t uid)
+void va_frag_peer_failed(ve_worker_t *worker, uint64_t uid)
 {
     while (vs_hash_count(&worker->frags) > 0 &&
            va_frag_drop_one(worker, va_frag_from, uid, "the sender failed")) {
     }
 }
 
-void ve_proto_worker_check(ve_worker_t *worker, uint64_t now_ns)
+void va_frag_worker_check(ve_worker_t *worker, uint64_t now_ns)
 {
     uint64_t timeout = (uint64_t)(worker->context->config.frag_timeout * 1e9);
 
@@ -354,7 +354,7 @@ void ve_proto_worker_check(ve_worker_t *worker, uint64_t now_ns)
     }
 }
 
-void ve_proto_worker_cleanup(ve_worker_t *worker)
+void va_frag_worker_cleanup(ve_worker_t *worker)
 {
     uint64_t key;
     void *value;

@@ -101,7 +101,7 @@ static ve_am_handler_t *va_handler_get(ve_worker_t *worker, unsigned id,
                                        uint8_t am_flags, uint64_t src_uid)
 {
     ve_am_handler_t *handler = (am_flags & VA_AM_FLAG_COLL) ?
-                               &worker->coll_handler :
+                               &worker->chan_handler :
                                &worker->am_handlers[id];
     if (handler->cb == NULL) {
         vs_warn("worker %016llx: AM %u from %016llx dropped: no handler "

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "va_am.h"
+#include "va_chan.h"
 #include "core/ve_ep.h"
 #include "core/ve_proto.h"
 #include "core/ve_request.h"
@@ -423,11 +424,11 @@ VERVE_API verve_status_t verve_am_send_nbx(verve_ep_h ep, unsigned id,
                             param, request_p);
 }
 
-verve_status_t ve_coll_am_send_nbx(ve_ep_t *ep, const void *header,
-                                   size_t header_length, const void *buffer,
-                                   size_t length,
-                                   const verve_request_param_t *param,
-                                   verve_request_h *request_p)
+verve_status_t va_chan_send_nbx(ve_ep_t *ep, const void *header,
+                                size_t header_length, const void *buffer,
+                                size_t length,
+                                const verve_request_param_t *param,
+                                verve_request_h *request_p)
 {
     verve_request_param_t contig;
 

@@ -109,5 +109,8 @@ verve_status_t va_tag_recv_status(ve_request_t *req, verve_status_t status);
 void va_tag_msg_free(va_tag_msg_t *msg);
 /* Frees the worker's queues (worker destroy). */
 void va_tag_worker_cleanup(ve_worker_t *worker);
+/* ep is going away: rendezvous descriptors it left in the unexpected
+ * queue go, their senders told. */
+void va_tag_ep_gone(ve_ep_t *ep);
 
 #endif

@@ -247,7 +247,7 @@ void va_tag_rndv_arrived(ve_worker_t *worker, uint8_t am_flags,
     va_tag_unexp_add(tw, msg);
 }
 
-void ve_proto_ep_gone(ve_ep_t *ep)
+void va_tag_ep_gone(ve_ep_t *ep)
 {
     va_tag_worker_t *tw = ep->worker->tag;
     va_tag_msg_t *msg, *next;

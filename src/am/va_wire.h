@@ -17,7 +17,7 @@ typedef struct va_am_header {
 } va_am_header_t;
 
 enum {
-    /* For the collectives' channel (worker->coll_handler); id unused. */
+    /* For the collectives' channel (worker->chan_handler); id unused. */
     VA_AM_FLAG_COLL = 1u << 0,
     /* A tag-matched message (va_tag.h); id unused, the user header is a
      * va_tag_header_t. */

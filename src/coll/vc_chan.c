@@ -1,5 +1,5 @@
 /*
- * The collectives' message channel: AMs sent through ve_coll_am_send_nbx
+ * The collectives' message channel: AMs sent through va_chan_send_nbx
  * carry a vc_hdr_t and are matched on (team, sequence number, tag,
  * source) against posted receives. A message whose receive is not posted
  * yet is kept (copied, or its rendezvous descriptor held, which makes its
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "vc_coll.h"
-#include "core/ve_proto.h"
+#include "am/va_chan.h"
 #include "core/base/log.h"
 
 static vc_team_t *vc_team_find(vc_worker_t *vw, uint64_t id)
@@ -282,7 +282,7 @@ verve_status_t vc_chan_send(vc_sched_t *sched, unsigned peer, uint16_t tag,
                          VERVE_OP_ATTR_FIELD_USER_DATA;
     param.cb = vc_chan_send_done;
     param.user_data = sched;
-    return ve_coll_am_send_nbx(team->eps[peer], &hdr, sizeof(hdr), buffer,
+    return va_chan_send_nbx(team->eps[peer], &hdr, sizeof(hdr), buffer,
                                length, &param, NULL);
 }
 

@@ -31,6 +31,7 @@ typedef struct vc_worker {
     unsigned poll_news;           /* bumped by call steps that advance */
     int crowded;                  /* a host of its teams has more members
                                      than this process has CPUs */
+    int poll_added;               /* vc_shm_layer_poll is on the worker */
 } vc_worker_t;
 
 /* The tag of the message that fails a team at every member: above every
@@ -285,7 +286,13 @@ verve_status_t vc_worker_get(ve_worker_t *worker, vc_worker_t **vw_p);
 /* ---- failed members (vc_team_fail.c) ------------------------------------ */
 /* ep failed: the teams it belongs to fail, and with them the collectives
  * running and every one started later. */
-void vc_team_ep_failed(void *arg, ve_ep_t *ep, verve_status_t status);
+void vc_team_ep_failed(ve_ep_t *ep, verve_status_t status);
+/* The worker's collectives state (vc_team.c registers the layer). */
+vc_worker_t *vc_worker_of(const ve_worker_t *worker);
+/* A run waits on a shared-memory flag: the worker polls them until no
+ * run waits (vc_shm.c). */
+void vc_shm_poll_start(vc_worker_t *vw);
+void vc_shm_poll_stop(vc_worker_t *vw);
 /* At creation: a team with a member failed already fails at once. */
 void vc_team_check_members(vc_team_t *team);
 /* A member told us that the team failed (VC_TAG_REVOKE from rank src,

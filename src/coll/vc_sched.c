@@ -186,6 +186,7 @@ static void vc_sched_progress(vc_sched_t *sched)
                     sched->polling = 1;
                     vs_list_add_tail(&sched->team->vw->polling,
                                      &sched->poll_list);
+                    vc_shm_poll_start(sched->team->vw);
                 }
                 sched->running = 0;
                 return;

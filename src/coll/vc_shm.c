@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "vc_shm.h"
-#include "core/ve_proto.h"
+#include "core/ve_worker.h"
 #include "core/base/compiler.h"
 #include "core/base/config.h"
 #include "core/base/log.h"
@@ -391,14 +391,41 @@ static vs_noinline unsigned vc_shm_worker_poll(vc_worker_t *vw)
     return 1;
 }
 
-/* Called on every progress of the worker, mostly with no team polling:
- * that costs only the check. */
-unsigned ve_coll_worker_progress(ve_worker_t *worker)
+/* On the worker's progress while a run waits on a flag; takes itself off
+ * once none does, so an idle worker pays nothing for the collectives. */
+static unsigned vc_shm_layer_poll(void *arg)
 {
-    vc_worker_t *vw = worker->coll_handler.arg;
+    vc_worker_t *vw = arg;
+    unsigned news = 0;
 
-    if (vs_likely(vw == NULL || vs_list_is_empty(&vw->polling))) {
-        return 0;
+    if (!vs_list_is_empty(&vw->polling)) {
+        news = vc_shm_worker_poll(vw);
     }
-    return vc_shm_worker_poll(vw);
+    if (vs_list_is_empty(&vw->polling)) {
+        ve_worker_poll_remove(vw->worker, vc_shm_layer_poll, vw);
+        vw->poll_added = 0;
+    }
+    return news;
+}
+
+void vc_shm_poll_start(vc_worker_t *vw)
+{
+    if (vw->poll_added) {
+        return;
+    }
+    if (ve_worker_poll_add(vw->worker, vc_shm_layer_poll, vw) != VERVE_OK) {
+        /* VE_MAX_LAYER_POLLS is sized for every layer: a build error */
+        vs_fatal("coll: worker %016llx: no room for the collectives' poll",
+                 (unsigned long long)vw->worker->uid);
+        abort();
+    }
+    vw->poll_added = 1;
+}
+
+void vc_shm_poll_stop(vc_worker_t *vw)
+{
+    if (vw->poll_added) {
+        ve_worker_poll_remove(vw->worker, vc_shm_layer_poll, vw);
+        vw->poll_added = 0;
+    }
 }

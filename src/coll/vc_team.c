@@ -11,7 +11,7 @@
 #include <string.h>
 #include "vc_coll.h"
 #include "vc_shm.h"
-#include "core/ve_proto.h"
+#include "core/ve_layer.h"
 #include "core/ve_worker.h"
 #include "core/base/hash.h"
 #include "core/base/log.h"
@@ -40,13 +40,21 @@ static void vc_team_free(vc_team_t *team)
     free(team);
 }
 
+/* The slot of the collectives' state in every worker. */
+static unsigned vc_layer_slot;
+
 /* At worker destroy the endpoints are gone: kept rendezvous descriptors
  * can no longer be answered, only freed with the rest. */
-static void vc_worker_cleanup(void *arg)
+static void vc_worker_cleanup(ve_worker_t *worker)
 {
-    vc_worker_t *vw = arg;
+    vc_worker_t *vw = vc_worker_of(worker);
     vc_unexp_t *unexp, *tmp;
     vc_team_t *team, *next;
+
+    if (vw == NULL) {
+        return;
+    }
+    vc_shm_poll_stop(vw);
 
     vs_list_for_each_safe(team, next, &vw->teams, list) {
         vs_list_for_each_safe(unexp, tmp, &team->unexpected, list) {
@@ -65,21 +73,27 @@ static void vc_worker_cleanup(void *arg)
         vs_list_del(&unexp->list);
         free(unexp);
     }
+    worker->layer_data[vc_layer_slot] = NULL;
     free(vw);
+}
+
+vc_worker_t *vc_worker_of(const ve_worker_t *worker)
+{
+    return worker->layer_data[vc_layer_slot];
 }
 
 verve_status_t vc_worker_get(ve_worker_t *worker, vc_worker_t **vw_p)
 {
-    if (worker->coll_handler.cb != vc_chan_recv_data) {
+    *vw_p = vc_worker_of(worker);
+    if (*vw_p == NULL) {
         vs_error("coll: worker %016llx has no collectives state",
                  (unsigned long long)worker->uid);
         return VERVE_ERR_UNSUPPORTED;
     }
-    *vw_p = worker->coll_handler.arg;
     return VERVE_OK;
 }
 
-verve_status_t ve_coll_worker_init(ve_worker_t *worker)
+static verve_status_t vc_worker_init(ve_worker_t *worker)
 {
     verve_status_t status;
     vc_worker_t *vw;
@@ -97,9 +111,21 @@ verve_status_t ve_coll_worker_init(ve_worker_t *worker)
     vs_list_init(&vw->teams);
     vs_list_init(&vw->orphans);
     vs_list_init(&vw->polling);
-    ve_worker_set_coll(worker, vc_chan_recv_data, vc_worker_cleanup,
-                       vc_team_ep_failed, vw);
+    worker->layer_data[vc_layer_slot] = vw;
+    ve_worker_set_chan(worker, vc_chan_recv_data, vw);
     return VERVE_OK;
+}
+
+static const ve_layer_t vc_layer = {
+    .name = "coll",
+    .worker_init = vc_worker_init,
+    .worker_cleanup = vc_worker_cleanup,
+    .ep_failed = vc_team_ep_failed,
+};
+
+static vs_constructor void vc_layer_register(void)
+{
+    vc_layer_slot = ve_layer_register(&vc_layer);
 }
 
 static verve_status_t vc_team_check(ve_worker_t *worker,

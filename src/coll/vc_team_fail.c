@@ -17,7 +17,7 @@
  */
 #include <string.h>
 #include "vc_coll.h"
-#include "core/ve_proto.h"
+#include "am/va_chan.h"
 #include "core/base/log.h"
 
 static int vc_team_has_ep(const vc_team_t *team, const ve_ep_t *ep)
@@ -58,7 +58,7 @@ static void vc_team_revoke(vc_team_t *team, verve_status_t status)
     hdr.size = (uint64_t)(int64_t)status;
     for (i = 0; i < team->size; ++i) {
         if (i != team->rank && !(team->eps[i]->flags & VE_EP_FLAG_FAILED)) {
-            (void)ve_coll_am_send_nbx(team->eps[i], &hdr, sizeof(hdr), NULL,
+            (void)va_chan_send_nbx(team->eps[i], &hdr, sizeof(hdr), NULL,
                                       0, NULL, NULL);
         }
     }
@@ -85,9 +85,9 @@ static void vc_team_fail(vc_team_t *team, verve_status_t status)
     vc_chan_drop_unexpected(team);
 }
 
-void vc_team_ep_failed(void *arg, ve_ep_t *ep, verve_status_t status)
+void vc_team_ep_failed(ve_ep_t *ep, verve_status_t status)
 {
-    vc_worker_t *vw = arg;
+    vc_worker_t *vw = vc_worker_of(ep->worker);
     vc_team_t *team, *next;
 
     vs_list_for_each_safe(team, next, &vw->teams, list) {

@@ -5,6 +5,8 @@ libverve_core_la_SOURCES += \
     src/core/ve_request.c \
     src/core/ve_worker.h \
     src/core/ve_worker.c \
+    src/core/ve_layer.h \
+    src/core/ve_layer.c \
     src/core/ve_address.c \
     src/core/ve_context.c \
     src/core/ve_ep.h \

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ve_ep.h"
+#include "ve_layer.h"
 #include "ve_proto.h"
 #include "ve_request.h"
 #include "ve_worker.h"
@@ -342,7 +343,7 @@ static void ve_ep_remove_pending(ve_ep_t *ep)
 
 void ve_ep_destroy(ve_ep_t *ep, verve_status_t status)
 {
-    ve_proto_ep_gone(ep);
+    ve_layers_ep_gone(ep);
     ve_ep_remove_pending(ep);
     ve_ep_complete_list(&ep->pending, status);
     ve_ep_complete_list(&ep->outstanding, status);
@@ -560,10 +561,7 @@ void ve_ep_fail(ve_ep_t *ep, verve_status_t status)
     ve_ep_remove_pending(ep);
     ve_ep_complete_list(&ep->pending, status);
     ve_ep_complete_list(&ep->outstanding, status);
-    ve_proto_peer_failed(ep->worker, ep->peer->uid);
-    if (ep->worker->coll_ep_failed != NULL) {
-        ep->worker->coll_ep_failed(ep->worker->coll_handler.arg, ep, status);
-    }
+    ve_layers_ep_failed(ep, status);
     if ((ep->flags & VE_EP_FLAG_USER) && ep->err_cb != NULL) {
         ep->err_cb(ep->err_arg, ep, status);
     }

@@ -29,41 +29,6 @@ enum {
 /* Handlers are called with the worker as arg. */
 extern const vt_am_handler_t ve_proto_handlers[VE_AM_LAST];
 
-/* Frees what the protocol layer keeps per worker (messages in assembly);
- * called by worker destroy. */
-struct verve_worker;
-void ve_proto_worker_cleanup(struct verve_worker *worker);
-/* An endpoint is going away (closed or destroyed): the protocol layer
- * drops what it keeps that points to it (rendezvous descriptors waiting
- * for a tag receive). */
-struct verve_ep;
-void ve_proto_ep_gone(struct verve_ep *ep);
-/* A peer failed: what the protocol layer assembles from it goes. */
-void ve_proto_peer_failed(struct verve_worker *worker, uint64_t uid);
-/* Periodic (the worker's liveness timer): expires what waited too long
- * for a peer (fragments of a message that stopped coming). */
-void ve_proto_worker_check(struct verve_worker *worker, uint64_t now_ns);
-
-/* The collectives' channel (src/am defines it): verve_am_send_nbx with
- * the message flagged VA_AM_FLAG_COLL, so it takes every protocol a user
- * AM takes (eager, rendezvous, fragments) and arrives at the worker's
- * coll_handler instead of a user handler. */
-verve_status_t ve_coll_am_send_nbx(struct verve_ep *ep, const void *header,
-                                   size_t header_length, const void *buffer,
-                                   size_t length,
-                                   const verve_request_param_t *param,
-                                   verve_request_h *request_p);
-
-/* Creates the collectives' per-worker state (src/coll defines it; it
- * installs itself with ve_worker_set_coll). Called by worker create
- * before any interface opens. */
-verve_status_t ve_coll_worker_init(struct verve_worker *worker);
-
-/* Polls what the collectives wait for outside the transports (flags in
- * their shared-memory segments); called by every progress call (src/coll
- * defines it). Returns how many of them advanced. */
-unsigned ve_coll_worker_progress(struct verve_worker *worker);
-
 /* The engine's own handler for VE_AM_WIREUP. */
 void ve_wireup_handler(void *arg, void *data, size_t length,
                        uint64_t src_uid);

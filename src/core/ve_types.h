@@ -15,6 +15,10 @@
 #include "transports/vt_iface.h"
 
 #define VE_MAX_IFACES 8
+/* Layers above the engine (ve_layer.h), and the polls they may add to a
+ * worker's progress. */
+#define VE_MAX_LAYERS 4
+#define VE_MAX_LAYER_POLLS 4
 #define VE_REQ_HEADER_INLINE 64
 
 typedef struct verve_context ve_context_t;
@@ -108,13 +112,19 @@ struct verve_worker {
     unsigned idle_yield_eps;  /* endpoints on VT_CAP_IDLE_YIELD lanes */
     unsigned idle_polls;      /* progress calls in a row that found nothing */
     int in_progress;
-    /* The collectives' channel: AMs flagged VA_AM_FLAG_COLL go to this
-     * handler (set by src/coll through ve_worker_set_coll), never to a
-     * user id; coll_cleanup(arg) runs at worker destroy. */
-    ve_am_handler_t coll_handler;
-    void (*coll_cleanup)(void *arg);
-    /* An endpoint failed: the collectives fail the teams it belongs to. */
-    void (*coll_ep_failed)(void *arg, ve_ep_t *ep, verve_status_t status);
+    /* The protocol layer's second AM channel (VA_AM_FLAG_COLL): set by the
+     * layer that uses it (the collectives, ve_worker_set_chan), never a
+     * user id. */
+    ve_am_handler_t chan_handler;
+    /* Each upper layer's state, at the slot ve_layer_register gave it. */
+    void *layer_data[VE_MAX_LAYERS];
+    /* Polls an upper layer adds while it waits for something no transport
+     * reports (flags in shared memory): none most of the time. */
+    struct {
+        unsigned (*progress)(void *arg);
+        void *arg;
+    } layer_polls[VE_MAX_LAYER_POLLS];
+    unsigned num_layer_polls;
 };
 
 enum {

@@ -8,6 +8,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 #include "ve_ep.h"
+#include "ve_layer.h"
 #include "ve_proto.h"
 #include "ve_request.h"
 #include "ve_worker.h"
@@ -178,19 +179,19 @@ VERVE_API verve_status_t verve_worker_create(verve_context_h context,
         goto err_reqs;
     }
     /* Before any interface opens: a peer's collective may arrive first. */
-    status = ve_coll_worker_init(worker);
+    status = ve_layers_worker_init(worker);
     if (status != VERVE_OK) {
         goto err_frags;
     }
     status = ve_worker_open_ifaces(worker);
     if (status != VERVE_OK) {
-        goto err_coll;
+        goto err_layers;
     }
     *worker_p = worker;
     return VERVE_OK;
 
-err_coll:
-    worker->coll_cleanup(worker->coll_handler.arg);
+err_layers:
+    ve_layers_worker_cleanup(worker);
 err_frags:
     vs_hash_cleanup(&worker->frags);
 err_reqs:
@@ -227,10 +228,7 @@ VERVE_API void verve_worker_destroy(verve_worker_h worker)
         free(peer);
     }
     ve_worker_close_ifaces(worker);
-    if (worker->coll_cleanup != NULL) {
-        worker->coll_cleanup(worker->coll_handler.arg);
-    }
-    ve_proto_worker_cleanup(worker);
+    ve_layers_worker_cleanup(worker);
     vs_hash_cleanup(&worker->frags);
     vs_hash_cleanup(&worker->reqs_by_id);
     vs_hash_cleanup(&worker->peers);
@@ -250,7 +248,10 @@ unsigned ve_worker_progress(ve_worker_t *worker)
     if (vs_unlikely(!vs_list_is_empty(&worker->pending_eps))) {
         count += ve_ep_progress_pending(worker);
     }
-    count += ve_coll_worker_progress(worker);
+    /* re-read each time: a poll may remove itself */
+    for (i = 0; i < worker->num_layer_polls; ++i) {
+        count += worker->layer_polls[i].progress(worker->layer_polls[i].arg);
+    }
     /* A device that runs on our CPUs (VT_CAP_IDLE_YIELD) gets the CPU
      * once we have been idle for a while: not at once, or a latency-bound
      * wait pays a system call each time it looks. */
@@ -269,7 +270,7 @@ unsigned ve_worker_progress(ve_worker_t *worker)
                     now + (uint64_t)(worker->context->config.failure_check *
                                      1e9);
             ve_ep_check_peers(worker);
-            ve_proto_worker_check(worker, now);
+            ve_layers_worker_check(worker, now);
         }
     }
     return count;
@@ -327,17 +328,41 @@ out:
     return status;
 }
 
-void ve_worker_set_coll(ve_worker_t *worker, verve_am_recv_cb_t cb,
-                        void (*cleanup)(void *arg),
-                        void (*ep_failed)(void *arg, ve_ep_t *ep,
-                                          verve_status_t status),
+void ve_worker_set_chan(ve_worker_t *worker, verve_am_recv_cb_t cb,
                         void *arg)
 {
-    worker->coll_handler.cb = cb;
-    worker->coll_handler.arg = arg;
-    worker->coll_handler.flags = 0;
-    worker->coll_cleanup = cleanup;
-    worker->coll_ep_failed = ep_failed;
+    worker->chan_handler.cb = cb;
+    worker->chan_handler.arg = arg;
+    worker->chan_handler.flags = 0;
+}
+
+verve_status_t ve_worker_poll_add(ve_worker_t *worker,
+                                  unsigned (*progress)(void *arg), void *arg)
+{
+    if (worker->num_layer_polls == VE_MAX_LAYER_POLLS) {
+        return VERVE_ERR_NO_RESOURCE;
+    }
+    worker->layer_polls[worker->num_layer_polls].progress = progress;
+    worker->layer_polls[worker->num_layer_polls].arg = arg;
+    ++worker->num_layer_polls;
+    return VERVE_OK;
+}
+
+/* The last poll takes the removed one's place: a progress loop in
+ * flight skips it once, and reads no freed slot. */
+void ve_worker_poll_remove(ve_worker_t *worker,
+                           unsigned (*progress)(void *arg), void *arg)
+{
+    unsigned i;
+
+    for (i = 0; i < worker->num_layer_polls; ++i) {
+        if (worker->layer_polls[i].progress == progress &&
+            worker->layer_polls[i].arg == arg) {
+            worker->layer_polls[i] =
+                    worker->layer_polls[--worker->num_layer_polls];
+            return;
+        }
+    }
 }
 
 VERVE_API verve_status_t verve_worker_set_am_handler(verve_worker_h worker,

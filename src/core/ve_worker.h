@@ -22,14 +22,18 @@ static inline void ve_worker_unlock(ve_worker_t *worker)
 
 unsigned ve_worker_progress(ve_worker_t *worker);
 
-/* Installs the collectives' message handler and the function that frees
- * their per-worker state at worker destroy (the engine cannot include the
- * collectives layer above it). */
-void ve_worker_set_coll(ve_worker_t *worker, verve_am_recv_cb_t cb,
-                        void (*cleanup)(void *arg),
-                        void (*ep_failed)(void *arg, ve_ep_t *ep,
-                                          verve_status_t status),
+/* Installs the handler of the protocol layer's second AM channel
+ * (VA_AM_FLAG_COLL), for the layer that uses it. */
+void ve_worker_set_chan(ve_worker_t *worker, verve_am_recv_cb_t cb,
                         void *arg);
+/* Adds progress(arg) to every progress call of the worker, until removed:
+ * for an upper layer waiting on something no transport reports.
+ * VERVE_ERR_NO_RESOURCE when VE_MAX_LAYER_POLLS are in use. Removing one
+ * from inside its own call is allowed. */
+verve_status_t ve_worker_poll_add(ve_worker_t *worker,
+                                  unsigned (*progress)(void *arg), void *arg);
+void ve_worker_poll_remove(ve_worker_t *worker,
+                           unsigned (*progress)(void *arg), void *arg);
 
 /* A random non-zero 64-bit id: worker uids and memory key ids, which must
  * not repeat across processes and runs. */

@@ -16,6 +16,7 @@
 #include "core/ve_types.h"
 #include "core/ve_proto.h"
 #include "core/base/time.h"
+#include "am/va_am.h"
 #include "am/va_wire.h"
 #include "am/va_tag.h"
 #include "core/base/log.h"
@@ -763,11 +764,11 @@ static void test_frag_limits(void **state)
     send_first_frag(worker, 0x77, 2, 1u << 20);
     send_first_frag(worker, 0x78, 2, 1u << 20);
     assert_int_equal(vs_hash_count(&worker->frags), 2);
-    ve_proto_peer_failed(worker, 0x77);
+    va_frag_peer_failed(worker, 0x77);
     assert_int_equal(vs_hash_count(&worker->frags), 1);
-    ve_proto_worker_check(worker, vs_time_ns());
+    va_frag_worker_check(worker, vs_time_ns());
     assert_int_equal(vs_hash_count(&worker->frags), 1);
-    ve_proto_worker_check(worker, vs_time_ns() + 3600ull * 1000000000ull);
+    va_frag_worker_check(worker, vs_time_ns() + 3600ull * 1000000000ull);
     assert_int_equal(vs_hash_count(&worker->frags), 0);
     verve_worker_destroy(worker);
     verve_context_destroy(context);
