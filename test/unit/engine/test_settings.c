@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <verve/verve.h>
+#include <verve/verve_coll.h>
 
 #include "core/base/config.h"
 #include "../core/stderr_capture.h"
@@ -335,6 +336,11 @@ static void test_context_tls_param(void **state)
 
 int main(void)
 {
+    /* This test links the library's objects from an archive, which takes
+     * only those something calls: one call into the collectives brings
+     * them, and with them the settings they register, as libverve.so
+     * always has them. */
+    const void *volatile coll_linked = (const void *)verve_team_create_nbx;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ranges_refused),
         cmocka_unit_test(test_malformed_refused),
@@ -342,6 +348,8 @@ int main(void)
         cmocka_unit_test(test_smallest_bcopy_works),
         cmocka_unit_test(test_context_tls_param),
     };
+
+    (void)coll_linked;
 
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
