@@ -122,7 +122,9 @@ enum {
     VE_EP_FLAG_FAILED = 1u << 1,
     VE_EP_FLAG_CLOSING = 1u << 2,
     VE_EP_FLAG_ON_PENDING = 1u << 3,
-    VE_EP_FLAG_DYING = 1u << 4     /* found dead, failed after a drain */
+    VE_EP_FLAG_DYING = 1u << 4,    /* found dead, failed after a drain */
+    /* Destroyed while busy: freed when the outermost completion returns. */
+    VE_EP_FLAG_DESTROYED = 1u << 5
 };
 
 struct verve_ep {
@@ -130,7 +132,10 @@ struct verve_ep {
     ve_peer_t *peer;
     vt_ep_t *vt_ep;
     ve_lane_t *lane;
-    uint32_t flags;
+    uint16_t flags;
+    /* Completions and error callbacks running on this endpoint: a
+     * callback may close it, and the code it returns to still reads it. */
+    uint16_t busy;
     verve_status_t error;
     verve_ep_error_cb_t err_cb;
     void *err_arg;
