@@ -16,3 +16,12 @@ const vt_am_handler_t ve_proto_handlers[VE_AM_LAST] = {
     [VE_AM_RMA_REPLY] = va_rma_reply_handler,
     [VE_AM_FRAG] = va_frag_handler,
 };
+
+void ve_proto_request_what(const ve_request_t *req, ve_request_what_t *what)
+{
+    what->op = NULL;
+    what->waits_for = NULL;
+    if (!va_rma_what(req, what) && !va_am_send_what(req, what)) {
+        va_am_recv_what(req, what);
+    }
+}

@@ -1,4 +1,5 @@
 /* Contexts: configuration, features, the transports in use. */
+#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,14 @@ static const vs_config_field_t ve_config_fields[] = {
      /* added to a time in nanoseconds: finite */
      VS_CONFIG_TYPE_TIME_RANGE(1e-3, 30 * 86400.0),
      offsetof(ve_config_t, frag_timeout)},
+    {"STALL_WARN", "30s",
+     "warn, once per operation, when an operation has waited this long on "
+     "its peer (an emulated RMA reply, a rendezvous, a flush, a queued "
+     "send), naming the peer, the operation and what it waits for: a "
+     "target that does not call progress; checked by idle progress every "
+     "VERVE_FAILURE_CHECK; inf: never",
+     VS_CONFIG_TYPE_TIME_RANGE(1e-3, INFINITY),
+     offsetof(ve_config_t, stall_warn)},
 };
 
 static vs_config_table_t ve_config_table = {

@@ -44,6 +44,17 @@ void ve_proto_peer_failed(struct verve_worker *worker, uint64_t uid);
  * for a peer (fragments of a message that stopped coming). */
 void ve_proto_worker_check(struct verve_worker *worker, uint64_t now_ns);
 
+/* What a request is and what it waits for, in words, for the warning
+ * about a request that waits too long (VERVE_STALL_WARN): op is NULL
+ * when the protocol layer did not start the request. */
+typedef struct ve_request_what {
+    const char *op;          /* "get (emulated over AM)" */
+    const char *waits_for;   /* "the target's reply (...)" */
+} ve_request_what_t;
+struct verve_request;
+void ve_proto_request_what(const struct verve_request *req,
+                           ve_request_what_t *what);
+
 /* The collectives' channel (src/am defines it): verve_am_send_nbx with
  * the message flagged VA_AM_FLAG_COLL, so it takes every protocol a user
  * AM takes (eager, rendezvous, fragments) and arrives at the worker's

@@ -44,6 +44,8 @@ typedef struct ve_config {
     double failure_check;    /* seconds between peer liveness checks */
     size_t frag_max;         /* largest message assembled from fragments */
     double frag_timeout;     /* seconds a message in assembly may idle */
+    double stall_warn;       /* seconds a request may wait on a peer
+                                before a warning; inf: never */
 } ve_config_t;
 
 struct verve_context {
@@ -164,7 +166,10 @@ enum {
     /* Lane resources released at completion (ve_request_complete). */
     VE_REQ_FLAG_RNDV_MEMH = 1u << 8,   /* am.rndv_memh: our buffer's */
     VE_REQ_FLAG_RNDV_RKEY = 1u << 9,   /* rndv.rkey: the sender's */
-    VE_REQ_FLAG_TAG_RECV = 1u << 10    /* a tag receive: tag is valid */
+    VE_REQ_FLAG_TAG_RECV = 1u << 10,   /* a tag receive: tag is valid */
+    /* The stall check saw it waiting: stall_ms is set (ve_stall.c). */
+    VE_REQ_FLAG_STALL_SEEN = 1u << 11,
+    VE_REQ_FLAG_STALL_WARNED = 1u << 12 /* warned about once */
 };
 
 /* Retries a queued send: VERVE_OK when done, VERVE_INPROGRESS when sent
@@ -182,6 +187,10 @@ struct verve_request {
     uint64_t id;              /* key in worker->reqs_by_id, 0 if none */
     ve_request_send_t send;
     verve_status_t first_error; /* of a request answered in parts */
+    /* When the stall check first saw it waiting (milliseconds, modulo
+     * 2^32), valid with VE_REQ_FLAG_STALL_SEEN: set there, not at start,
+     * so the fast path reads no clock. */
+    uint32_t stall_ms;
     union {
         struct {
             unsigned id;

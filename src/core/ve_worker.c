@@ -270,6 +270,7 @@ unsigned ve_worker_progress(ve_worker_t *worker)
                                      1e9);
             ve_ep_check_peers(worker);
             ve_proto_worker_check(worker, now);
+            ve_worker_check_stalls(worker, now);
         }
     }
     return count;

@@ -23,6 +23,14 @@ test_unit_engine_test_ep_close_SOURCES = test/unit/engine/test_ep_close.c \
 test_unit_engine_test_ep_close_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 test_unit_engine_test_ep_close_LDADD = libverve_core.la $(CMOCKA_LIBS)
 
+# What verve says when something goes wrong: stall warning, messages.
+check_PROGRAMS += test/unit/engine/test_diag
+TESTS += test/unit/engine/test_diag
+test_unit_engine_test_diag_SOURCES = test/unit/engine/test_diag.c \
+    test/unit/core/stderr_capture.h $(engine_pair_sources)
+test_unit_engine_test_diag_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+test_unit_engine_test_diag_LDADD = libverve_core.la $(CMOCKA_LIBS)
+
 test_unit_engine_test_tag_SOURCES = test/unit/engine/test_tag.c \
     $(engine_pair_sources)
 test_unit_engine_test_tag_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
