@@ -25,6 +25,9 @@ EXTRA_DIST += test/integration/it_engine.sh test/integration/it_lib.sh
 # --help and unknown options of every tool.
 TESTS += test/integration/it_tools_help.sh
 EXTRA_DIST += test/integration/it_tools_help.sh
+# verve_info -t names a missing device as such.
+TESTS += test/integration/it_info_nodev.sh
+EXTRA_DIST += test/integration/it_info_nodev.sh
 # The PMIx bootstrap under mpirun: it_mpirun.sh skips itself when configure
 # found no mpirun or no PMIx.
 TESTS += test/integration/it_mpirun.sh
