@@ -295,7 +295,13 @@ typedef struct verve_context_params {
 /**
  * @brief Creates a context: reads and checks the `VERVE_*` configuration.
  *
- * Any thread. Not from a callback.
+ * Unless `VERVE_HANDLE_ERRORS=none`, it also installs, as UCX does by
+ * default, handlers of SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT that
+ * print a backtrace to stderr and then hand the signal to the handler
+ * they replaced (by default the process then dies of it). A program that
+ * installs its own handlers later replaces them; the next context
+ * creation puts them back in front, chaining to the program's. Any
+ * thread. Not from a callback.
  *
  * @param[in] params     What to create; NULL for every default. Read during
  *                       the call only.

@@ -6,6 +6,7 @@
 #include <verve_config.h>
 #include "ve_types.h"
 #include "core/base/config.h"
+#include "core/base/crash.h"
 #include "core/base/log.h"
 
 static const vs_config_field_t ve_config_fields[] = {
@@ -56,6 +57,14 @@ static const vs_config_field_t ve_config_fields[] = {
      "VERVE_FAILURE_CHECK; inf: never",
      VS_CONFIG_TYPE_TIME_RANGE(1e-3, INFINITY),
      offsetof(ve_config_t, stall_warn)},
+    {"HANDLE_ERRORS", "bt",
+     "on a fatal signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT), bt "
+     "prints a backtrace to stderr, then hands the signal to the handler "
+     "that was there before (the default: the process dies with it, core "
+     "dump included); installed by context creation, where not already "
+     "there; none leaves the signals alone",
+     VS_CONFIG_TYPE_ENUM(vs_crash_mode_names, "none, bt"),
+     offsetof(ve_config_t, handle_errors)},
 };
 
 static vs_config_table_t ve_config_table = {
@@ -200,6 +209,7 @@ VERVE_API verve_status_t verve_context_create(
     }
     pthread_mutex_init(&context->lock, NULL);
     vs_config_warn_unused();
+    vs_crash_handlers_install((vs_crash_mode_t)context->config.handle_errors);
     *context_p = context;
     return VERVE_OK;
 

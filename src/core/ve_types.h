@@ -46,6 +46,7 @@ typedef struct ve_config {
     double frag_timeout;     /* seconds a message in assembly may idle */
     double stall_warn;       /* seconds a request may wait on a peer
                                 before a warning; inf: never */
+    unsigned handle_errors;  /* vs_crash_mode_t */
 } ve_config_t;
 
 struct verve_context {
