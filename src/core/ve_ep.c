@@ -654,6 +654,9 @@ void ve_ep_check_peers(ve_worker_t *worker)
         if (ep->flags & VE_EP_FLAG_DYING) {
             ep->flags &= (uint16_t)~VE_EP_FLAG_DYING;
             ve_ep_fail(ep, ep->error);
+            /* Its callbacks may have closed any endpoint, the next one
+             * too: look again from the start (the flag is cleared). */
+            next = worker->eps.next;
         }
     }
 }
