@@ -557,27 +557,26 @@ static unsigned ve_ep_send_pending(ve_ep_t *ep)
 
 unsigned ve_ep_progress_pending(ve_worker_t *worker)
 {
-    vs_list_link_t *link, *next, *last = worker->pending_eps.prev;
+    size_t rounds = vs_list_length(&worker->pending_eps);
     unsigned count = 0;
-    int at_last;
 
-    /* An ep whose transport flush is not done goes back to the tail: one
-     * pass stops at the ep that was last when it began. */
-    for (link = worker->pending_eps.next; link != &worker->pending_eps;
-         link = next) {
-        ve_ep_t *ep = vs_list_entry(link, ve_ep_t, pending_list);
-        next = link->next;
-        at_last = (link == last);
+    /* Each ep leaves the list while it is served and goes back to the
+     * tail while it has sends queued or a transport flush not done: no
+     * pointer into the list is kept across the callbacks, which may
+     * close any ep. One pass serves as many eps as were queued at its
+     * start. */
+    while (rounds-- > 0 && !vs_list_is_empty(&worker->pending_eps)) {
+        ve_ep_t *ep = vs_list_entry(worker->pending_eps.next, ve_ep_t,
+                                    pending_list);
+        ve_ep_remove_pending(ep);
         ve_ep_hold(ep);
         count += ve_ep_send_pending(ep);
-        if (!ve_ep_has_pending(ep)) {
-            ve_ep_remove_pending(ep);
+        if (ve_ep_has_pending(ep)) {
+            ve_ep_add_pending(ep);
+        } else {
             ve_ep_check_flushes(ep);
         }
         ve_ep_release(ep);
-        if (at_last) {
-            break;
-        }
     }
     return count;
 }

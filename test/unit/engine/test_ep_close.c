@@ -207,6 +207,93 @@ static void test_err_cb_closes(void **state)
     pair_progress(p);
 }
 
+static verve_status_t count_am(void *arg, const void *header,
+                               size_t header_length, void *data,
+                               size_t length,
+                               const verve_am_recv_param_t *param)
+{
+    (void)header, (void)header_length, (void)data, (void)length,
+            (void)param;
+    ++*(unsigned *)arg;
+    return VERVE_OK;
+}
+
+typedef struct other_state {
+    verve_ep_h *other;       /* closed by the first queued send's callback */
+    unsigned calls;
+    verve_status_t close_status;
+} other_state_t;
+
+static void send_close_other_cb(verve_request_h request,
+                                verve_status_t status, void *user_data)
+{
+    other_state_t *st = user_data;
+
+    (void)request, (void)status;
+    if (st->calls++ == 0) {
+        st->close_status = verve_ep_close_nbx(*st->other,
+                                              VERVE_EP_CLOSE_FORCE, NULL,
+                                              NULL);
+        *st->other = NULL;
+    }
+}
+
+/* Two endpoints with sends queued behind a full shm ring: the first
+ * one's queued send completes in the worker's pass over such endpoints,
+ * and its callback closes the second, the next one in that pass (which
+ * kept a pointer to it). */
+static void test_send_cb_closes_next_pending(void **state)
+{
+    pair_t *p = *state;
+    verve_am_handler_params_t handler = {
+        .field_mask = VERVE_AM_HANDLER_PARAM_FIELD_ID |
+                      VERVE_AM_HANDLER_PARAM_FIELD_CB |
+                      VERVE_AM_HANDLER_PARAM_FIELD_ARG,
+        .id = 4, .cb = count_am};
+    verve_ep_params_t ep_params = {
+        .field_mask = VERVE_EP_PARAM_FIELD_REMOTE_ADDRESS};
+    verve_ep_h other = NULL;
+    other_state_t st = {.other = &other, .close_status = VERVE_ERR_LAST};
+    verve_request_param_t param = {
+        .op_attr_mask = VERVE_OP_ATTR_FIELD_CALLBACK |
+                        VERVE_OP_ATTR_FIELD_USER_DATA,
+        .cb = send_close_other_cb, .user_data = &st};
+    unsigned received = 0, sent = 0, rounds = 0;
+    uint8_t payload[64] = {0};
+    verve_status_t status;
+    void *address;
+    size_t length;
+
+    handler.arg = &received;
+    assert_int_equal(verve_worker_set_am_handler(p->b, &handler), VERVE_OK);
+    assert_int_equal(verve_worker_address_pack(p->b, &address, &length),
+                     VERVE_OK);
+    ep_params.address = address;
+    ep_params.address_length = length;
+    assert_int_equal(verve_ep_create(p->a, &ep_params, &other), VERVE_OK);
+    verve_worker_address_release(address);
+    /* b does not progress: the ring fills and the next send queues. */
+    do {
+        status = verve_am_send_nbx(p->ab, 4, NULL, 0, payload,
+                                   sizeof(payload), &param, NULL);
+        ++sent;
+    } while (status == VERVE_OK && sent < 1000000);
+    assert_int_equal(status, VERVE_INPROGRESS);
+    assert_int_equal(verve_am_send_nbx(other, 4, NULL, 0, payload,
+                                       sizeof(payload), NULL, NULL),
+                     VERVE_INPROGRESS);
+    while (st.calls == 0 && ++rounds < PAIR_MAX_ROUNDS) {
+        pair_progress(p);
+    }
+    assert_int_equal(st.calls, 1);
+    assert_int_equal(st.close_status, VERVE_OK);
+    assert_null(other);
+    while (received < sent && ++rounds < PAIR_MAX_ROUNDS) {
+        pair_progress(p);
+    }
+    assert_int_equal(received, sent);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -216,6 +303,11 @@ int main(int argc, char **argv)
                                         pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(test_err_cb_closes, pair_setup,
                                         pair_teardown),
+    };
+    /* Only between two workers: a ring to fill. */
+    const struct CMUnitTest shm_tests[] = {
+        cmocka_unit_test_setup_teardown(test_send_cb_closes_next_pending,
+                                        pair_setup, pair_teardown),
     };
     static const char *all[] = {"self", "shm"};
     int failed = 0, i;
@@ -231,6 +323,11 @@ int main(int argc, char **argv)
         failed += _cmocka_run_group_tests(all[i], tests,
                                           sizeof(tests) / sizeof(tests[0]),
                                           NULL, NULL);
+        if (strcmp(all[i], "shm") == 0) {
+            failed += _cmocka_run_group_tests(
+                    "shm, queued sends", shm_tests,
+                    sizeof(shm_tests) / sizeof(shm_tests[0]), NULL, NULL);
+        }
     }
     return failed != 0;
 }
