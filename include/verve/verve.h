@@ -214,6 +214,12 @@
  * verve_worker_wait() (with a short timeout), so a target waiting in
  * verve_request_wait() (or in a collective it waits for that way) serves
  * emulated operations too.
+ *
+ * An operation that has waited on its peer longer than `VERVE_STALL_WARN`
+ * (default 30 s; `inf` turns it off) is warned about once, on the
+ * initiator, naming the peer, the operation and what it waits for: the
+ * check runs in the initiator's idle progress (verve_worker_progress(),
+ * verve_request_wait()), not while it sleeps in verve_worker_wait().
  */
 #ifndef VERVE_H
 #define VERVE_H
