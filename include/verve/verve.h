@@ -142,10 +142,12 @@
  *
  * A callback may call nonblocking functions of the same worker (start
  * operations, post receives, free requests, set handlers): the lock is
- * recursive. It must not block (verve_request_wait(),
- * verve_worker_wait(), verve_worker_fence(), the bootstrap's collective
- * calls), destroy the worker, or close the endpoint whose operation or
- * error it reports (close it once the callback has returned).
+ * recursive. It may also close the endpoint whose operation or error it
+ * reports (verve_ep_close_nbx()): verve keeps the endpoint's memory until
+ * the callback and the completion around it have returned, and the
+ * handle is invalid to the program from the close on. It must not block
+ * (verve_request_wait(), verve_worker_wait(), verve_worker_fence(), the
+ * bootstrap's collective calls) or destroy the worker.
  *
  * @section contract_completion What completion means
  *
@@ -212,6 +214,12 @@
  * verve_worker_wait() (with a short timeout), so a target waiting in
  * verve_request_wait() (or in a collective it waits for that way) serves
  * emulated operations too.
+ *
+ * An operation that has waited on its peer longer than `VERVE_STALL_WARN`
+ * (default 30 s; `inf` turns it off) is warned about once, on the
+ * initiator, naming the peer, the operation and what it waits for: the
+ * check runs in the initiator's idle progress (verve_worker_progress(),
+ * verve_request_wait()), not while it sleeps in verve_worker_wait().
  */
 #ifndef VERVE_H
 #define VERVE_H
@@ -293,7 +301,13 @@ typedef struct verve_context_params {
 /**
  * @brief Creates a context: reads and checks the `VERVE_*` configuration.
  *
- * Any thread. Not from a callback.
+ * Unless `VERVE_HANDLE_ERRORS=none`, it also installs, as UCX does by
+ * default, handlers of SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT that
+ * print a backtrace to stderr and then hand the signal to the handler
+ * they replaced (by default the process then dies of it). A program that
+ * installs its own handlers later replaces them; the next context
+ * creation puts them back in front, chaining to the program's. Any
+ * thread. Not from a callback.
  *
  * @param[in] params     What to create; NULL for every default. Read during
  *                       the call only.
@@ -482,8 +496,8 @@ typedef struct verve_request *verve_request_h;
  * once; see @ref verve_contract), on the calling thread, with the worker's
  * lock held under #VERVE_THREAD_MODE_MULTI. Never runs for a call that returned
  * #VERVE_OK or an error. It may free the request (verve_request_free()),
- * start other operations and post receives; it must not block, destroy
- * the worker, or close the request's endpoint.
+ * start other operations, post receives and close the request's endpoint
+ * (verve_ep_close_nbx()); it must not block or destroy the worker.
  *
  * @param request   The request; valid during the callback, and after it
  *                  until verve_request_free() when the call handed it to
@@ -621,8 +635,9 @@ typedef struct verve_ep *verve_ep_h;
  * it runs, every operation queued on the endpoint or waiting for a reply
  * has completed with the error (their callbacks ran; an operation a device
  * still holds completes when the device reports it); later operations on
- * it fail at once with that error. It must not close the endpoint: close it (in place,
- * verve_ep_close_nbx()) after the callback returned.
+ * it fail at once with that error. It may close the endpoint
+ * (verve_ep_close_nbx(), in place since the peer failed); the handle is
+ * then invalid once the close returns.
  *
  * @param arg    verve_ep_params_t::err_arg.
  * @param ep     The endpoint, still valid.
@@ -697,8 +712,10 @@ typedef enum verve_ep_close_mode {
  * verve_ep_flush_nbx(), for what was started on it, needing this worker's
  * progress (and for emulated RMA the peer's). Remote keys unpacked on the
  * endpoint must not be used after the call, only destroyed. Teams whose
- * member it is must have been destroyed. Worker's thread mode rules; from
- * a callback only when the callback is not about this endpoint.
+ * member it is must have been destroyed. Worker's thread mode rules; may
+ * be called from a callback, that of an operation on this endpoint or
+ * its error callback included (the memory is freed once that callback
+ * returns). Closing it twice is an error.
  *
  * @param[in] ep         The endpoint; the handle is invalid after the
  *                       call unless it returned #VERVE_ERR_NO_MEMORY.

@@ -59,6 +59,8 @@ typedef struct verve_boot *verve_boot_h;
  *                    be NULL.
  * @return #VERVE_OK; #VERVE_ERR_INVALID_CONFIG (a malformed `VERVE_BOOT_*`
  *         variable); #VERVE_ERR_INVALID_PARAM (boot_p NULL);
+ *         #VERVE_ERR_BUSY (this process already joined and has not called
+ *         verve_boot_finalize());
  *         #VERVE_ERR_NO_MEMORY; the error of the backend that recognised
  *         the process but could not join (for example
  *         #VERVE_ERR_PEER_FAILED or #VERVE_ERR_IO when the launcher cannot

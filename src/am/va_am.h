@@ -4,6 +4,8 @@
 
 #include "core/ve_types.h"
 #include "va_wire.h"
+#include "core/ve_layer.h"
+#include "core/ve_proto.h"
 
 /* Largest packed transport key a rendezvous carries. */
 #define VA_RNDV_KEY_MAX 64
@@ -72,6 +74,11 @@ verve_status_t va_am_send_flags(ve_ep_t *ep, unsigned id, uint8_t am_flags,
         size_t count, const verve_request_param_t *param,
         verve_request_h *request_p);
 int va_frag_fits(const ve_lane_t *lane, size_t header_length);
+/* The layer's request_what hook for the requests each file starts: 0 when req is
+ * not one of them. */
+int va_am_send_what(const ve_request_t *req, ve_request_what_t *what);
+int va_am_recv_what(const ve_request_t *req, ve_request_what_t *what);
+int va_rma_what(const ve_request_t *req, ve_request_what_t *what);
 verve_status_t va_frag_send(ve_request_t *req);
 void va_frag_handler(void *arg, void *data, size_t length, uint64_t src_uid);
 /* The protocol layer's hooks on the worker (va_handlers.c registers

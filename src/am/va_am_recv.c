@@ -542,3 +542,18 @@ void va_reply_handler(void *arg, void *data, size_t length,
         va_request_finish(req, reply.status);
     }
 }
+
+int va_am_recv_what(const ve_request_t *req, ve_request_what_t *what)
+{
+    if (req->send == va_rndv_read_send) {
+        what->op = "rendezvous receive";
+        what->waits_for = "the read of the sender's data";
+        return 1;
+    }
+    if (req->send == va_control_send) {
+        what->op = "protocol reply";
+        what->waits_for = "the transport to send it";
+        return 1;
+    }
+    return 0;
+}

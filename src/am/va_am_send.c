@@ -278,6 +278,36 @@ static ve_request_send_t va_send_func(uint8_t am_flags, int rndv, int frag)
     return (am_flags & VA_AM_FLAG_SYNC) ? va_eager_sync_send : va_eager_send;
 }
 
+int va_am_send_what(const ve_request_t *req, ve_request_what_t *what)
+{
+    uint8_t am_flags;
+
+    if (req->send != va_eager_send && req->send != va_eager_sync_send &&
+        req->send != va_frag_send && req->send != va_frag_sync_send &&
+        req->send != va_rts_send) {
+        return 0;
+    }
+    am_flags = va_request_am_flags(req);
+    if (am_flags & VA_AM_FLAG_COLL) {
+        what->op = "collective message";
+    } else if (am_flags & VA_AM_FLAG_TAG) {
+        what->op = (am_flags & VA_AM_FLAG_SYNC) ? "synchronous tag send"
+                                                : "tag send";
+    } else {
+        what->op = "AM send";
+    }
+    if (req->send == va_rts_send) {
+        what->waits_for = "the receiver to take the data (rendezvous: it "
+                          "must call progress, and match a tag message "
+                          "with a receive)";
+    } else if (am_flags & VA_AM_FLAG_SYNC) {
+        what->waits_for = "a receive at the peer to match it";
+    } else {
+        what->waits_for = "the transport to send it";
+    }
+    return 1;
+}
+
 verve_status_t va_am_send_flags(ve_ep_t *ep, unsigned id, uint8_t am_flags,
         const void *header, size_t header_length, const void *buffer,
         size_t count, const verve_request_param_t *param,
@@ -347,9 +377,13 @@ verve_status_t va_am_send_flags(ve_ep_t *ep, unsigned id, uint8_t am_flags,
            (!(flags & VERVE_AM_SEND_FLAG_EAGER) &&
             (eager_length > caps->am_bcopy_max || length >= rndv_thresh));
     if (!rndv && eager_length > caps->am_bcopy_max) {
-        vs_error("verve_am_send_nbx: %zu bytes exceed the eager limit of "
-                 "%s (%zu)", eager_length, ep->lane->component->name,
-                 caps->am_bcopy_max);
+        /* The user's sizes, and the limit on them: what goes on the
+         * wire also holds verve's own header, which the user never set. */
+        vs_error("verve_am_send_nbx: an eager message (forced with "
+                 "VERVE_AM_SEND_FLAG_EAGER) of %zu payload + %zu header "
+                 "bytes exceeds what %s carries eagerly: %zu bytes in all",
+                 length, header_length, ep->lane->component->name,
+                 caps->am_bcopy_max - sizeof(va_am_header_t));
         status = VERVE_ERR_INVALID_PARAM;
         goto out;
     }

@@ -21,6 +21,12 @@ const vt_am_handler_t ve_proto_handlers[VE_AM_LAST] = {
     [VE_AM_FRAG] = va_frag_handler,
 };
 
+static int va_request_what(const ve_request_t *req, ve_request_what_t *what)
+{
+    return va_rma_what(req, what) || va_am_send_what(req, what) ||
+           va_am_recv_what(req, what);
+}
+
 static void va_ep_failed(ve_ep_t *ep, verve_status_t status)
 {
     (void)status;
@@ -33,6 +39,7 @@ static const ve_layer_t va_layer = {
     .ep_failed = va_ep_failed,
     .ep_gone = va_tag_ep_gone,
     .worker_check = va_frag_worker_check,
+    .request_what = va_request_what,
 };
 
 static vs_constructor void va_layer_register(void)

@@ -93,6 +93,34 @@ static verve_status_t va_amo_native_send(ve_request_t *req)
             va_rma_comp_arm(req)));
 }
 
+int va_rma_what(const ve_request_t *req, ve_request_what_t *what)
+{
+    static const char device[] = "the transport to complete it";
+    static const char reply[] = "the target's reply, which only its "
+                                "progress sends";
+    static const struct {
+        ve_request_send_t send;
+        const char *op;
+        const char *waits_for;
+    } ops[] = {
+        {va_put_native_send, "put", device},
+        {va_get_native_send, "get", device},
+        {va_amo_native_send, "atomic", device},
+        {va_put_emulated_send, "put (emulated over AM)", reply},
+        {va_get_emulated_send, "get (emulated over AM)", reply},
+        {va_amo_emulated_send, "atomic (emulated over AM)", reply},
+    };
+
+    for (size_t i = 0; i < vs_array_size(ops); ++i) {
+        if (req->send == ops[i].send) {
+            what->op = ops[i].op;
+            what->waits_for = ops[i].waits_for;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static verve_status_t va_rma_start(ve_ep_t *ep,
                                    const verve_request_param_t *param,
                                    ve_request_send_t send,

@@ -12,5 +12,6 @@ libverve_core_la_SOURCES += \
     src/core/ve_ep.h \
     src/core/ve_ep.c \
     src/core/ve_ep_api.c \
+    src/core/ve_stall.c \
     src/core/ve_mem.h \
     src/core/ve_mem.c

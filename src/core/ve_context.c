@@ -1,10 +1,12 @@
 /* Contexts: configuration, features, the transports in use. */
+#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <verve_config.h>
 #include "ve_types.h"
 #include "core/base/config.h"
+#include "core/base/crash.h"
 #include "core/base/log.h"
 
 static const vs_config_field_t ve_config_fields[] = {
@@ -47,6 +49,22 @@ static const vs_config_field_t ve_config_fields[] = {
      /* added to a time in nanoseconds: finite */
      VS_CONFIG_TYPE_TIME_RANGE(1e-3, 30 * 86400.0),
      offsetof(ve_config_t, frag_timeout)},
+    {"STALL_WARN", "30s",
+     "warn, once per operation, when an operation has waited this long on "
+     "its peer (an emulated RMA reply, a rendezvous, a flush, a queued "
+     "send), naming the peer, the operation and what it waits for: a "
+     "target that does not call progress; checked by idle progress every "
+     "VERVE_FAILURE_CHECK; inf: never",
+     VS_CONFIG_TYPE_TIME_RANGE(1e-3, INFINITY),
+     offsetof(ve_config_t, stall_warn)},
+    {"HANDLE_ERRORS", "bt",
+     "on a fatal signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT), bt "
+     "prints a backtrace to stderr, then hands the signal to the handler "
+     "that was there before (the default: the process dies with it, core "
+     "dump included); installed by context creation, where not already "
+     "there; none leaves the signals alone",
+     VS_CONFIG_TYPE_ENUM(vs_crash_mode_names, "none, bt"),
+     offsetof(ve_config_t, handle_errors)},
 };
 
 static vs_config_table_t ve_config_table = {
@@ -191,6 +209,7 @@ VERVE_API verve_status_t verve_context_create(
     }
     pthread_mutex_init(&context->lock, NULL);
     vs_config_warn_unused();
+    vs_crash_handlers_install((vs_crash_mode_t)context->config.handle_errors);
     *context_p = context;
     return VERVE_OK;
 

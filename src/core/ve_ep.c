@@ -341,8 +341,33 @@ static void ve_ep_remove_pending(ve_ep_t *ep)
     }
 }
 
+/* Callbacks run from a completion may close the endpoint the code around
+ * them still reads: while held, a destroy only marks it, and the last
+ * release frees it. Returns 0 when it was destroyed meanwhile. */
+static void ve_ep_hold(ve_ep_t *ep)
+{
+    ++ep->busy;
+}
+
+static int ve_ep_release(ve_ep_t *ep)
+{
+    if (!(ep->flags & VE_EP_FLAG_DESTROYED)) {
+        --ep->busy;
+        return 1;
+    }
+    if (--ep->busy == 0) {
+        free(ep);
+    }
+    return 0;
+}
+
 void ve_ep_destroy(ve_ep_t *ep, verve_status_t status)
 {
+    if (ep->flags & VE_EP_FLAG_DESTROYED) {
+        return;     /* closed again by a callback its destroy ran */
+    }
+    ep->flags |= VE_EP_FLAG_DESTROYED;
+    ve_ep_hold(ep);
     ve_layers_ep_gone(ep);
     ve_ep_remove_pending(ep);
     ve_ep_complete_list(&ep->pending, status);
@@ -372,7 +397,7 @@ void ve_ep_destroy(ve_ep_t *ep, verve_status_t status)
             ve_request_complete(req, status);
         }
     }
-    free(ep);
+    ve_ep_release(ep);
 }
 
 static void ve_ep_add_pending(ve_ep_t *ep)
@@ -402,7 +427,8 @@ static void ve_ep_check_flushes(ve_ep_t *ep)
     verve_status_t status = ep->error;
     int close = 0;
 
-    if (vs_list_is_empty(&ep->flushes) ||
+    if ((ep->flags & VE_EP_FLAG_DESTROYED) ||
+        vs_list_is_empty(&ep->flushes) ||
         !vs_list_is_empty(&ep->outstanding) || ve_ep_has_pending(ep)) {
         return;
     }
@@ -413,6 +439,7 @@ static void ve_ep_check_flushes(ve_ep_t *ep)
             return;
         }
     }
+    ve_ep_hold(ep);
     while (!vs_list_is_empty(&ep->flushes)) {
         ve_request_t *req = vs_list_entry(ep->flushes.next, ve_request_t,
                                           list);
@@ -420,7 +447,7 @@ static void ve_ep_check_flushes(ve_ep_t *ep)
         close |= !!(req->flags & VE_REQ_FLAG_CLOSE);
         ve_request_complete(req, status);
     }
-    if (close) {
+    if (ve_ep_release(ep) && close) {
         ve_ep_destroy(ep, VERVE_ERR_CANCELED);
     }
 }
@@ -453,8 +480,11 @@ verve_status_t ve_ep_start(ve_request_t *req)
     ve_ep_t *ep = req->ep;
     verve_status_t status;
 
-    if (vs_unlikely(ep->flags & VE_EP_FLAG_FAILED)) {
-        return ep->error;
+    if (vs_unlikely(ep->flags & (VE_EP_FLAG_FAILED |
+                                 VE_EP_FLAG_DESTROYED))) {
+        /* Destroyed: started by a callback that its close runs. */
+        return (ep->flags & VE_EP_FLAG_FAILED) ? ep->error
+                                               : VERVE_ERR_CANCELED;
     }
     if (ve_ep_has_pending(ep)) {
         ve_ep_queue(req);
@@ -486,12 +516,16 @@ void ve_ep_start_internal(ve_request_t *req)
 void ve_ep_request_done(ve_request_t *req, verve_status_t status)
 {
     ve_ep_t *ep = req->ep;
+
+    /* The request's callback may close the endpoint. */
+    ve_ep_hold(ep);
     vs_list_del(&req->list);
     ve_request_complete(req, status);
     if (vs_unlikely(status == VERVE_ERR_PEER_FAILED)) {
         ve_ep_fail(ep, status);
     }
     ve_ep_check_flushes(ep);
+    ve_ep_release(ep);
 }
 
 static unsigned ve_ep_send_pending(ve_ep_t *ep)
@@ -524,32 +558,33 @@ static unsigned ve_ep_send_pending(ve_ep_t *ep)
 
 unsigned ve_ep_progress_pending(ve_worker_t *worker)
 {
-    vs_list_link_t *link, *next, *last = worker->pending_eps.prev;
+    size_t rounds = vs_list_length(&worker->pending_eps);
     unsigned count = 0;
-    int at_last;
 
-    /* An ep whose transport flush is not done goes back to the tail: one
-     * pass stops at the ep that was last when it began. */
-    for (link = worker->pending_eps.next; link != &worker->pending_eps;
-         link = next) {
-        ve_ep_t *ep = vs_list_entry(link, ve_ep_t, pending_list);
-        next = link->next;
-        at_last = (link == last);
+    /* Each ep leaves the list while it is served and goes back to the
+     * tail while it has sends queued or a transport flush not done: no
+     * pointer into the list is kept across the callbacks, which may
+     * close any ep. One pass serves as many eps as were queued at its
+     * start. */
+    while (rounds-- > 0 && !vs_list_is_empty(&worker->pending_eps)) {
+        ve_ep_t *ep = vs_list_entry(worker->pending_eps.next, ve_ep_t,
+                                    pending_list);
+        ve_ep_remove_pending(ep);
+        ve_ep_hold(ep);
         count += ve_ep_send_pending(ep);
-        if (!ve_ep_has_pending(ep)) {
-            ve_ep_remove_pending(ep);
+        if (ve_ep_has_pending(ep)) {
+            ve_ep_add_pending(ep);
+        } else {
             ve_ep_check_flushes(ep);
         }
-        if (at_last) {
-            break;
-        }
+        ve_ep_release(ep);
     }
     return count;
 }
 
 void ve_ep_fail(ve_ep_t *ep, verve_status_t status)
 {
-    if (ep->flags & VE_EP_FLAG_FAILED) {
+    if (ep->flags & (VE_EP_FLAG_FAILED | VE_EP_FLAG_DESTROYED)) {
         return;
     }
     vs_warn("worker %016llx: peer %016llx on %s failed: %s",
@@ -558,14 +593,18 @@ void ve_ep_fail(ve_ep_t *ep, verve_status_t status)
             verve_status_string(status));
     ep->flags |= VE_EP_FLAG_FAILED;
     ep->error = status;
+    /* Every callback below may close the endpoint. */
+    ve_ep_hold(ep);
     ve_ep_remove_pending(ep);
     ve_ep_complete_list(&ep->pending, status);
     ve_ep_complete_list(&ep->outstanding, status);
     ve_layers_ep_failed(ep, status);
-    if ((ep->flags & VE_EP_FLAG_USER) && ep->err_cb != NULL) {
+    if ((ep->flags & (VE_EP_FLAG_USER | VE_EP_FLAG_DESTROYED)) ==
+                VE_EP_FLAG_USER && ep->err_cb != NULL) {
         ep->err_cb(ep->err_arg, ep, status);
     }
     ve_ep_check_flushes(ep);
+    ve_ep_release(ep);
 }
 
 /* Up to this many progress rounds take what dead peers left in the
@@ -610,8 +649,11 @@ void ve_ep_check_peers(ve_worker_t *worker)
         ve_ep_t *ep = vs_list_entry(link, ve_ep_t, list);
         next = link->next;
         if (ep->flags & VE_EP_FLAG_DYING) {
-            ep->flags &= ~(uint32_t)VE_EP_FLAG_DYING;
+            ep->flags &= (uint16_t)~VE_EP_FLAG_DYING;
             ve_ep_fail(ep, ep->error);
+            /* Its callbacks may have closed any endpoint, the next one
+             * too: look again from the start (the flag is cleared). */
+            next = worker->eps.next;
         }
     }
 }

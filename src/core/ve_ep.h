@@ -54,6 +54,9 @@ verve_status_t ve_ep_amo_unpack(ve_rkey_t *rkey, uint8_t component_id,
 void ve_ep_amo_default(ve_rkey_t *rkey);
 
 unsigned ve_ep_progress_pending(ve_worker_t *worker);
+/* Warns once about each request that has waited on its peer longer than
+ * VERVE_STALL_WARN (ve_stall.c); from the worker's liveness timer. */
+void ve_worker_check_stalls(ve_worker_t *worker, uint64_t now_ns);
 void ve_ep_check_peers(ve_worker_t *worker);
 void ve_ep_fail(ve_ep_t *ep, verve_status_t status);
 /* Adds a flush (or close) request completed when the endpoint is idle. */

@@ -83,3 +83,17 @@ void ve_layers_worker_check(ve_worker_t *worker, uint64_t now_ns)
         }
     }
 }
+
+void ve_layers_request_what(const ve_request_t *req, ve_request_what_t *what)
+{
+    unsigned i;
+
+    what->op = NULL;
+    what->waits_for = NULL;
+    for (i = 0; i < ve_num_layers; ++i) {
+        if (ve_layers[i]->request_what != NULL &&
+            ve_layers[i]->request_what(req, what)) {
+            return;
+        }
+    }
+}

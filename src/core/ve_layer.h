@@ -11,6 +11,13 @@
 
 #include "ve_types.h"
 
+/* What a request is and what it waits for, in words, for the warning
+ * about a request that waits too long (VERVE_STALL_WARN). */
+typedef struct ve_request_what {
+    const char *op;          /* "get (emulated over AM)" */
+    const char *waits_for;   /* "the target's reply (...)" */
+} ve_request_what_t;
+
 typedef struct ve_layer {
     const char *name;
     /* Before any interface opens (a peer's message may come at once). */
@@ -23,6 +30,8 @@ typedef struct ve_layer {
     void (*ep_gone)(ve_ep_t *ep);
     /* The worker's idle timer (every VERVE_FAILURE_CHECK). */
     void (*worker_check)(ve_worker_t *worker, uint64_t now_ns);
+    /* Names req if this layer started it: returns 1 with what filled. */
+    int (*request_what)(const ve_request_t *req, ve_request_what_t *what);
 } ve_layer_t;
 
 /* Registers layer (every hook may be NULL); returns its slot in each
@@ -35,5 +44,7 @@ void ve_layers_worker_cleanup(ve_worker_t *worker);
 void ve_layers_ep_failed(ve_ep_t *ep, verve_status_t status);
 void ve_layers_ep_gone(ve_ep_t *ep);
 void ve_layers_worker_check(ve_worker_t *worker, uint64_t now_ns);
+/* what->op stays NULL when no layer started req. */
+void ve_layers_request_what(const ve_request_t *req, ve_request_what_t *what);
 
 #endif

@@ -79,10 +79,20 @@ VERVE_API verve_status_t verve_mem_map(verve_context_h context,
     ve_mem_t *mem;
     unsigned i;
 
-    if (context == NULL || params == NULL || memh_p == NULL ||
-        !(params->field_mask & VERVE_MEM_MAP_PARAM_FIELD_LENGTH) ||
+    /* Each missing argument named: one message for all of them sent
+     * users hunting a length they had set. */
+    if (context == NULL || params == NULL || memh_p == NULL) {
+        vs_error("verve_mem_map: %s is NULL",
+                 context == NULL ? "the context"
+                 : params == NULL ? "params" : "memh_p (the output handle)");
+        return VERVE_ERR_INVALID_PARAM;
+    }
+    if (!(params->field_mask & VERVE_MEM_MAP_PARAM_FIELD_LENGTH) ||
         params->length == 0) {
-        vs_error("verve_mem_map: a non-zero length is required");
+        vs_error("verve_mem_map: a non-zero length is required (%s)",
+                 (params->field_mask & VERVE_MEM_MAP_PARAM_FIELD_LENGTH)
+                 ? "length is 0"
+                 : "VERVE_MEM_MAP_PARAM_FIELD_LENGTH is not in field_mask");
         return VERVE_ERR_INVALID_PARAM;
     }
     if (params->field_mask & VERVE_MEM_MAP_PARAM_FIELD_FLAGS) {

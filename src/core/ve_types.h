@@ -48,6 +48,9 @@ typedef struct ve_config {
     double failure_check;    /* seconds between peer liveness checks */
     size_t frag_max;         /* largest message assembled from fragments */
     double frag_timeout;     /* seconds a message in assembly may idle */
+    double stall_warn;       /* seconds a request may wait on a peer
+                                before a warning; inf: never */
+    unsigned handle_errors;  /* vs_crash_mode_t */
 } ve_config_t;
 
 struct verve_context {
@@ -132,7 +135,9 @@ enum {
     VE_EP_FLAG_FAILED = 1u << 1,
     VE_EP_FLAG_CLOSING = 1u << 2,
     VE_EP_FLAG_ON_PENDING = 1u << 3,
-    VE_EP_FLAG_DYING = 1u << 4     /* found dead, failed after a drain */
+    VE_EP_FLAG_DYING = 1u << 4,    /* found dead, failed after a drain */
+    /* Destroyed while busy: freed when the outermost completion returns. */
+    VE_EP_FLAG_DESTROYED = 1u << 5
 };
 
 struct verve_ep {
@@ -140,7 +145,10 @@ struct verve_ep {
     ve_peer_t *peer;
     vt_ep_t *vt_ep;
     ve_lane_t *lane;
-    uint32_t flags;
+    uint16_t flags;
+    /* Completions and error callbacks running on this endpoint: a
+     * callback may close it, and the code it returns to still reads it. */
+    uint16_t busy;
     verve_status_t error;
     verve_ep_error_cb_t err_cb;
     void *err_arg;
@@ -169,7 +177,10 @@ enum {
     /* Lane resources released at completion (ve_request_complete). */
     VE_REQ_FLAG_RNDV_MEMH = 1u << 8,   /* am.rndv_memh: our buffer's */
     VE_REQ_FLAG_RNDV_RKEY = 1u << 9,   /* rndv.rkey: the sender's */
-    VE_REQ_FLAG_TAG_RECV = 1u << 10    /* a tag receive: tag is valid */
+    VE_REQ_FLAG_TAG_RECV = 1u << 10,   /* a tag receive: tag is valid */
+    /* The stall check saw it waiting: stall_ms is set (ve_stall.c). */
+    VE_REQ_FLAG_STALL_SEEN = 1u << 11,
+    VE_REQ_FLAG_STALL_WARNED = 1u << 12 /* warned about once */
 };
 
 /* Retries a queued send: VERVE_OK when done, VERVE_INPROGRESS when sent
@@ -187,6 +198,10 @@ struct verve_request {
     uint64_t id;              /* key in worker->reqs_by_id, 0 if none */
     ve_request_send_t send;
     verve_status_t first_error; /* of a request answered in parts */
+    /* When the stall check first saw it waiting (milliseconds, modulo
+     * 2^32), valid with VE_REQ_FLAG_STALL_SEEN: set there, not at start,
+     * so the fast path reads no clock. */
+    uint32_t stall_ms;
     union {
         struct {
             unsigned id;

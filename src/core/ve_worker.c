@@ -93,14 +93,16 @@ static verve_status_t ve_worker_open_ifaces(ve_worker_t *worker)
         if (status != VERVE_OK) {
             /* No device for a transport nobody asked for by name is the
              * normal case on most machines, not news. */
-            if (status == VERVE_ERR_UNREACHABLE &&
+            if (status == VERVE_ERR_NO_ELEM &&
                 strcmp(context->config.tls, "all") == 0) {
                 vs_debug("%s: no device here; the transport is off",
                          component->name);
             } else {
                 vs_warn("%s: interface not opened (%s); the transport is "
                         "off for this worker", component->name,
-                        verve_status_string(status));
+                        status == VERVE_ERR_NO_ELEM
+                                ? "no device for it on this host"
+                                : verve_status_string(status));
             }
             continue;
         }
@@ -271,6 +273,7 @@ unsigned ve_worker_progress(ve_worker_t *worker)
                                      1e9);
             ve_ep_check_peers(worker);
             ve_layers_worker_check(worker, now);
+            ve_worker_check_stalls(worker, now);
         }
     }
     return count;

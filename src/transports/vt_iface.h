@@ -223,6 +223,9 @@ struct vt_component {
     uint8_t id;                       /* stable, used in packed rkeys */
     vs_config_table_t *config;        /* may be NULL */
 
+    /* VERVE_ERR_NO_ELEM when this host has no device for the transport
+     * (none at all, or none that its settings select): the normal case
+     * on most machines, which verve_info and the engine say as such. */
     verve_status_t (*iface_open)(const vt_iface_params_t *params,
                                  vt_iface_t **iface_p);
 

@@ -3,7 +3,7 @@ include test/integration/boot.mk
 # Engine tests: programs run under verve_run by it_engine.sh.
 check_PROGRAMS += test/integration/it_am test/integration/it_rma \
                   test/integration/it_peer_failure test/integration/it_tag \
-                  test/integration/it_flush_barrier
+                  test/integration/it_flush_barrier test/integration/it_stall
 test_integration_it_am_SOURCES = test/integration/it_am.c test/pattern.h \
     test/integration/it_common.c test/integration/it_common.h
 test_integration_it_am_LDADD = libverve.la
@@ -17,6 +17,9 @@ test_integration_it_flush_barrier_SOURCES = \
     test/integration/it_flush_barrier.c test/integration/it_common.c \
     test/integration/it_common.h
 test_integration_it_flush_barrier_LDADD = libverve.la
+test_integration_it_stall_SOURCES = test/integration/it_stall.c \
+    test/integration/it_common.c test/integration/it_common.h
+test_integration_it_stall_LDADD = libverve.la
 test_integration_it_peer_failure_SOURCES = test/integration/it_peer_failure.c \
                                           test/check.h
 test_integration_it_peer_failure_LDADD = libverve.la
@@ -25,6 +28,9 @@ EXTRA_DIST += test/integration/it_engine.sh test/integration/it_lib.sh
 # --help and unknown options of every tool.
 TESTS += test/integration/it_tools_help.sh
 EXTRA_DIST += test/integration/it_tools_help.sh
+# verve_info -t names a missing device as such.
+TESTS += test/integration/it_info_nodev.sh
+EXTRA_DIST += test/integration/it_info_nodev.sh
 # The PMIx bootstrap under mpirun: it_mpirun.sh skips itself when configure
 # found no mpirun or no PMIx.
 TESTS += test/integration/it_mpirun.sh

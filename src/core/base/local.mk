@@ -4,6 +4,8 @@ libverve_core_la_SOURCES += \
     src/core/base/time.h \
     src/core/base/log.h \
     src/core/base/log.c \
+    src/core/base/crash.h \
+    src/core/base/crash.c \
     src/core/base/status.c \
     src/core/base/config.h \
     src/core/base/config.c \

@@ -107,7 +107,7 @@ static void vs_log_host_lookup(void)
 }
 
 /* Short host name, looked up once: it does not change while we run. */
-static const char *vs_log_hostname(void)
+const char *vs_log_hostname(void)
 {
     pthread_once(&vs_log_host_once, vs_log_host_lookup);
     return vs_log_host;

@@ -23,6 +23,8 @@ extern vs_log_level_t vs_log_level;
 
 void vs_log_write(vs_log_level_t level, const char *file, int line,
                   const char *fmt, ...) vs_printf_like(4, 5);
+/* This host's short name, looked up once. */
+const char *vs_log_hostname(void);
 /* Lower-case name ("warn"); "unknown" when out of range. */
 const char *vs_log_level_name(vs_log_level_t level);
 

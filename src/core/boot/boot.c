@@ -13,6 +13,7 @@
 #include "core/base/config.h"
 #include "core/base/log.h"
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +83,72 @@ static const vs_boot_backend_ops_t *const vs_boot_backends[] = {
     NULL
 };
 
+/* The handles this process holds. A rank joins a job once: a second
+ * join reached verve_run's server as a rank already there, which failed
+ * the job, and the caller read "peer failed". Ranks run as threads of one
+ * process (the unit tests) join once each. */
+static pthread_mutex_t vs_boot_joined_lock = PTHREAD_MUTEX_INITIALIZER;
+static verve_boot_h vs_boot_joined;
+
+/* A handle of this process for `rank` of the job at `addr` (through
+ * `ops`, unless NULL); called with the lock held. */
+static verve_boot_h vs_boot_find_joined(const vs_boot_backend_ops_t *ops,
+                                        const char *addr, int rank)
+{
+    verve_boot_h boot;
+
+    for (boot = vs_boot_joined; boot != NULL; boot = boot->next_joined) {
+        if ((ops == NULL || boot->ops == ops) && boot->rank == rank &&
+            strcmp(boot->addr, addr) == 0) {
+            return boot;
+        }
+    }
+    return NULL;
+}
+
+static verve_status_t vs_boot_joined_twice(verve_boot_h boot)
+{
+    vs_error("verve_boot_init: this process already joined the job as rank "
+             "%d of %d (through %s): call verve_boot_finalize() on that "
+             "handle before joining again", boot->rank, boot->size,
+             boot->ops->name);
+    return VERVE_ERR_BUSY;
+}
+
+/* Adds boot to the list, unless its rank joined already (pmix, single:
+ * known only once the backend ran). */
+static verve_status_t vs_boot_join(verve_boot_h boot)
+{
+    verve_status_t status = VERVE_OK;
+    verve_boot_h other;
+
+    pthread_mutex_lock(&vs_boot_joined_lock);
+    other = vs_boot_find_joined(boot->ops, boot->addr, boot->rank);
+    if (other != NULL) {
+        status = vs_boot_joined_twice(other);
+    } else {
+        boot->next_joined = vs_boot_joined;
+        vs_boot_joined = boot;
+    }
+    pthread_mutex_unlock(&vs_boot_joined_lock);
+    return status;
+}
+
+static void vs_boot_leave(verve_boot_h boot)
+{
+    verve_boot_h *link;
+
+    pthread_mutex_lock(&vs_boot_joined_lock);
+    for (link = &vs_boot_joined; *link != NULL;
+         link = &(*link)->next_joined) {
+        if (*link == boot) {
+            *link = boot->next_joined;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&vs_boot_joined_lock);
+}
+
 VERVE_API verve_status_t verve_boot_init(verve_boot_h *boot_p)
 {
     const vs_boot_backend_ops_t *const *ops;
@@ -104,6 +171,18 @@ VERVE_API verve_status_t verve_boot_init(verve_boot_h *boot_p)
     }
     config.exchange = options.exchange;
 
+    /* Under verve_run the rank is known before the backend connects: a
+     * second connection as that rank would break the job. */
+    if (config.addr[0] != '\0') {
+        pthread_mutex_lock(&vs_boot_joined_lock);
+        boot = vs_boot_find_joined(NULL, config.addr, (int)config.rank);
+        status = (boot != NULL) ? vs_boot_joined_twice(boot) : VERVE_OK;
+        pthread_mutex_unlock(&vs_boot_joined_lock);
+        if (status != VERVE_OK) {
+            goto err_release_config;
+        }
+    }
+
     boot = calloc(1, sizeof(*boot));
     if (boot == NULL) {
         vs_error("boot: allocating the bootstrap handle (%zu bytes) failed",
@@ -113,6 +192,11 @@ VERVE_API verve_status_t verve_boot_init(verve_boot_h *boot_p)
     }
     boot->fd = -1;
     boot->exchange = (vs_boot_exchange_t)config.exchange;
+    boot->addr = strdup(config.addr);
+    if (boot->addr == NULL) {
+        status = VERVE_ERR_NO_MEMORY;
+        goto err_free_boot;
+    }
 
     for (ops = vs_boot_backends; *ops != NULL; ++ops) {
         status = (*ops)->init(boot, &config);
@@ -138,15 +222,22 @@ VERVE_API verve_status_t verve_boot_init(verve_boot_h *boot_p)
         goto err_finalize;
     }
 
+    status = vs_boot_join(boot);
+    if (status != VERVE_OK) {
+        goto err_free_kvs;
+    }
     vs_debug("boot: rank %d of %d (local %d of %d) through %s", boot->rank,
              boot->size, boot->local_rank, boot->local_size, boot->ops->name);
     vs_config_release(&vs_boot_config_table, &config);
     *boot_p = boot;
     return VERVE_OK;
 
+err_free_kvs:
+    free(boot->kvs);
 err_finalize:
     boot->ops->finalize(boot);
 err_free_boot:
+    free(boot->addr);
     free(boot);
 err_release_config:
     vs_config_release(&vs_boot_config_table, &config);
@@ -158,11 +249,13 @@ VERVE_API void verve_boot_finalize(verve_boot_h boot)
     if (boot == NULL) {
         return;
     }
+    vs_boot_leave(boot);
     boot->ops->finalize(boot);
     for (int r = 0; r < boot->size; ++r) {
         vs_boot_kvs_cleanup(&boot->kvs[r]);
     }
     free(boot->kvs);
+    free(boot->addr);
     free(boot);
 }
 

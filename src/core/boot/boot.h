@@ -63,6 +63,9 @@ struct verve_boot {
     double timeout;
     void *backend;          /* pmix: vs_boot_pmix_t */
     verve_status_t failed;  /* sticky: VERVE_OK until the job broke */
+    /* In the process's list of joined handles (boot.c). */
+    struct verve_boot *next_joined;
+    char *addr;             /* vs_boot_config_t's addr, copied */
 };
 
 extern const vs_boot_backend_ops_t vs_boot_builtin_ops;

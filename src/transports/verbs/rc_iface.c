@@ -590,10 +590,7 @@ verve_status_t vt_rc_iface_open(const vt_iface_params_t *params,
     }
     status = vt_verbs_dev_get(&iface->dev);
     if (status != VERVE_OK) {
-        if (status == VERVE_ERR_NO_ELEM) {
-            status = VERVE_ERR_UNREACHABLE;
-        }
-        goto err_config;
+        goto err_config;    /* VERVE_ERR_NO_ELEM: no device here */
     }
     iface->super.ops = &vt_rc_iface_ops;
     iface->uid = params->uid;

@@ -335,7 +335,7 @@ static void test_builtin_client(void **state)
 {
     test_server_thread_t thread = {0};
     char in[100], out[100];
-    verve_boot_h boot;
+    verve_boot_h boot, again = NULL;
     pthread_t tid;
 
     (void)state;
@@ -356,6 +356,12 @@ static void test_builtin_client(void **state)
     assert_int_equal(verve_boot_allgather(boot, in, sizeof(in), out),
                      VERVE_OK);
     assert_memory_equal(in, out, sizeof(in));
+    assert_int_equal(verve_boot_barrier(boot), VERVE_OK);
+
+    /* Joining again as the same rank is refused before it reaches the
+     * server: it used to connect, break the job and say "peer failed". */
+    assert_int_equal(verve_boot_init(&again), VERVE_ERR_BUSY);
+    assert_null(again);
     assert_int_equal(verve_boot_barrier(boot), VERVE_OK);
     verve_boot_finalize(boot);
 
@@ -499,11 +505,16 @@ static void test_builtin_kv(void **state)
 static void test_single(void **state)
 {
     char in[16] = "single backend", out[16] = {0};
-    verve_boot_h boot;
+    verve_boot_h boot, again = NULL;
     size_t length;
 
     (void)state;
     unsetenv(VS_BOOT_ENV_ADDR);
+    assert_int_equal(verve_boot_init(&boot), VERVE_OK);
+    /* Once per process; again after a finalize. */
+    assert_int_equal(verve_boot_init(&again), VERVE_ERR_BUSY);
+    assert_null(again);
+    verve_boot_finalize(boot);
     assert_int_equal(verve_boot_init(&boot), VERVE_OK);
     assert_string_equal(verve_boot_backend(boot), "single");
     assert_int_equal(verve_boot_rank(boot), 0);

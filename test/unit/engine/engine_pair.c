@@ -57,7 +57,8 @@ int pair_teardown(void **state)
     unsigned long rounds = 0;
     int rc = 0;
 
-    if (verve_ep_close_nbx(p->ab, VERVE_EP_CLOSE_FLUSH, NULL, &req) ==
+    if (p->ab != NULL &&
+        verve_ep_close_nbx(p->ab, VERVE_EP_CLOSE_FLUSH, NULL, &req) ==
         VERVE_INPROGRESS) {
         while (verve_request_test(req) == VERVE_INPROGRESS &&
                ++rounds < PAIR_MAX_ROUNDS) {

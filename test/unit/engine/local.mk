@@ -15,6 +15,22 @@ test_unit_engine_test_engine_SOURCES = test/unit/engine/test_engine.c test/patte
 test_unit_engine_test_engine_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 test_unit_engine_test_engine_LDADD = libverve_core.la $(CMOCKA_LIBS)
 
+# A callback that closes its own endpoint (run under valgrind/ASan).
+check_PROGRAMS += test/unit/engine/test_ep_close
+TESTS += test/unit/engine/test_ep_close
+test_unit_engine_test_ep_close_SOURCES = test/unit/engine/test_ep_close.c \
+    $(engine_pair_sources)
+test_unit_engine_test_ep_close_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+test_unit_engine_test_ep_close_LDADD = libverve_core.la $(CMOCKA_LIBS)
+
+# What verve says when something goes wrong: stall warning, messages.
+check_PROGRAMS += test/unit/engine/test_diag
+TESTS += test/unit/engine/test_diag
+test_unit_engine_test_diag_SOURCES = test/unit/engine/test_diag.c \
+    test/unit/core/stderr_capture.h $(engine_pair_sources)
+test_unit_engine_test_diag_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+test_unit_engine_test_diag_LDADD = libverve_core.la $(CMOCKA_LIBS)
+
 test_unit_engine_test_tag_SOURCES = test/unit/engine/test_tag.c \
     $(engine_pair_sources)
 test_unit_engine_test_tag_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
