@@ -167,15 +167,20 @@ static int pml_verve_request_cancel(ompi_request_t *request, int complete)
     if (req->kind != PML_VERVE_RECV) {
         return OMPI_SUCCESS;
     }
+    /* Taken, as the failure search and the release take it: whoever
+     * holds vreq frees it, so none of them uses one another freed. */
     OPAL_THREAD_LOCK(&ompi_pml_verve.lock);
     vreq = req->vreq;
+    req->vreq = NULL;
     OPAL_THREAD_UNLOCK(&ompi_pml_verve.lock);
     if (vreq == NULL) {
         return OMPI_SUCCESS;
     }
     /* VERVE_OK: the callback ran in the call, with VERVE_ERR_CANCELED,
-     * which marked the request cancelled. VERVE_ERR_BUSY: it matched. */
+     * which marked the request cancelled. VERVE_ERR_BUSY: it matched, and
+     * completes as it would have (the free waits for that). */
     status = verve_tag_recv_cancel(ompi_pml_verve.worker, vreq);
+    verve_request_free(vreq);
     if (status != VERVE_OK && status != VERVE_ERR_BUSY) {
         opal_output(0, PML_VERVE_NAME ": verve_tag_recv_cancel failed: %s",
                     verve_status_string(status));
