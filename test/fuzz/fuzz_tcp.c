@@ -49,6 +49,9 @@ static void fuzz_init(void)
     unsigned i;
 
     setenv("VERVE_AUTH", "n", 1);
+    /* As in fuzz_wire.c: fragment claims stay below libFuzzer's malloc
+     * limit. */
+    setenv("VERVE_AM_FRAG_MAX", "64m", 0);
     if (getenv("VERVE_TLS") == NULL) {
         setenv("VERVE_TLS", "tcp", 1);
     }
