@@ -52,6 +52,21 @@ write("tcp", "am-huge-length", b"\0" + opened +
 write("tcp", "am-bad-id", b"\0" + opened + frame(AM, 255, bytes(8)))
 write("tcp", "type-unknown", b"\7" + struct.pack("<BBHI", 9, 0, 0, 0))
 
+# the worker connected (bit 7 of byte 0): answers to its HELLO
+challenge = struct.pack("<Q", 0x5eed) + bytes(48)
+write("tcp", "connect-challenge-ack-am", b"\x80" +
+      frame(CHALLENGE, 0, challenge) + frame(ACK, 0, b"") +
+      frame(AM, 1, bytes(range(32))))
+write("tcp", "connect-challenge-nack", b"\x80" +
+      frame(CHALLENGE, 0, challenge) + frame(NACK, 0, b""))
+write("tcp", "connect-challenge-bytewise", b"\x81" +
+      frame(CHALLENGE, 0, challenge) + frame(ACK, 0, b""))
+write("tcp", "connect-challenge-other-uid", b"\x80" +
+      frame(CHALLENGE, 0, struct.pack("<Q", 99) + bytes(48)))
+write("tcp", "connect-ack-first", b"\x80" + frame(ACK, 0, b""))
+write("tcp", "connect-hello", b"\x80" + frame(HELLO, 0, hello))
+write("tcp", "connect-close", b"\x80")
+
 # ---- boot_server: size - 1, clients - 1, then steps (control byte:
 # client + 8 * action; action 1 is a header: op, rank, length, payload)
 B_HELLO, B_ACK, B_ALLGATHER, B_REPLY, B_BYE, B_FAIL = range(1, 7)
