@@ -185,6 +185,20 @@ write("boot_kvs", "two", struct.pack("<IQ", 1, 0) + b"a" +
 write("boot_kvs", "huge-value", struct.pack("<IQ", 3, 1 << 62) + b"key")
 write("boot_kvs", "huge-key", struct.pack("<IQ", 0xffffffff, 1) + b"k")
 
+# ---- rkey: byte 0 picks the parser (0: XOR onto a valid shm key, so
+# zeros are the valid key; 1: verbs key; 2: verbs addresses; 3: tcp)
+write("rkey", "shm-valid", bytes([0]) + bytes(120))
+write("rkey", "shm-short", bytes([0]) + bytes(20))
+write("rkey", "shm-long", bytes([0]) + bytes(200))
+write("rkey", "shm-flip-part", bytes([0]) + bytes(8) + b"\xff" + bytes(100))
+write("rkey", "verbs", bytes([1]) + struct.pack("<II", 0x6b726276, 7))
+write("rkey", "verbs-addr", bytes([2]) + struct.pack("<IBBHII", 0x31637276,
+                                                     1, 3, 1, 5, 0) +
+      bytes(16) + struct.pack("<Q", 9))
+write("rkey", "tcp-addr", bytes([3]) + struct.pack("<IIHHIQ", 0x74637031,
+                                                   0x0100007f, 0x1234, 0, 0,
+                                                   9))
+
 # ---- wire: the first byte picks the parser (protocol handlers by id,
 # then a packed worker address, then a packed rkey)
 for kind in range(14):
