@@ -169,6 +169,7 @@ int main(int argc, char **argv)
     return 0;
 
 usage:
-    fprintf(stderr, "usage: %s [-n COUNT] [-s SEED] [FILE|FOLDER...]\n", argv[0]);
+    fprintf(stderr, "usage: %s [-n COUNT] [-s SEED] [FILE|FOLDER...]\n",
+            argv[0]);
     return 2;
 }
