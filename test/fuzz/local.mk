@@ -13,14 +13,15 @@ FUZZ_DRIVER = test/fuzz/fuzz_main.c
 endif
 FUZZ_TARGETS = test/fuzz/fuzz_wire test/fuzz/fuzz_config test/fuzz/fuzz_tcp \
                test/fuzz/fuzz_boot_server test/fuzz/fuzz_shm \
-               test/fuzz/fuzz_rkey
+               test/fuzz/fuzz_rkey test/fuzz/fuzz_boot_client
 if HAVE_CMOCKA
 # Built with the unit tests of src/core/boot (test/unit/boot/local.mk).
 FUZZ_TARGETS += test/unit/boot/test_boot_kvs_fuzz
 endif
 check_PROGRAMS += test/fuzz/fuzz_wire test/fuzz/fuzz_config \
                   test/fuzz/fuzz_tcp test/fuzz/fuzz_boot_server \
-                  test/fuzz/fuzz_shm test/fuzz/fuzz_rkey
+                  test/fuzz/fuzz_shm test/fuzz/fuzz_rkey \
+                  test/fuzz/fuzz_boot_client
 test_fuzz_fuzz_wire_SOURCES = test/fuzz/fuzz_wire.c $(FUZZ_DRIVER)
 test_fuzz_fuzz_wire_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 test_fuzz_fuzz_wire_LDADD = libverve_core.la
@@ -34,6 +35,10 @@ test_fuzz_fuzz_boot_server_SOURCES = test/fuzz/fuzz_boot_server.c \
                                      $(FUZZ_DRIVER)
 test_fuzz_fuzz_boot_server_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 test_fuzz_fuzz_boot_server_LDADD = libverve_core.la
+test_fuzz_fuzz_boot_client_SOURCES = test/fuzz/fuzz_boot_client.c \
+                                     $(FUZZ_DRIVER)
+test_fuzz_fuzz_boot_client_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+test_fuzz_fuzz_boot_client_LDADD = libverve_core.la
 test_fuzz_fuzz_shm_SOURCES = test/fuzz/fuzz_shm.c $(FUZZ_DRIVER)
 test_fuzz_fuzz_shm_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 test_fuzz_fuzz_shm_LDADD = libverve_core.la

@@ -104,6 +104,28 @@ write("boot_server", "partial-then-bye", bytes([1, 1]) +
       header(1, B_BYE, 1))
 
 
+# ---- boot_client: size - 1, bytes per rank, then the server's replies
+def reply(op, length, payload=b"", rank=0, status=0):
+    return struct.pack("<IIIIiIQ", 0x76627431, op, rank, 0, status, 0,
+                       length) + payload
+
+
+write("boot_client", "one-round", bytes([1, 4]) +
+      reply(B_REPLY, 8, b"abcdefgh"))
+write("boot_client", "three-rounds", bytes([0, 2]) +
+      reply(B_REPLY, 2, b"ab") * 3)
+write("boot_client", "barrier", bytes([3, 0]) + reply(B_REPLY, 0) * 2)
+write("boot_client", "fail", bytes([1, 4]) + reply(B_FAIL, 0, rank=1,
+                                                   status=-5))
+write("boot_client", "fail-positive-status", bytes([1, 4]) +
+      reply(B_FAIL, 0, rank=7, status=12345))
+write("boot_client", "length-wrong", bytes([1, 4]) + reply(B_REPLY, 9))
+write("boot_client", "short-payload", bytes([1, 4]) +
+      reply(B_REPLY, 8, b"abc"))
+write("boot_client", "short-header", bytes([1, 4]) + reply(B_REPLY, 8)[:10])
+write("boot_client", "ok-then-fail", bytes([0, 1]) + reply(B_REPLY, 1, b"x")
+      + reply(B_FAIL, 0, status=-2))
+
 # ---- shm: ring size selector, start slot, then records (control, am id,
 # flags unless padding, length lo, hi, source, payload)
 def record(am_id, payload, length=None, pad=False, flags=0, src=1,
