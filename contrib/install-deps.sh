@@ -10,9 +10,10 @@ set -eu
 # (verbs transports); what the SoftRoCE guest needs (QEMU, busybox, kmod,
 # cpio, iproute2 for namespaces and netem; strace counts the system calls
 # of idle progress there); doxygen (make doc: the API reference and its
-# man3 pages).
+# man3 pages); clang and its runtime libraries (make fuzz: libFuzzer,
+# ASan and UBSan for clang).
 packages="build-essential autoconf automake libtool pkg-config \
-libcmocka-dev libhwloc-dev nettle-dev valgrind \
+libcmocka-dev libhwloc-dev nettle-dev valgrind clang libclang-rt-14-dev \
 libpmix-dev openmpi-bin libopenmpi-dev \
 libibverbs-dev librdmacm-dev ibverbs-providers ibverbs-utils rdma-core \
 perftest qemu-system-x86 busybox-static kmod cpio xz-utils iproute2 strace \

@@ -1,12 +1,7 @@
 /*
- * libFuzzer target for the configuration value parsers. Not part of the
- * build; from the source root, with a configured build directory <b>:
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
- *       -Iinclude -Isrc -I<b> test/fuzz/fuzz_config.c \
- *       src/core/base/config_parsers.c src/core/base/config.c \
- *       src/core/base/log.c -lm -o fuzz_config
- *   ./fuzz_config -max_len=64 -max_total_time=60
+ * Fuzz target for the configuration value parsers: the text of every
+ * VERVE_* variable. Built like the others (test/fuzz/local.mk: the plain
+ * driver in every build, libFuzzer under make fuzz).
  *
  * Besides memory errors it checks two properties of every parser: a
  * rejected text leaves the destination untouched, and an accepted value

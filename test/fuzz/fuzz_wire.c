@@ -88,6 +88,10 @@ static void fuzz_init(void)
     void *address;
     size_t length;
 
+    /* A first fragment's claim is allocated up to VERVE_AM_FRAG_MAX (2g
+     * by default, by design); libFuzzer counts a malloc past its 2 GiB
+     * as a failure: keep the configured maximum below it. */
+    setenv("VERVE_AM_FRAG_MAX", "64m", 0);
     if (verve_context_create(NULL, &fuzz.context) != VERVE_OK ||
         verve_worker_create(fuzz.context, NULL, &fuzz.worker) != VERVE_OK ||
         verve_worker_address_pack(fuzz.worker, &address, &length) !=

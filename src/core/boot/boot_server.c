@@ -254,7 +254,11 @@ static void vs_boot_server_allgather(vs_boot_server_t *server,
                             "allgather length mismatch");
         return;
     }
-    conn->payload = server->round_buffer + (size_t)rank * length;
+    /* No buffer for a round of nothing (a barrier): NULL + 0 would be
+     * undefined. */
+    conn->payload = (length > 0)
+                            ? server->round_buffer + (size_t)rank * length
+                            : NULL;
 }
 
 /* A whole header arrived: act on it. Returns 0 when the connection must be

@@ -107,6 +107,18 @@ static inline size_t vt_shm_fifo_rec_slots(size_t length)
            VT_SHM_SLOT_SIZE;
 }
 
+/* The slots of a published record, or 0 when no record of this ring can
+ * be that long: its producer corrupted the ring. The record then cannot
+ * be skipped either (where the next one starts is lost), and a record of
+ * at most num_slots slots always lies inside the double mapping. */
+static inline uint64_t vt_shm_fifo_rec_span(const vt_shm_fifo_t *fifo,
+                                            const vt_shm_rec_hdr_t *hdr)
+{
+    uint64_t n = vt_shm_fifo_rec_slots(hdr->length);
+
+    return vs_likely(n <= fifo->mask + 1) ? n : 0;
+}
+
 static inline vt_shm_rec_hdr_t *vt_shm_fifo_slot(const vt_shm_fifo_t *fifo,
                                                  uint64_t pos)
 {

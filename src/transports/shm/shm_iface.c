@@ -140,9 +140,14 @@ static vs_noinline unsigned vt_shm_iface_work(vt_shm_iface_t *iface)
          * more 8-byte MPI messages per second; +4 as well, or a prefetch
          * for writing, measured no better). */
         __builtin_prefetch(vt_shm_fifo_slot(&iface->rx, tail + 2));
-        n = vt_shm_fifo_rec_slots(hdr->length);
-        if (vs_unlikely(n > iface->rx.mask + 1)) {
-            /* A corrupt length: skipping it would misread the ring. */
+        n = vt_shm_fifo_rec_span(&iface->rx, hdr);
+        if (vs_unlikely(n == 0)) {
+            /* A corrupt length: skipping it would misread the ring, and
+             * every local peer shares it. Only a process that may
+             * ptrace us maps the segment (a memfd, opened through
+             * /proc/<pid>/fd): this is a peer's memory corruption, not
+             * an attack to survive (test/fuzz/fuzz_shm.c fuzzes
+             * everything short of it). */
             vs_fatal("shm: record at position %llu of pid %d's ring has "
                      "length %u, beyond the ring of %llu slots",
                      (unsigned long long)tail, (int)iface->pid, hdr->length,

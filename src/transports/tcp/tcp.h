@@ -77,6 +77,13 @@ typedef struct vt_tcp_buf {
     size_t capacity;
 } vt_tcp_buf_t;
 
+/* The pending bytes. NULL while nothing was ever buffered: data + head
+ * would be NULL + 0 then, which C leaves undefined (UBSan reports it). */
+static inline char *vt_tcp_buf_head(const vt_tcp_buf_t *buf)
+{
+    return (buf->data != NULL) ? buf->data + buf->head : NULL;
+}
+
 typedef enum vt_tcp_conn_state {
     VT_TCP_CONN_IDLE,        /* ours, not connected yet */
     VT_TCP_CONN_CONNECTING,

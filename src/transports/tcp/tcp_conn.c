@@ -643,7 +643,7 @@ int vt_tcp_conn_rx_ready(const vt_tcp_conn_t *conn)
     vt_tcp_frame_hdr_t hdr;
     size_t need;
 
-    return vt_tcp_frame_parse(conn->rx.data + conn->rx.head,
+    return vt_tcp_frame_parse(vt_tcp_buf_head(&conn->rx),
                               conn->rx.tail - conn->rx.head,
                               vt_tcp_conn_frame_max(conn), &hdr,
                               &need) != VT_TCP_PARSE_MORE;
@@ -665,7 +665,7 @@ unsigned vt_tcp_conn_receive(vt_tcp_conn_t *conn)
     for (;;) {
         for (;;) {
             avail = rx->tail - rx->head;
-            switch (vt_tcp_frame_parse(rx->data + rx->head, avail,
+            switch (vt_tcp_frame_parse(vt_tcp_buf_head(rx), avail,
                                        vt_tcp_conn_frame_max(conn), &hdr,
                                        &need)) {
             case VT_TCP_PARSE_OK:

@@ -14,5 +14,6 @@ test_unit_boot_test_boot_kvs_LDADD = libverve_core.la $(CMOCKA_LIBS)
 check_PROGRAMS += test/unit/boot/test_boot_kvs_fuzz
 TESTS += test/unit/boot/test_boot_kvs_fuzz
 test_unit_boot_test_boot_kvs_fuzz_SOURCES = \
-    test/unit/boot/test_boot_kvs_fuzz.c test/fuzz/fuzz_main.c
+    test/unit/boot/test_boot_kvs_fuzz.c $(FUZZ_DRIVER)
+test_unit_boot_test_boot_kvs_fuzz_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 test_unit_boot_test_boot_kvs_fuzz_LDADD = libverve_core.la
