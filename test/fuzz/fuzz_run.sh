@@ -8,7 +8,7 @@
 #                             make fuzz there
 #   fuzz_run.sh TARGET...     in such a build: runs each target
 #
-# Environment: FUZZ_SECONDS (per target; 10 unless set, CI sets 30),
+# Environment: FUZZ_SECONDS (per target; 10 unless set, CI sets 15),
 # FUZZ_TIMEOUT (seconds one input may take, 10), FUZZ_CC (clang),
 # FUZZ_JOBS (make -j, 2). Without clang or libFuzzer it says so and
 # succeeds, except under CI=true, where that fails.

@@ -59,7 +59,7 @@ EXTRA_DIST += test/fuzz/fuzz_wire.sh test/fuzz/fuzz_corpus.sh \
               test/fuzz/fuzz_run.sh test/fuzz/make_corpus.py \
               test/fuzz/README.md test/fuzz/corpus
 
-# make fuzz: FUZZ_SECONDS per target (default 10; CI passes 30).
+# make fuzz: FUZZ_SECONDS per target (default 10; CI passes 15).
 if FUZZING
 fuzz: $(FUZZ_TARGETS)
 	@$(SHELL) $(top_srcdir)/test/fuzz/fuzz_run.sh $(FUZZ_TARGETS)
