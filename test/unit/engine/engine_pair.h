@@ -27,6 +27,15 @@ void pair_progress(pair_t *p);
 /* Creates p->ab from p->a to p->b's packed address. */
 void pair_connect(pair_t *p);
 
+/* Returns once thread tid of this process is blocked in epoll_wait (read
+ * from /proc/self/task/TID/syscall), so that what the caller does next
+ * happens while that thread sleeps in verve_worker_wait: a wakeup test
+ * that does not count on a sleep being long enough. Fails the test when
+ * the thread never gets there (after PAIR_ASLEEP_MAX_LOOKS looks, a
+ * millisecond apart) or /proc cannot say. */
+#define PAIR_ASLEEP_MAX_LOOKS 100000
+void pair_wait_asleep(long tid);
+
 /* cmocka fixtures: a new context, workers and endpoint in *state; the
  * teardown flushes and closes ab, waiting at most PAIR_MAX_ROUNDS rounds
  * (more fails the test), then destroys them all. */

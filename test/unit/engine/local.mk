@@ -15,6 +15,14 @@ test_unit_engine_test_engine_SOURCES = test/unit/engine/test_engine.c test/patte
 test_unit_engine_test_engine_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 test_unit_engine_test_engine_LDADD = libverve_core.la $(CMOCKA_LIBS)
 
+# Public calls and parameters the data tests do not reach.
+check_PROGRAMS += test/unit/engine/test_engine_api
+TESTS += test/unit/engine/test_engine_api
+test_unit_engine_test_engine_api_SOURCES = \
+    test/unit/engine/test_engine_api.c test/pattern.h $(engine_pair_sources)
+test_unit_engine_test_engine_api_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+test_unit_engine_test_engine_api_LDADD = libverve_core.la $(CMOCKA_LIBS)
+
 test_unit_engine_test_tag_SOURCES = test/unit/engine/test_tag.c \
     $(engine_pair_sources)
 test_unit_engine_test_tag_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
