@@ -3,12 +3,10 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <time.h>
 #include "engine_pair.h"
+#include "../../asleep.h"
 
 const char *tls_under_test = "shm";
 
@@ -20,48 +18,13 @@ void pair_progress(pair_t *p)
     }
 }
 
-/* Is the syscall number one of the epoll waits? */
-static int pair_is_epoll_wait(long nr)
-{
-#ifdef SYS_epoll_wait
-    if (nr == SYS_epoll_wait) {
-        return 1;
-    }
-#endif
-#ifdef SYS_epoll_pwait2
-    if (nr == SYS_epoll_pwait2) {
-        return 1;
-    }
-#endif
-    return nr == SYS_epoll_pwait;
-}
-
 void pair_wait_asleep(long tid)
 {
-    struct timespec nap = {.tv_sec = 0, .tv_nsec = 1000000};
-    char path[64], line[256];
-    unsigned looks;
-
-    snprintf(path, sizeof(path), "/proc/self/task/%ld/syscall", tid);
-    for (looks = 0; looks < PAIR_ASLEEP_MAX_LOOKS; ++looks) {
-        FILE *file = fopen(path, "r");
-        long nr = -1;
-
-        if (file == NULL) {
-            fail_msg("pair: cannot open %s to see thread %ld sleep", path,
-                     tid);
-        }
-        /* "running" while on a CPU, else the syscall's number */
-        if (fgets(line, sizeof(line), file) != NULL &&
-            sscanf(line, "%ld", &nr) == 1 && pair_is_epoll_wait(nr)) {
-            fclose(file);
-            return;
-        }
-        fclose(file);
-        nanosleep(&nap, NULL);
+    if (!test_wait_asleep(tid)) {
+        fail_msg("pair: thread %ld not seen in epoll_wait (%u looks, or "
+                 "/proc/self/task/%ld/syscall unreadable)", tid,
+                 TEST_ASLEEP_MAX_LOOKS, tid);
     }
-    fail_msg("pair: thread %ld not seen in epoll_wait in %u looks", tid,
-             looks);
 }
 
 void pair_connect(pair_t *p)

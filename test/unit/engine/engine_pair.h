@@ -27,13 +27,8 @@ void pair_progress(pair_t *p);
 /* Creates p->ab from p->a to p->b's packed address. */
 void pair_connect(pair_t *p);
 
-/* Returns once thread tid of this process is blocked in epoll_wait (read
- * from /proc/self/task/TID/syscall), so that what the caller does next
- * happens while that thread sleeps in verve_worker_wait: a wakeup test
- * that does not count on a sleep being long enough. Fails the test when
- * the thread never gets there (after PAIR_ASLEEP_MAX_LOOKS looks, a
- * millisecond apart) or /proc cannot say. */
-#define PAIR_ASLEEP_MAX_LOOKS 100000
+/* Returns once thread tid of this process sleeps in epoll_wait
+ * (test/asleep.h); fails the test when it is never seen there. */
 void pair_wait_asleep(long tid);
 
 /* cmocka fixtures: a new context, workers and endpoint in *state; the

@@ -7,7 +7,7 @@ TESTS += test/unit/engine/test_settings
 test_unit_engine_test_settings_SOURCES = test/unit/engine/test_settings.c
 test_unit_engine_test_settings_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 test_unit_engine_test_settings_LDADD = libverve_core.la $(CMOCKA_LIBS)
-engine_pair_sources = test/unit/engine/engine_pair.h \
+engine_pair_sources = test/unit/engine/engine_pair.h test/asleep.h \
     test/unit/engine/engine_pair.c
 
 test_unit_engine_test_engine_SOURCES = test/unit/engine/test_engine.c test/pattern.h \
