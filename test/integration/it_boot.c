@@ -10,22 +10,31 @@
  *                        others must see VERVE_ERR_PEER_FAILED, not hang
  *   it_boot leave R      rank R exits 0 without finalizing before a
  *                        barrier; the others' barrier must fail likewise
- *   it_boot slow R       rank R is 3 s late to a fence; run with
+ *   it_boot slow R       rank R is late to a fence; run with
  *                        VERVE_RUN_TIMEOUT=1s, the others' fence must
- *                        fail, not wait
+ *                        fail, not wait. With IT_BOOT_LATE_DIR set (a
+ *                        folder all ranks see), rank R comes only once
+ *                        every other rank's fence has returned (each
+ *                        leaves a file there): late by order, however
+ *                        slow the machine; without it, 3 s late
  *
  * Every failed check prints "it_boot: rank N: FAILED: ..." and exits 1.
  */
 #include <verve/verve_boot.h>
 
+#include <dirent.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define IT_ROUNDS 100
+/* Looks, 10 ms apart, for the others' files before giving up: a bound on
+ * a hang, not a timing. */
+#define IT_LATE_LOOKS 30000
 #define IT_VALUE_MAX 8192
 
 static int it_rank = -1;
@@ -216,6 +225,32 @@ static int it_full(verve_boot_h boot, int rounds)
     return 0;
 }
 
+/* Waits until dir holds count files named fence-returned.*. */
+static void it_wait_files(const char *dir, int count)
+{
+    struct timespec nap = {.tv_sec = 0, .tv_nsec = 10000000};
+    int looks, found = 0;
+
+    for (looks = 0; looks < IT_LATE_LOOKS; ++looks) {
+        DIR *d = opendir(dir);
+        struct dirent *entry;
+
+        IT_CHECK(d != NULL, "cannot read IT_BOOT_LATE_DIR %s", dir);
+        found = 0;
+        while ((entry = readdir(d)) != NULL) {
+            found += !strncmp(entry->d_name, "fence-returned.", 15);
+        }
+        closedir(d);
+        if (found >= count) {
+            return;
+        }
+        nanosleep(&nap, NULL);
+    }
+    IT_CHECK(found >= count, "only %d of the %d other ranks' fences "
+             "returned without the late rank: they wait for it", found,
+             count);
+}
+
 /* Rank `victim` leaves the job (dies, or exits without finalizing) after
  * a few allgathers; the others' next collective must fail, not hang. */
 static int it_leave(verve_boot_h boot, int victim, int die)
@@ -261,7 +296,7 @@ static int it_leave(verve_boot_h boot, int victim, int die)
     return 0;
 }
 
-/* Rank `victim` comes to the fence 3 s late: under VERVE_RUN_TIMEOUT=1s
+/* Rank `victim` comes to the fence late: under VERVE_RUN_TIMEOUT=1s
  * the others' fence must end with VERVE_ERR_TIMED_OUT (or PEER_FAILED,
  * once another rank gave up) instead of waiting. Under verve_run the late
  * one's fence then fails too, as it has no one to meet. Under PMIx it
@@ -270,12 +305,17 @@ static int it_leave(verve_boot_h boot, int victim, int die)
  * 40 on a loaded machine) completes it at once among the ranks left. */
 static int it_slow(verve_boot_h boot, int victim)
 {
+    const char *dir = getenv("IT_BOOT_LATE_DIR");
     verve_status_t status;
 
     IT_CHECK((victim >= 0) && (victim < verve_boot_size(boot)),
              "late rank %d is not a rank", victim);
     if (it_rank == victim) {
-        sleep(3);
+        if (dir != NULL) {
+            it_wait_files(dir, verve_boot_size(boot) - 1);
+        } else {
+            sleep(3);
+        }
         status = verve_boot_fence(boot);
         IT_CHECK((status != VERVE_OK) ||
                  !strcmp(verve_boot_backend(boot), "pmix"),
@@ -294,6 +334,15 @@ static int it_slow(verve_boot_h boot, int victim)
     printf("it_boot: rank %d: late rank seen: %s\n", it_rank,
            verve_status_string(status));
     fflush(stdout);
+    if (dir != NULL) {
+        char path[4096];
+        FILE *file;
+
+        snprintf(path, sizeof(path), "%s/fence-returned.%d", dir, it_rank);
+        file = fopen(path, "w");
+        IT_CHECK(file != NULL, "cannot create %s", path);
+        fclose(file);
+    }
     return 0;
 }
 

@@ -210,6 +210,35 @@ static void it_inputs(it_coll_t *t, const it_case_t *c, uint8_t *src,
     }
 }
 
+/* Marks count elements at element offset first as written by the
+ * collective. */
+static void it_cover(uint8_t *covered, size_t first, size_t count,
+                     size_t esize)
+{
+    memset(covered + first * esize, 1, count * esize);
+}
+
+/* Every byte of dst that the collective has no business writing (the gap
+ * between two blocks of a v layout, the tail past the last block, all of
+ * a buffer the member does not use) still holds it_inputs' fill. */
+static void it_check_untouched(it_coll_t *t, const it_case_t *c,
+                               const uint8_t *dst, const uint8_t *covered,
+                               size_t total)
+{
+    size_t esize = verve_coll_datatype_size(c->dt);
+
+    for (size_t b = 0; b < total; ++b) {
+        if (!covered[b] && (dst[b] != 0xa5)) {
+            it_check(&t->job, 0, "%s dt %d count %zu in_place %d root %u "
+                     "radix %u: byte %zu (element %zu) of dst is outside "
+                     "every block but was written (0x%02x)",
+                     verve_coll_type_name(c->type), (int)c->dt, c->count,
+                     c->in_place, c->root, c->radix, b, b / esize, dst[b]);
+            return;
+        }
+    }
+}
+
 static void it_case(it_coll_t *t, const it_case_t *c)
 {
     unsigned n = (unsigned)t->job.size, r = (unsigned)t->job.rank;
@@ -217,7 +246,7 @@ static void it_case(it_coll_t *t, const it_case_t *c)
     size_t counts[2][64], displs[2][64];
     verve_coll_args_t args;
     verve_coll_h persistent = NULL;
-    uint8_t *src, *dst, *want, *first_result = NULL;
+    uint8_t *src, *dst, *want, *covered, *first_result = NULL;
     verve_status_t status;
     int floating = it_is_float(c->dt) && it_is_reduction(c->type);
 
@@ -261,6 +290,7 @@ static void it_case(it_coll_t *t, const it_case_t *c)
     src = calloc(1, total + in_count * esize);
     dst = calloc(1, total);
     want = calloc(1, total);
+    covered = calloc(1, total);
     args.src.buffer = src;
     args.dst.buffer = dst;
     args.src.count = (c->type == VERVE_COLL_GATHERV) ? it_vcount(c, r, 0)
@@ -303,12 +333,15 @@ static void it_case(it_coll_t *t, const it_case_t *c)
     /* Compare with the reference. */
     switch (c->type) {
     case VERVE_COLL_REDUCE:
+        /* At the other members dst is not used: all of it untouched. */
         if (r == c->root) {
             it_check_reduced(t, c, dst, 0, c->count, "reduce");
+            it_cover(covered, 0, c->count, esize);
         }
         break;
     case VERVE_COLL_ALLREDUCE:
         it_check_reduced(t, c, dst, 0, c->count, "allreduce");
+        it_cover(covered, 0, c->count, esize);
         if (it_is_float(c->dt)) {
             it_same_everywhere(t, dst, c->count * esize, "allreduce");
         }
@@ -316,16 +349,20 @@ static void it_case(it_coll_t *t, const it_case_t *c)
     case VERVE_COLL_REDUCE_SCATTER:
         it_check_reduced(t, c, dst, r * c->count, c->count,
                          "reduce_scatter");
+        /* In place, the input spans size blocks of dst. */
+        it_cover(covered, 0, (c->in_place ? n : 1) * c->count, esize);
         break;
     case VERVE_COLL_BCAST:
         it_fill(c, want, c->root, 0, c->count);
         it_check(&t->job, memcmp(want, dst, c->count * esize) == 0,
                  "bcast dt %d count %zu root %u radix %u differs", (int)c->dt,
                  c->count, c->root, c->radix);
+        it_cover(covered, 0, c->count, esize);
         break;
     default: {
         int rooted = c->type == VERVE_COLL_GATHER ||
                      c->type == VERVE_COLL_GATHERV;
+        /* dst is not used at the other members. */
         if (rooted && r != c->root) {
             break;
         }
@@ -368,6 +405,7 @@ static void it_case(it_coll_t *t, const it_case_t *c)
                 continue;
             }
             it_fill(c, want, from, first, cnt);
+            it_cover(covered, off, cnt, esize);
             it_check(&t->job, memcmp(want, dst + off * esize,
                                      cnt * esize) == 0,
                      "%s dt %d count %zu in_place %d root %u: block of "
@@ -377,9 +415,11 @@ static void it_case(it_coll_t *t, const it_case_t *c)
         break;
     }
     }
+    it_check_untouched(t, c, dst, covered, total);
     free(src);
     free(dst);
     free(want);
+    free(covered);
     ++t->cases;
 }
 

@@ -171,25 +171,55 @@ unset VERVE_TLS
 
 # A rank killed between fences: mpirun takes the job down, and a rank
 # whose fence PMIx ended first must have seen the failure (they ignore
-# SIGTERM, so a hang would end in mpirun's SIGKILL, or in ours).
+# SIGTERM, so a hang would end in mpirun's SIGKILL, or in ours). How many
+# survivors answer before the SIGKILL is a race here, so this run checks
+# only that none saw anything else.
 mpirun_n 3 "$IT/it_boot" die 2
 rc=$?
 [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && ok "rank dies: exit status $rc" ||
     { fail "rank dies: exit status $rc"; show; }
-if grep -q FAILED "$tmp/out"; then
-    fail "rank dies: a survivor saw something else than the failure"
-    show
-else
-    ok "rank dies: $(grep -c 'peer failure seen' "$tmp/out") of 2" \
-       "survivors saw it before mpirun killed them, none saw otherwise"
-fi
+check_count "rank dies: a survivor saw something else than the failure" \
+    'FAILED' 0
+# The same death under --enable-recovery: mpirun lets the job outlive
+# the dead rank, so both survivors must answer, each with the failure
+# (a survivor that hangs until its timeout, or takes the missing part
+# for a success, prints FAILED instead). Open MPI 4.1's server now and
+# then (one run in four to one in two here, more under load) never
+# answers their fence at all: such a run, where both survivors report
+# that PMIx_Fence gave no answer within VERVE_RUN_TIMEOUT, says nothing
+# about verve and is run again, up to 10 times; any other ending counts.
+VERVE_RUN_TIMEOUT=10s
+tries=0
+while :; do
+    mpirun_n 3 --enable-recovery "$IT/it_boot" die 2
+    rc=$?
+    tries=$((tries + 1))
+    hung=$(grep -c 'allgather: PMIx_Fence gave no answer' "$tmp/err")
+    if [ "$hung" -ne 2 ] || [ $tries -ge 10 ]; then
+        break
+    fi
+    echo "note: rank dies, job kept: the server never answered the" \
+         "survivors' fence (run $tries); again"
+done
+VERVE_RUN_TIMEOUT=60s
+check_rc "rank dies, job kept: survivors' exit status" 0 $rc
+check_count "rank dies, job kept: survivors that saw the failure" \
+    '^it_boot: rank [01]: peer failure seen$' 2
+check_count "rank dies, job kept: a survivor saw something else" \
+    'FAILED' 0
 
-# A rank 3 s late to a fence: under VERVE_RUN_TIMEOUT=1s the PMIx fence
-# of the others must time out (PMIX_TIMEOUT), not wait. The late rank's
-# own fence must return, with whatever PMIx says (see it_boot.c).
+# A rank late to a fence: under VERVE_RUN_TIMEOUT=1s the PMIx fence of
+# the others must time out (PMIX_TIMEOUT), not wait. The late rank's own
+# fence must return, with whatever PMIx says (see it_boot.c). It comes
+# once the others' fences have returned (IT_BOOT_LATE_DIR, passed on by
+# -x): late by order, not by a sleep that a loaded machine could outlast.
 VERVE_RUN_TIMEOUT=1s
-mpirun_n 3 "$IT/it_boot" slow 2
+IT_BOOT_LATE_DIR=$tmp/late
+mkdir -p "$IT_BOOT_LATE_DIR"
+export IT_BOOT_LATE_DIR
+mpirun_n 3 -x IT_BOOT_LATE_DIR "$IT/it_boot" slow 2
 rc=$?
+unset IT_BOOT_LATE_DIR
 VERVE_RUN_TIMEOUT=60s
 check_rc "rank late to a fence" 0 $rc
 check_count "rank late to a fence" \

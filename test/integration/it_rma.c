@@ -120,6 +120,138 @@ static void test_fadd_contention(it_job_t *job, region_t *r, size_t size,
     free(sums);
 }
 
+/* One atomic on peer p's region, waited for; returns the old value. */
+static uint64_t amo(it_job_t *job, region_t *r, int p, verve_atomic_op_t op,
+                    uint64_t value, uint64_t compare, size_t size,
+                    uint64_t raddr, const char *what)
+{
+    uint64_t result = 0;
+    uint32_t result32 = 0;
+    verve_request_h req;
+    verve_status_t status;
+
+    status = verve_atomic_nbx(job->eps[p], op, value, compare,
+                              (size == 8) ? (void *)&result
+                                          : (void *)&result32,
+                              size, raddr, r->rkeys[p], NULL, &req);
+    it_wait(job, status, &req, VERVE_OK, what);
+    return (size == 8) ? result : result32;
+}
+
+#define AMO_CHECK(_job, _got, _want, _what, _p) \
+    it_check(_job, (_got) == (_want), "%s at rank %d: old value 0x%llx, " \
+             "expected 0x%llx", _what, _p, (unsigned long long)(_got), \
+             (unsigned long long)(_want))
+
+/* The two words every op sequence below leaves in an area. */
+#define AMO_WORD0 11ull
+#define AMO_WORD1 ((7ull << 32) | 0x1234567aull)
+#define AMO_ROUNDS 50
+
+/* Every op at both sizes on each peer's region, with known results: rank
+ * q works on the first two words of its area in peer p's region. A 4-byte
+ * op that carries into, or writes, the other half of its word, an op that
+ * returns the new value instead of the old, a compare-swap that stores
+ * on a mismatch, or an add that is lost shows in a result or in the
+ * words left. Then every rank increments rank 0's counter by compare-swap
+ * (a store on a mismatch loses increments) and swaps distinct values into
+ * one word (each value, and the word's first, must be seen exactly once).
+ */
+static void test_atomic_ops(it_job_t *job, region_t *r)
+{
+    uint64_t *words, counter, sum = 0, xor = 0, all[2] = {0, 0};
+    /* it_allgather's output has room for a length per rank */
+    uint64_t *results = malloc((size_t)job->size * (16 + 8)), mine[2];
+    uint64_t raddr, guess, old;
+    unsigned tries = 0;
+
+    for (int p = 0; p < job->size; ++p) {
+        raddr = r->remote_base[p] + 64 + (uint64_t)job->rank * AREA;
+        amo(job, r, p, VERVE_ATOMIC_ADD, 5, 0, 8, raddr, "add");
+        AMO_CHECK(job, amo(job, r, p, VERVE_ATOMIC_FADD, 1, 0, 8, raddr,
+                           "fetch-add"), 5ull, "fetch-add after add", p);
+        AMO_CHECK(job, amo(job, r, p, VERVE_ATOMIC_SWAP, 9, 0, 8, raddr,
+                           "swap"), 6ull, "swap", p);
+        AMO_CHECK(job, amo(job, r, p, VERVE_ATOMIC_CSWAP, 1, 8, 8, raddr,
+                           "compare-swap"), 9ull,
+                  "compare-swap, mismatch", p);
+        AMO_CHECK(job, amo(job, r, p, VERVE_ATOMIC_CSWAP, AMO_WORD0, 9, 8,
+                           raddr, "compare-swap"), 9ull,
+                  "compare-swap, match", p);
+        /* 4-byte ops on the low half of word 1, then its high half */
+        raddr += 8;
+        AMO_CHECK(job, amo(job, r, p, VERVE_ATOMIC_SWAP, 0xfffffffe, 0, 4,
+                           raddr, "swap/4"), 0ull, "swap/4", p);
+        AMO_CHECK(job, amo(job, r, p, VERVE_ATOMIC_FADD, 3, 0, 4, raddr,
+                           "fetch-add/4"), 0xfffffffeull,
+                  "fetch-add/4 (wraps)", p);
+        AMO_CHECK(job, amo(job, r, p, VERVE_ATOMIC_CSWAP, 5, 2, 4, raddr,
+                           "compare-swap/4"), 1ull,
+                  "compare-swap/4, mismatch", p);
+        AMO_CHECK(job, amo(job, r, p, VERVE_ATOMIC_CSWAP, 0x12345678, 1, 4,
+                           raddr, "compare-swap/4"), 1ull,
+                  "compare-swap/4, match", p);
+        amo(job, r, p, VERVE_ATOMIC_ADD, 2, 0, 4, raddr, "add/4");
+        AMO_CHECK(job, amo(job, r, p, VERVE_ATOMIC_CSWAP, 7, 0, 4,
+                           raddr + 4, "compare-swap/4"), 0ull,
+                  "compare-swap/4 on the high half", p);
+    }
+    /* rank 0's counter by compare-swap, and its swap word */
+    for (unsigned i = 0; i < AMO_ROUNDS; ++i) {
+        uint64_t mine = ((uint64_t)(job->rank + 1) << 32) | (i + 1);
+
+        guess = 0;
+        while ((old = amo(job, r, 0, VERVE_ATOMIC_CSWAP, guess + 1, guess, 8,
+                          r->remote_base[0] + 16, "counter")) != guess) {
+            guess = old;
+            ++tries;
+        }
+        old = amo(job, r, 0, VERVE_ATOMIC_SWAP, mine, 0, 8,
+                  r->remote_base[0] + 24, "swap chain");
+        sum += old;
+        xor ^= old;
+    }
+    it_barrier(job);
+
+    words = (uint64_t *)((uint8_t *)r->base + 64);
+    for (int q = 0; q < job->size; ++q) {
+        uint64_t *area = words + (size_t)q * (AREA / 8);
+        it_check(job, area[0] == AMO_WORD0 && area[1] == AMO_WORD1,
+                 "rank %d's atomics left 0x%llx 0x%llx here, expected 0x%llx "
+                 "0x%llx", q, (unsigned long long)area[0],
+                 (unsigned long long)area[1], (unsigned long long)AMO_WORD0,
+                 (unsigned long long)AMO_WORD1);
+    }
+    mine[0] = sum;
+    mine[1] = xor;
+    it_allgather(job, mine, sizeof(mine), sizeof(mine), results, NULL);
+    if (job->rank == 0) {
+        memcpy(&counter, (uint8_t *)r->base + 16, 8);
+        it_check(job, counter == (uint64_t)job->size * AMO_ROUNDS,
+                 "counter by compare-swap is %llu, expected %llu (%u "
+                 "retries here)", (unsigned long long)counter,
+                 (unsigned long long)job->size * AMO_ROUNDS, tries);
+        /* what was swapped out, and the last value left, are the word's
+         * first value (0) and every value swapped in, each once */
+        memcpy(&old, (uint8_t *)r->base + 24, 8);
+        all[0] = old;
+        all[1] = old;
+        for (int q = 0; q < job->size; ++q) {
+            all[0] += results[2 * q];
+            all[1] ^= results[2 * q + 1];
+            for (unsigned i = 0; i < AMO_ROUNDS; ++i) {
+                uint64_t v = ((uint64_t)(q + 1) << 32) | (i + 1);
+                all[0] -= v;
+                all[1] ^= v;
+            }
+        }
+        it_check(job, all[0] == 0 && all[1] == 0, "swap chain: the values "
+                 "seen are not the values swapped in, each once");
+    }
+    it_barrier(job);
+    free(results);
+}
+
 /* Puts and gets of aligned and unaligned sizes at unaligned offsets, laid
  * out one after another in each rank's area with a gap before each: a
  * piece that lands at another offset, spills past its end or is written
@@ -346,7 +478,7 @@ int main(int argc, char **argv)
 {
     int breaks_connection = 0, num_fadd = NUM_FADD;
     it_job_t job;
-    region_t allocated, registered;
+    region_t allocated, registered, atomics;
 
     /* Over a lossy, delayed link each fetch-add is a round trip that loss
      * stretches: there a few hundred show exactly-once as well. */
@@ -377,6 +509,9 @@ int main(int argc, char **argv)
     test_fadd_contention(&job, &allocated, 4, num_fadd);
     test_fadd_contention(&job, &registered, 8, num_fadd);
     test_fadd_contention(&job, &registered, 4, num_fadd);
+    region_init(&job, &atomics, 1);
+    test_atomic_ops(&job, &atomics);
+    region_fini(&job, &atomics);
     test_put_get(&job, &allocated, 0);
     test_put_get(&job, &registered, 1);
     test_errors(&job, &allocated);

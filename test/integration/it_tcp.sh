@@ -38,14 +38,16 @@ run "tag over tcp, 2 ranks, small socket buffers and queues" \
     --stream 1000
 
 # A peer killed mid-transfer (self reaches no other process, so tcp
-# carries everything); tcp sends large messages as fragments: --eager.
+# carries everything); tcp sends large messages as fragments: --eager;
+# its gets and atomics need the target's progress: --rma-in-flight.
 run "peer failure over tcp" env VERVE_TLS=tcp timeout 60 \
-    "$IT/it_peer_failure" --eager
+    "$IT/it_peer_failure" --eager --rma-in-flight
 run "peer failure over tcp and self" env VERVE_TLS=tcp,self timeout 60 \
-    "$IT/it_peer_failure" --eager
+    "$IT/it_peer_failure" --eager --rma-in-flight
 # shellcheck disable=SC2086
 run "peer failure over tcp, small socket buffers and queues" \
-    env VERVE_TLS=tcp $small timeout 60 "$IT/it_peer_failure" --eager
+    env VERVE_TLS=tcp $small timeout 60 "$IT/it_peer_failure" --eager \
+    --rma-in-flight
 
 # A flush, then the bootstrap barrier, which progresses nothing: the
 # flush must leave nothing in the sender's own queue (regression: it

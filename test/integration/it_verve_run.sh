@@ -132,14 +132,18 @@ n=$(grep -c -E '^\[[02]\] it_boot: rank [02]: peer failure seen$' \
 [ "$n" -eq 2 ] && ok "rank leaves before barrier: 2 survivors saw it" ||
     { fail "rank leaves before barrier: $n of 2 saw it"; cat "$tmp/out"; }
 
-# A rank 3 s late to a fence under VERVE_RUN_TIMEOUT=1s: the others'
-# fence must fail (time out, or see the job failed by one that timed
-# out first) rather than wait.
+# A rank late to a fence under VERVE_RUN_TIMEOUT=1s: the others' fence
+# must fail (time out, or see the job failed by one that timed out
+# first) rather than wait. The late rank comes once their fences have
+# returned (IT_BOOT_LATE_DIR): late by order, not by a sleep that a
+# loaded machine could outlast.
 VERVE_RUN_TIMEOUT=1s
-export VERVE_RUN_TIMEOUT
+IT_BOOT_LATE_DIR=$tmp/late
+mkdir -p "$IT_BOOT_LATE_DIR"
+export VERVE_RUN_TIMEOUT IT_BOOT_LATE_DIR
 run -n 3 -l "$IT" slow 2
 rc=$?
-unset VERVE_RUN_TIMEOUT
+unset VERVE_RUN_TIMEOUT IT_BOOT_LATE_DIR
 check_rc "rank late to a fence" 0 $rc
 n=$(grep -c -E '^\[[01]\] it_boot: rank [01]: late rank seen: ' "$tmp/out")
 [ "$n" -eq 2 ] && ok "rank late to a fence: 2 ranks stopped waiting" ||

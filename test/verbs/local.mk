@@ -9,7 +9,8 @@ EXTRA_DIST += test/verbs/run-all.sh test/verbs/lib-verbs.sh \
 # rc between two workers of one process (rc_pair.sh runs it in the guest).
 if HAVE_VERBS
 check_PROGRAMS += test/verbs/rc_pair
-test_verbs_rc_pair_SOURCES = test/verbs/rc_pair.c test/check.h test/pattern.h
+test_verbs_rc_pair_SOURCES = test/verbs/rc_pair.c test/check.h test/pattern.h \
+    test/asleep.h
 test_verbs_rc_pair_LDADD = libverve.la -lpthread
 check_PROGRAMS += test/verbs/fork_rma
 test_verbs_fork_rma_SOURCES = test/verbs/fork_rma.c test/check.h

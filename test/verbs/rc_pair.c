@@ -5,6 +5,10 @@
  * buffer (the user's buffer registered for the operation); swap (a
  * compare-swap loop on verbs) and compare-swap results; flush after puts.
  * Run by rc_pair.sh inside the SoftRoCE guest.
+ *   rc_pair idle N: only connects, then progresses the sending worker
+ *   until N of its calls were idle ones past the first
+ *   VT_IDLE_YIELD_POLLS of an idle run (rc_engine.sh counts the
+ *   sched_yield calls: at least N when idle yield is on, none off).
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -13,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <verve/verve.h>
+#include "../asleep.h"
 #include "../check.h"
 #include "../pattern.h"
 
@@ -24,6 +29,7 @@ typedef struct pair {
     verve_worker_h a, b;
     verve_ep_h ab;
     unsigned received;
+    long sleeper;    /* the thread that waits on b */
 } pair_t;
 
 static verve_status_t count_cb(void *arg, const void *header,
@@ -52,12 +58,14 @@ static void pair_wait(pair_t *p, verve_status_t status,
     check(status == VERVE_OK, "%s: %s", what, verve_status_string(status));
 }
 
+/* Sends once the receiver sleeps in epoll_wait (asleep.h). */
 static void *late_sender(void *arg)
 {
     pair_t *p = arg;
     uint8_t byte = 1;
 
-    usleep(200000);
+    check(test_wait_asleep(p->sleeper), "thread %ld never seen asleep in "
+          "epoll_wait", p->sleeper);
     /* The connection is up: this is an inline send, done in place. */
     check(verve_am_send_nbx(p->ab, AM_ID, NULL, 0, &byte, 1, NULL, NULL) ==
           VERVE_OK, "late send");
@@ -73,19 +81,25 @@ static void test_wakeup(pair_t *p)
         .id = AM_ID, .cb = count_cb, .arg = p};
     verve_status_t status;
     pthread_t thread;
-    int rounds = 0;
+    int rounds = 0, quiet;
     verve_request_h req = NULL;
 
     check(verve_worker_set_am_handler(p->b, &hp) == VERVE_OK, "handler");
     /* Connect and drain: the wireup and everything it caused. */
     pair_wait(p, verve_worker_flush_nbx(p->a, NULL, &req), &req, "flush");
-    for (rounds = 0; rounds < 1000; ++rounds) {
-        verve_worker_progress(p->a);
-        verve_worker_progress(p->b);
+    /* Quiet means 1000 progress rounds in a row that found nothing,
+     * however long a loaded machine takes to hand over what is left. */
+    for (rounds = 0, quiet = 0; quiet < 1000; ++rounds) {
+        check(rounds < 100000000, "never quiet after the wireup");
+        quiet = (verve_worker_progress(p->a) + verve_worker_progress(p->b) ==
+                 0) ? quiet + 1 : 0;
     }
-    status = verve_worker_wait(p->b, 50);
+    /* Idle: the wait times out, at once (timeout 0: a longer one only
+     * gives a loaded machine room to wake it for something else). */
+    status = verve_worker_wait(p->b, 0);
     check(status == VERVE_ERR_TIMED_OUT, "idle wait: %s",
           verve_status_string(status));
+    p->sleeper = (long)syscall(SYS_gettid);
     check(pthread_create(&thread, NULL, late_sender, p) == 0, "thread");
     for (rounds = 0; p->received == 0 && rounds < 100; ++rounds) {
         status = verve_worker_wait(p->b, 20000);
@@ -159,7 +173,40 @@ static void test_atomics(pair_t *p, verve_mem_h mem, verve_rkey_h rkey)
     printf("atomics: swap, compare-swap, add, fetch-add checked\n");
 }
 
-int main(void)
+/* VT_IDLE_YIELD_POLLS of src/transports/vt_iface.h: the idle progress
+ * calls in a row after which each further one yields (where idle yield is
+ * on). */
+#define IDLE_YIELD_POLLS 1024
+
+/* Connects and drains, then progresses a until n of its calls were
+ * bound to yield: idle ones, each past the first IDLE_YIELD_POLLS of an
+ * idle run (a call that finds work, such as a timer's, ends a run). The
+ * worker's own run may have begun earlier, so it yields at least n
+ * times. */
+static void idle_run(pair_t *p, unsigned long n)
+{
+    verve_request_h req = NULL;
+    unsigned long run = 0, calls = 0, bound = 0;
+
+    pair_wait(p, verve_worker_flush_nbx(p->a, NULL, &req), &req, "flush");
+    for (unsigned quiet = 0; quiet < 1000;) {
+        quiet = (verve_worker_progress(p->a) + verve_worker_progress(p->b) ==
+                 0) ? quiet + 1 : 0;
+    }
+    while (bound < n) {
+        check(++calls < 100 * (n + IDLE_YIELD_POLLS), "%lu progress calls, "
+              "only %lu bound to yield", calls, bound);
+        if (verve_worker_progress(p->a) != 0) {
+            run = 0;
+        } else if (++run > IDLE_YIELD_POLLS) {
+            ++bound;
+        }
+    }
+    printf("rc pair: %lu progress calls, %lu bound to yield\n", calls,
+           bound);
+}
+
+int main(int argc, char **argv)
 {
     verve_mem_map_params_t mp = {
         .field_mask = VERVE_MEM_MAP_PARAM_FIELD_LENGTH |
@@ -185,6 +232,11 @@ int main(void)
     check(verve_ep_create(p.a, &ep_params, &p.ab) == VERVE_OK, "ep");
     verve_worker_address_release(address);
 
+    if (argc == 3 && strcmp(argv[1], "idle") == 0) {
+        idle_run(&p, strtoul(argv[2], NULL, 10));
+        return 0;
+    }
+    check(argc == 1, "usage: rc_pair [idle N]");
     test_wakeup(&p);
     check(verve_mem_map(p.context, &mp, &mem) == VERVE_OK, "mem map");
     check(verve_rkey_pack(p.context, mem, &packed, &length) == VERVE_OK,

@@ -81,7 +81,7 @@ fi
 
 check "peer failure, one device" \
     env VERVE_NET_DEVICES=rxe0:1 VERVE_UD_TIMEOUT=3s timeout 120 \
-    "$IT/it_peer_failure" --eager
+    "$IT/it_peer_failure" --eager --rma-in-flight
 check "collectives, 3 ranks, a member dies" \
     rank_run 3 "$IT/it_coll_fail" VERVE_UD_TIMEOUT=3s
 

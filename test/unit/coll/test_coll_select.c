@@ -9,9 +9,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <verve/verve_coll.h>
 #include "coll/vc_select.h"
 #include "core/base/log.h"
 
@@ -218,6 +220,82 @@ static void test_environment(void **state)
     free(table);
 }
 
+/* The rules line that follows collective name's line in info, past
+ * "rules:" and its padding; fails when there is none. */
+static const char *rules_of(const char *info, const char *name, char *line,
+                            size_t max)
+{
+    char head[64];
+    const char *at, *end;
+
+    snprintf(head, sizeof(head), "#   %-15s algorithms:", name);
+    at = strstr(info, head);
+    if (at == NULL || (at = strchr(at, '\n')) == NULL ||
+        strncmp(at + 1, "#   ", 4) != 0 ||
+        (at = strstr(at + 1, "rules:")) == NULL) {
+        fail_msg("no algorithms and rules lines for %s in:\n%s", name,
+                 info);
+    }
+    at += strlen("rules:");
+    at += strspn(at, " ");
+    end = strchr(at, '\n');
+    assert_non_null(end);
+    assert_true((size_t)(end - at) < max);
+    memcpy(line, at, (size_t)(end - at));
+    line[end - at] = '\0';
+    return line;
+}
+
+/* verve_coll_print_info: every collective with its algorithms and the
+ * rules in force, VERVE_COLL_TUNE's first; a malformed VERVE_COLL_TUNE
+ * fails and prints nothing. */
+static void test_print_info(void **state)
+{
+    char *info = NULL, line[1024];
+    size_t length = 0;
+    FILE *stream;
+
+    (void)state;
+    setenv("VERVE_COLL_TUNE",
+           "allgather:0-inf:bruck;bcast:0-64@2-4:knomial/5", 1);
+    stream = open_memstream(&info, &length);
+    assert_non_null(stream);
+    assert_int_equal(verve_coll_print_info(stream), VERVE_OK);
+    fclose(stream);
+    for (int t = 0; t < VERVE_COLL_TYPE_LAST; ++t) {
+        const char *name = verve_coll_type_name((verve_coll_type_t)t);
+        rules_of(info, name, line, sizeof(line));
+        if (line[0] == '\0') {
+            fail_msg("%s has no rule", name);
+        }
+    }
+    rules_of(info, "allgather", line, sizeof(line));
+    if (strncmp(line, "0-inf:bruck,", strlen("0-inf:bruck,")) != 0) {
+        fail_msg("allgather's rules do not start with VERVE_COLL_TUNE's, "
+                 "then the defaults: %s", line);
+    }
+    rules_of(info, "bcast", line, sizeof(line));
+    if (strncmp(line, "0-64@2-4:knomial/5,",
+                strlen("0-64@2-4:knomial/5,")) != 0) {
+        fail_msg("bcast's rules do not start with VERVE_COLL_TUNE's: %s",
+                 line);
+    }
+    free(info);
+
+    setenv("VERVE_COLL_TUNE", "allgather:0-inf:pairwise", 1);
+    info = NULL;
+    stream = open_memstream(&info, &length);
+    assert_non_null(stream);
+    vs_log_level_t level = vs_log_level;
+    vs_log_level = VS_LOG_FATAL;
+    assert_int_equal(verve_coll_print_info(stream), VERVE_ERR_INVALID_CONFIG);
+    vs_log_level = level;
+    fclose(stream);
+    assert_int_equal(length, 0);
+    free(info);
+    unsetenv("VERVE_COLL_TUNE");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +305,7 @@ int main(void)
         cmocka_unit_test(test_too_many_rules),
         cmocka_unit_test(test_random_strings),
         cmocka_unit_test(test_environment),
+        cmocka_unit_test(test_print_info),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

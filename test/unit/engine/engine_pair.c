@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine_pair.h"
+#include "../../asleep.h"
 
 const char *tls_under_test = "shm";
 
@@ -14,6 +15,15 @@ void pair_progress(pair_t *p)
     verve_worker_progress(p->a);
     if (p->b != p->a) {
         verve_worker_progress(p->b);
+    }
+}
+
+void pair_wait_asleep(long tid)
+{
+    if (!test_wait_asleep(tid)) {
+        fail_msg("pair: thread %ld not seen in epoll_wait (%u looks, or "
+                 "/proc/self/task/%ld/syscall unreadable)", tid,
+                 TEST_ASLEEP_MAX_LOOKS, tid);
     }
 }
 

@@ -27,6 +27,10 @@ void pair_progress(pair_t *p);
 /* Creates p->ab from p->a to p->b's packed address. */
 void pair_connect(pair_t *p);
 
+/* Returns once thread tid of this process sleeps in epoll_wait
+ * (test/asleep.h); fails the test when it is never seen there. */
+void pair_wait_asleep(long tid);
+
 /* cmocka fixtures: a new context, workers and endpoint in *state; the
  * teardown flushes and closes ab, waiting at most PAIR_MAX_ROUNDS rounds
  * (more fails the test), then destroys them all. */

@@ -7,7 +7,7 @@ TESTS += test/unit/engine/test_settings
 test_unit_engine_test_settings_SOURCES = test/unit/engine/test_settings.c
 test_unit_engine_test_settings_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 test_unit_engine_test_settings_LDADD = libverve_core.la $(CMOCKA_LIBS)
-engine_pair_sources = test/unit/engine/engine_pair.h \
+engine_pair_sources = test/unit/engine/engine_pair.h test/asleep.h \
     test/unit/engine/engine_pair.c
 
 test_unit_engine_test_engine_SOURCES = test/unit/engine/test_engine.c test/pattern.h \
@@ -30,6 +30,14 @@ test_unit_engine_test_diag_SOURCES = test/unit/engine/test_diag.c \
     test/unit/core/stderr_capture.h $(engine_pair_sources)
 test_unit_engine_test_diag_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 test_unit_engine_test_diag_LDADD = libverve_core.la $(CMOCKA_LIBS)
+
+# Public calls and parameters the data tests do not reach.
+check_PROGRAMS += test/unit/engine/test_engine_api
+TESTS += test/unit/engine/test_engine_api
+test_unit_engine_test_engine_api_SOURCES = \
+    test/unit/engine/test_engine_api.c test/pattern.h $(engine_pair_sources)
+test_unit_engine_test_engine_api_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+test_unit_engine_test_engine_api_LDADD = libverve_core.la $(CMOCKA_LIBS)
 
 test_unit_engine_test_tag_SOURCES = test/unit/engine/test_tag.c \
     $(engine_pair_sources)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <verve/verve.h>
 #include "core/ve_types.h"
@@ -580,12 +581,21 @@ static void test_multi_thread(void **state)
     pair_teardown((void **)&p);
 }
 
+typedef struct late_send {
+    pair_t *p;
+    long sleeper;   /* the thread that waits on p->b */
+} late_send_t;
+
+/* Sends once the receiver sleeps in epoll_wait: however loaded the
+ * machine, the message comes to a worker asleep, never before it arms. */
 static void *late_sender(void *arg)
 {
-    pair_t *p = arg;
+    late_send_t *late = arg;
     uint8_t byte = 1;
-    usleep(50000);
-    verve_am_send_nbx(p->ab, 14, NULL, 0, &byte, 1, NULL, NULL);
+
+    pair_wait_asleep(late->sleeper);
+    assert_int_equal(verve_am_send_nbx(late->p->ab, 14, NULL, 0, &byte, 1,
+                                       NULL, NULL), VERVE_OK);
     return NULL;
 }
 
@@ -609,6 +619,7 @@ static void test_wait(void **state)
                       VERVE_AM_HANDLER_PARAM_FIELD_CB |
                       VERVE_AM_HANDLER_PARAM_FIELD_ARG,
         .id = 14, .cb = count_cb, .arg = &count};
+    late_send_t late = {p, (long)syscall(SYS_gettid)};
     pthread_t thread;
     int rounds = 0;
 
@@ -616,8 +627,11 @@ static void test_wait(void **state)
     while (verve_worker_progress(p->b) != 0 ||
            verve_worker_progress(p->a) != 0) {
     }
-    assert_int_equal(verve_worker_wait(p->b, 10), VERVE_ERR_TIMED_OUT);
-    assert_int_equal(pthread_create(&thread, NULL, late_sender, p), 0);
+    /* Nothing is coming: the wait times out, at once with timeout 0 (a
+     * longer one only gives a loaded machine room to wake it for
+     * something else). */
+    assert_int_equal(verve_worker_wait(p->b, 0), VERVE_ERR_TIMED_OUT);
+    assert_int_equal(pthread_create(&thread, NULL, late_sender, &late), 0);
     while (count == 0 && rounds < 100) {
         verve_status_t status = verve_worker_wait(p->b, 10000);
         assert_int_equal(status, VERVE_OK);
