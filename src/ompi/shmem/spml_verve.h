@@ -1,0 +1,93 @@
+/*
+ * spml verve and atomic verve: Open MPI 4.1's OpenSHMEM (oshmem) over
+ * verve. The spml owns verve's context, worker, one endpoint per PE and
+ * the remote keys of every PE's symmetric segments; the atomic component
+ * (a separate mca_atomic_verve.so, loaded by another framework) finds
+ * that state through the selected spml module's `self` pointer, so both
+ * read the layout below and neither links against the other.
+ *
+ * Contexts: this increment runs every shmem_ctx_t on the one worker
+ * (ctx_create hands out the default context), so contexts order and
+ * complete together; a worker per context is the next step.
+ */
+#ifndef SPML_VERVE_H
+#define SPML_VERVE_H
+
+#include "oshmem_config.h"
+#include "oshmem/mca/spml/spml.h"
+#include "oshmem/mca/memheap/base/base.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <verve/verve.h>
+
+BEGIN_C_DECLS
+
+/* The component's name, also what atomic verve checks the selected spml
+ * against. */
+#define SPML_VERVE_NAME "verve"
+
+/* One symmetric segment of one PE: the local range that names it, where
+ * the PE has it, and its key unpacked on the PE's endpoint. */
+typedef struct spml_verve_seg {
+    uintptr_t va_base;  /* local start (what the program passes) */
+    uintptr_t va_end;   /* local end, exclusive */
+    uintptr_t rva_base; /* the PE's start of the same segment */
+    verve_rkey_h rkey;  /* NULL: not unpacked (yet) */
+} spml_verve_seg_t;
+
+typedef struct spml_verve_peer {
+    verve_ep_h ep;
+    spml_verve_seg_t segs[MCA_MEMHEAP_MAX_SEGMENTS];
+} spml_verve_peer_t;
+
+typedef struct spml_verve {
+    /* Every shmem_ctx_t of this increment points here (the handle is
+     * opaque to oshmem), so the atomic component finds the state through
+     * its ctx argument. */
+    verve_context_h context;
+    verve_worker_h worker;
+    spml_verve_peer_t *peers;
+    int npeers;
+    int output;
+    int my_pe;
+    int progress_registered;
+} spml_verve_t;
+
+/* The state of the selected spml verve (in mca_spml_verve.so). */
+#define SPML_VERVE_STATE(_ctx) ((spml_verve_t *)(void *)(_ctx))
+
+/* The remote key and the PE's address for local symmetric address va on
+ * pe; NULL when va is in no segment whose key is unpacked. */
+static inline verve_rkey_h spml_verve_rkey(const spml_verve_t *spml, int pe,
+                                           const void *va, uint64_t *rva_p)
+{
+    const spml_verve_seg_t *seg = spml->peers[pe].segs;
+    uintptr_t addr = (uintptr_t)va;
+    int i;
+
+    for (i = 0; i < MCA_MEMHEAP_MAX_SEGMENTS; i++, seg++) {
+        if (seg->rkey != NULL && addr >= seg->va_base &&
+            addr < seg->va_end) {
+            *rva_p = (uint64_t)(addr - seg->va_base + seg->rva_base);
+            return seg->rkey;
+        }
+    }
+    return NULL;
+}
+
+/* Waits for a request a verve call handed out; status is the call's. */
+static inline int spml_verve_complete(verve_worker_h worker,
+                                      verve_status_t status,
+                                      verve_request_h request)
+{
+    if (status == VERVE_INPROGRESS) {
+        status = verve_request_wait(worker, request);
+        verve_request_free(request);
+    }
+    return (status == VERVE_OK) ? OSHMEM_SUCCESS : OSHMEM_ERROR;
+}
+
+END_C_DECLS
+
+#endif
