@@ -257,5 +257,8 @@ static mca_atomic_base_module_t *atomic_verve_query(int *priority)
     module->atomic_swap = atomic_verve_swap;
     module->atomic_cswap = atomic_verve_cswap;
     *priority = atomic_verve_priority;
+    opal_output_verbose(1, oshmem_atomic_base_framework.framework_output,
+                        "%s: atomics over spml verve's endpoints",
+                        ATOMIC_VERVE_WHO);
     return module;
 }

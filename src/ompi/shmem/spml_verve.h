@@ -41,7 +41,9 @@ typedef struct spml_verve_peer {
     spml_verve_seg_t segs[MCA_MEMHEAP_MAX_SEGMENTS];
 } spml_verve_peer_t;
 
-typedef struct spml_verve {
+typedef struct spml_verve spml_verve_t;
+
+struct spml_verve {
     /* Every shmem_ctx_t of this increment points here (the handle is
      * opaque to oshmem), so the atomic component finds the state through
      * its ctx argument. */
@@ -52,14 +54,20 @@ typedef struct spml_verve {
     int output;
     int my_pe;
     int progress_registered;
-} spml_verve_t;
+    /* Called when va is in no unpacked segment of pe: oshmem unpacks no
+     * key for the PE itself, so the spml unpacks its own keys on first
+     * use (a function pointer, so that atomic verve need not link
+     * against the spml). */
+    verve_rkey_h (*rkey_miss)(spml_verve_t *spml, int pe, const void *va,
+                              uint64_t *rva_p);
+};
 
 /* The state of the selected spml verve (in mca_spml_verve.so). */
 #define SPML_VERVE_STATE(_ctx) ((spml_verve_t *)(void *)(_ctx))
 
 /* The remote key and the PE's address for local symmetric address va on
  * pe; NULL when va is in no segment whose key is unpacked. */
-static inline verve_rkey_h spml_verve_rkey(const spml_verve_t *spml, int pe,
+static inline verve_rkey_h spml_verve_rkey(spml_verve_t *spml, int pe,
                                            const void *va, uint64_t *rva_p)
 {
     const spml_verve_seg_t *seg = spml->peers[pe].segs;
@@ -73,7 +81,7 @@ static inline verve_rkey_h spml_verve_rkey(const spml_verve_t *spml, int pe,
             return seg->rkey;
         }
     }
-    return NULL;
+    return spml->rkey_miss(spml, pe, va, rva_p);
 }
 
 /* Waits for a request a verve call handed out; status is the call's. */

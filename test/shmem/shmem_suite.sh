@@ -1,0 +1,127 @@
+#!/bin/sh
+# OpenSHMEM over verve: the programs of test/shmem under oshrun with
+# spml verve and atomic verve, over shm, at 2 and 4 PEs. Run by `make
+# check` with $top_builddir, $SHMEM_HAVE_COMPONENTS, $OSHMEM_OSHRUN and
+# $OMPI_PKGLIBDIR set from configure. Skips (77) when the components
+# were not built, except under CI=true, where that fails: CI's machine
+# has Open MPI's OpenSHMEM, so a skip would leave the components untested
+# while CI stayed green. SHMEM_TIMEOUT: seconds for one oshrun (120).
+set -u
+
+top_builddir=${top_builddir:-.}
+SHMEM=$top_builddir/test/shmem
+OSHRUN=${OSHMEM_OSHRUN:-}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/shmem_test.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM HUP
+failures=0
+
+skip()
+{
+    if [ "${CI:-}" = true ]; then
+        echo "FAIL: $* (CI=true: the OpenSHMEM tests must run)"
+        exit 1
+    fi
+    echo "SKIP: $*"
+    exit 77
+}
+
+fail()
+{
+    echo "FAIL: $*"
+    failures=$((failures + 1))
+}
+
+ok()
+{
+    echo "ok: $*"
+}
+
+show()
+{
+    echo "--- stdout:"; tail -20 "$tmp/out"
+    echo "--- stderr:"; tail -30 "$tmp/err"
+}
+
+if [ "${SHMEM_HAVE_COMPONENTS:-no}" != yes ]; then
+    skip "spml verve and atomic verve were not built (configure found no" \
+         "Open MPI 4.1 with oshmem's headers and oshrun; see --with-ompi)"
+fi
+if [ -z "$OSHRUN" ] || [ ! -x "$OSHRUN" ]; then
+    skip "configure found no oshrun next to mpicc (OSHMEM_OSHRUN='$OSHRUN')"
+fi
+for _file in "$top_builddir/src/ompi/shmem/.libs/mca_spml_verve.so" \
+             "$top_builddir/src/ompi/shmem/.libs/mca_atomic_verve.so" \
+             "$SHMEM/shmem_rma" "$SHMEM/shmem_amo"; do
+    if [ ! -e "$_file" ]; then
+        echo "FAIL: $_file is not built"
+        exit 1
+    fi
+done
+
+# Open MPI's own folder stays on the path, or its other components
+# (pml, scoll, memheap, ...) are not found.
+component_path=$top_builddir/src/ompi/shmem/.libs
+if [ -n "${OMPI_PKGLIBDIR:-}" ]; then
+    component_path=$component_path:$OMPI_PKGLIBDIR
+fi
+TIMEOUT=
+if command -v timeout >/dev/null; then
+    TIMEOUT="timeout -k 5 ${SHMEM_TIMEOUT:-120}"
+fi
+
+# oshrun_verve N TLS PROGRAM: N PEs with spml and atomic verve and
+# VERVE_TLS=TLS; output in $tmp/out and $tmp/err.
+oshrun_verve()
+{
+    $TIMEOUT "$OSHRUN" --allow-run-as-root --oversubscribe -n "$1" \
+        --mca spml verve --mca atomic verve \
+        --mca spml_base_verbose 1 --mca atomic_base_verbose 1 \
+        --mca mca_base_component_path "$component_path" \
+        -x VERVE_TLS="$2" "$3" >"$tmp/out" 2>"$tmp/err"
+}
+
+# check_count NAME FILE PATTERN COUNT
+check_count()
+{
+    _got=$(grep -c -E -e "$3" "$2")
+    if [ "$_got" -eq "$4" ]; then
+        ok "$1: $4 lines '$3'"
+    else
+        fail "$1: $_got lines matching '$3', expected $4"
+        show
+    fi
+}
+
+# run_program N TLS PROGRAM PASSES: exit status 0, PASSES "pass:" lines,
+# and spml verve and atomic verve selected on each PE.
+run_program()
+{
+    _name="$3 at $1 PEs over $2"
+    oshrun_verve "$1" "$2" "$SHMEM/$3"
+    _rc=$?
+    if [ $_rc -eq 0 ]; then
+        ok "$_name: exit status 0"
+    else
+        fail "$_name: exit status $_rc, expected 0"
+        show
+        return
+    fi
+    check_count "$_name: tests passed" "$tmp/out" "^pass: " "$4"
+    check_count "$_name: spml verve selected" "$tmp/err" \
+        "spml verve: PE [0-9]+ has endpoints to $1 PEs\$" "$1"
+    check_count "$_name: atomic verve selected" "$tmp/err" \
+        "atomic verve: atomics over spml verve's endpoints\$" "$1"
+}
+
+for n in 2 4; do
+    run_program "$n" shm,self shmem_rma 5
+    run_program "$n" shm,self shmem_amo 5
+done
+
+if [ $failures -ne 0 ]; then
+    echo "shmem_suite.sh: $failures check(s) failed"
+    exit 1
+fi
+echo "shmem_suite.sh: all checks passed"
+exit 0
