@@ -41,6 +41,7 @@ USAGE
 }
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/lib-median.sh
 . "$here/lib-median.sh"
 rounds=5
 build=${VERVE_BUILD_DIR:-./build}
@@ -90,7 +91,7 @@ run() {
     case $1 in
     verve) mca=(--mca spml verve --mca atomic verve
                 --mca mca_base_component_path "$libs:$pkglibdir") ;;
-    ucx) mca=(--mca spml ucx -x UCX_TLS=sm,self) ;;
+    ucx) mca=(--mca spml ucx -x "UCX_TLS=sm,self") ;;
     esac
     timeout -k 5 300 oshrun --allow-run-as-root -n 2 "${bind[@]}" \
         "${mca[@]}" "$out/shmem_perf" -n "$iters" \
@@ -101,6 +102,7 @@ run() {
 for ((r = 1; r <= rounds; r++)); do
     order=$configs
     if [ $((r % 2)) -eq 0 ]; then
+        # shellcheck disable=SC2086 # $configs is a list
         order=$(printf '%s\n' $configs | tac | tr '\n' ' ')
     fi
     line="round $r:"
@@ -129,10 +131,10 @@ figures=$(awk '{ print $1 " " $2 }' "$out"/ucx.* 2>/dev/null |
           grep -E '^[a-z_]+ [0-9]+$' | sort -u -k1,1 -k2,2n)
 while read -r fig size; do
     [ -n "$fig" ] || continue
-    u=$(median $(values ucx "$fig" "$size"))
+    u=$(median "$(values ucx "$fig" "$size")")
     v=NA
     case " $configs " in
-    *" verve "*) v=$(median $(values verve "$fig" "$size")) ;;
+    *" verve "*) v=$(median "$(values verve "$fig" "$size")") ;;
     esac
     target=
     case "$fig $size" in

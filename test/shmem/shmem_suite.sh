@@ -1,6 +1,6 @@
 #!/bin/sh
 # OpenSHMEM over verve: the programs of test/shmem under oshrun with
-# spml verve and atomic verve, over shm, at 2 and 4 PEs. Run by `make
+# spml verve and atomic verve, over shm and tcp, at 2 and 4 PEs. Run by `make
 # check` with $top_builddir, $SHMEM_HAVE_COMPONENTS, $OSHMEM_OSHRUN and
 # $OMPI_PKGLIBDIR set from configure. Skips (77) when the components
 # were not built, except under CI=true, where that fails: CI's machine
@@ -129,9 +129,14 @@ run_program()
         "atomic verve: atomics over spml verve's endpoints\$" "$1"
 }
 
-for n in 2 4; do
-    run_program "$n" shm,self shmem_rma 5
-    run_program "$n" shm,self shmem_amo 5
+# shm: puts and gets by CMA, atomics emulated (oshmem's heap is not
+# memory verve allocated); tcp: everything emulated over AM, served by
+# the target's progress (registered with opal_progress).
+for tls in shm,self tcp,self; do
+    for n in 2 4; do
+        run_program "$n" "$tls" shmem_rma 5
+        run_program "$n" "$tls" shmem_amo 5
+    done
 done
 
 if [ $failures -ne 0 ]; then
