@@ -27,8 +27,6 @@
 #define MAX_SIZE (1u << 20)
 #define WINDOW 64
 
-static long counter;
-
 static double now_us(void)
 {
     struct timespec ts;
@@ -50,6 +48,7 @@ int main(int argc, char **argv)
     const size_t nsizes = sizeof(sizes) / sizeof(sizes[0]);
     int iters = 20000, me, opt, i, w;
     unsigned char *heap, *local;
+    long *counter;
     double start, t;
     size_t s;
 
@@ -71,6 +70,8 @@ int main(int argc, char **argv)
         return 2;
     }
     heap = shmem_malloc(MAX_SIZE);
+    counter = shmem_malloc(sizeof(*counter));   /* on the heap, as heap */
+    *counter = 0;
     local = malloc(MAX_SIZE);
     memset(local, 1, MAX_SIZE);
     memset(heap, 0, MAX_SIZE);
@@ -114,18 +115,18 @@ int main(int argc, char **argv)
         t = now_us() - start;
         printf("put_rate 8 %.0f msg/s\n", (double)iters * WINDOW / t * 1e6);
         for (i = 0; i < iters / 10; i++) {
-            (void)shmem_long_atomic_fetch_add(&counter, 1, 1);
+            (void)shmem_long_atomic_fetch_add(counter, 1, 1);
         }
         start = now_us();
         for (i = 0; i < iters; i++) {
-            (void)shmem_long_atomic_fetch_add(&counter, 1, 1);
+            (void)shmem_long_atomic_fetch_add(counter, 1, 1);
         }
         t = (now_us() - start) / iters;
         printf("fadd_lat 8 %.4f us\n", t);
         start = now_us();
         for (i = 0; i < iters / WINDOW + 1; i++) {
             for (w = 0; w < WINDOW; w++) {
-                shmem_long_atomic_add(&counter, 1, 1);
+                shmem_long_atomic_add(counter, 1, 1);
             }
             shmem_quiet();
         }
@@ -145,6 +146,7 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
     free(local);
+    shmem_free(counter);
     shmem_free(heap);
     shmem_finalize();
     return 0;

@@ -1,6 +1,6 @@
 #!/bin/sh
 # OpenSHMEM over verve: the programs of test/shmem under oshrun with
-# spml verve and atomic verve, over shm and tcp, at 2 and 4 PEs. Run by `make
+# spml, atomic and sshmem verve, over shm and tcp, at 2 and 4 PEs. Run by `make
 # check` with $top_builddir, $SHMEM_HAVE_COMPONENTS, $OSHMEM_OSHRUN and
 # $OMPI_PKGLIBDIR set from configure. Skips (77) when the components
 # were not built, except under CI=true, where that fails: CI's machine
@@ -52,6 +52,7 @@ if [ -z "$OSHRUN" ] || [ ! -x "$OSHRUN" ]; then
 fi
 for _file in "$top_builddir/src/ompi/shmem/.libs/mca_spml_verve.so" \
              "$top_builddir/src/ompi/shmem/.libs/mca_atomic_verve.so" \
+             "$top_builddir/src/ompi/shmem/.libs/mca_sshmem_verve.so" \
              "$SHMEM/shmem_rma" "$SHMEM/shmem_amo"; do
     if [ ! -e "$_file" ]; then
         echo "FAIL: $_file is not built"
@@ -84,16 +85,18 @@ if command -v timeout >/dev/null; then
     TIMEOUT="timeout -k 5 ${SHMEM_TIMEOUT:-120}"
 fi
 
-# oshrun_verve N TLS PROGRAM: N PEs with spml and atomic verve and
-# VERVE_TLS=TLS; output in $tmp/out and $tmp/err.
+# oshrun_verve N TLS SSHMEM PROGRAM: N PEs with spml and atomic verve,
+# the heap from sshmem SSHMEM, and VERVE_TLS=TLS; output in $tmp/out and
+# $tmp/err.
 oshrun_verve()
 {
     # shellcheck disable=SC2086 # $asan_mca is a list of options
     $TIMEOUT "$OSHRUN" --allow-run-as-root --oversubscribe -n "$1" \
-        --mca spml verve --mca atomic verve \
+        --mca spml verve --mca atomic verve --mca sshmem "$3" \
         --mca spml_base_verbose 1 --mca atomic_base_verbose 1 \
+        --mca sshmem_base_verbose 1 \
         --mca mca_base_component_path "$component_path" $asan_mca \
-        -x VERVE_TLS="$2" "$3" >"$tmp/out" 2>"$tmp/err"
+        -x VERVE_TLS="$2" "$4" >"$tmp/out" 2>"$tmp/err"
 }
 
 # check_count NAME FILE PATTERN COUNT
@@ -108,12 +111,13 @@ check_count()
     fi
 }
 
-# run_program N TLS PROGRAM PASSES: exit status 0, PASSES "pass:" lines,
-# and spml verve and atomic verve selected on each PE.
+# run_program N TLS SSHMEM PROGRAM PASSES: exit status 0, PASSES "pass:"
+# lines, and spml verve and atomic verve selected on each PE (and sshmem
+# verve when SSHMEM is verve).
 run_program()
 {
-    _name="$3 at $1 PEs over $2"
-    oshrun_verve "$1" "$2" "$SHMEM/$3"
+    _name="$4 at $1 PEs over $2, heap from sshmem $3"
+    oshrun_verve "$1" "$2" "$3" "$SHMEM/$4"
     _rc=$?
     if [ $_rc -eq 0 ]; then
         ok "$_name: exit status 0"
@@ -122,21 +126,31 @@ run_program()
         show
         return
     fi
-    check_count "$_name: tests passed" "$tmp/out" "^pass: " "$4"
+    check_count "$_name: tests passed" "$tmp/out" "^pass: " "$5"
+    if [ "$3" = verve ]; then
+        check_count "$_name: sshmem verve allocated the heap" "$tmp/err" \
+            "sshmem verve: heap of [0-9]+ bytes at 0x[0-9a-f]+\$" "$1"
+    fi
     check_count "$_name: spml verve selected" "$tmp/err" \
         "spml verve: PE [0-9]+ has endpoints to $1 PEs\$" "$1"
     check_count "$_name: atomic verve selected" "$tmp/err" \
         "atomic verve: atomics over spml verve's endpoints\$" "$1"
 }
 
-# shm: puts and gets by CMA, atomics emulated (oshmem's heap is not
-# memory verve allocated); tcp: everything emulated over AM, served by
-# the target's progress (registered with opal_progress).
+# shm with sshmem verve's heap: the peers map it (copies, CPU atomics);
+# tcp: everything emulated over AM, served by the target's progress
+# (registered with opal_progress); shm with oshmem's own mmap heap: puts
+# and gets by CMA, atomics emulated. The data segment is always reached
+# the latter way.
 for tls in shm,self tcp,self; do
     for n in 2 4; do
-        run_program "$n" "$tls" shmem_rma 5
-        run_program "$n" "$tls" shmem_amo 5
+        run_program "$n" "$tls" verve shmem_rma 5
+        run_program "$n" "$tls" verve shmem_amo 5
     done
+done
+for n in 2 4; do
+    run_program "$n" shm,self mmap shmem_rma 5
+    run_program "$n" shm,self mmap shmem_amo 5
 done
 
 if [ $failures -ne 0 ]; then

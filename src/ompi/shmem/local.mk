@@ -1,6 +1,7 @@
-# mca_spml_verve.so and mca_atomic_verve.so: Open MPI 4.1's OpenSHMEM
-# (oshmem) over verve, built by the same configure probe as the MPI
-# components when oshmem's headers are there too (HAVE_OMPI_SHMEM), with
+# mca_spml_verve.so, mca_atomic_verve.so and mca_sshmem_verve.so: Open
+# MPI 4.1's OpenSHMEM (oshmem) over verve, built by the same configure
+# probe as the MPI components when oshmem's headers are there too
+# (HAVE_OMPI_SHMEM), with
 # the same flags (see src/ompi/mtl/local.mk). include/ holds two headers
 # of our own that make source-tree paths in oshmem's installed headers
 # resolve to the installed shmem.h and mpi.h.
@@ -34,5 +35,18 @@ src_ompi_shmem_mca_atomic_verve_la_CPPFLAGS = $(SHMEM_VERVE_CPPFLAGS)
 src_ompi_shmem_mca_atomic_verve_la_CFLAGS = $(AM_CFLAGS) $(OMPI_CFLAGS)
 src_ompi_shmem_mca_atomic_verve_la_LDFLAGS = $(SHMEM_VERVE_LDFLAGS)
 src_ompi_shmem_mca_atomic_verve_la_LIBADD = libverve.la -loshmem -lmpi \
+    -lopen-pal
+
+# The heap allocated by verve, so that shm peers map it: see
+# sshmem_verve.c.
+ompisshmemdir = $(libdir)/openmpi
+ompisshmem_LTLIBRARIES = src/ompi/shmem/mca_sshmem_verve.la
+src_ompi_shmem_mca_sshmem_verve_la_SOURCES = \
+    src/ompi/shmem/spml_verve.h \
+    src/ompi/shmem/sshmem_verve.c
+src_ompi_shmem_mca_sshmem_verve_la_CPPFLAGS = $(SHMEM_VERVE_CPPFLAGS)
+src_ompi_shmem_mca_sshmem_verve_la_CFLAGS = $(AM_CFLAGS) $(OMPI_CFLAGS)
+src_ompi_shmem_mca_sshmem_verve_la_LDFLAGS = $(SHMEM_VERVE_LDFLAGS)
+src_ompi_shmem_mca_sshmem_verve_la_LIBADD = libverve.la -loshmem -lmpi \
     -lopen-pal
 endif

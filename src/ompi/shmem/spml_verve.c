@@ -252,6 +252,20 @@ static int spml_verve_enable(bool enable)
     return OSHMEM_SUCCESS;
 }
 
+/* sshmem verve's region that starts at addr and holds size bytes. */
+static verve_mem_h spml_verve_allocated(const void *addr, size_t size)
+{
+    const spml_verve_alloc_t *alloc = spml_verve.allocs;
+    int i;
+
+    for (i = 0; i < MCA_MEMHEAP_MAX_SEGMENTS; i++, alloc++) {
+        if (alloc->base == (uintptr_t)addr && alloc->length >= size) {
+            return alloc->memh;
+        }
+    }
+    return NULL;
+}
+
 static sshmem_mkey_t *spml_verve_register(void *addr, size_t size,
                                           uint64_t shmid, int *count)
 {
@@ -267,6 +281,8 @@ static sshmem_mkey_t *spml_verve_register(void *addr, size_t size,
     void *buffer;
     size_t length;
 
+    verve_mem_h allocated;
+
     (void)shmid;
     mkeys = calloc(1, sizeof(*mkeys));
     if (mkeys == NULL) {
@@ -277,11 +293,17 @@ static sshmem_mkey_t *spml_verve_register(void *addr, size_t size,
     if (size == 0) {
         return mkeys;   /* nothing to reach: no key (len 0, key 0) */
     }
-    status = verve_mem_map(spml_verve.context, &params, &memh);
-    if (status != VERVE_OK) {
-        opal_output(0, "%s: verve_mem_map of %p (%zu bytes) failed: %s",
-                    SPML_VERVE_WHO, addr, size, verve_status_string(status));
-        goto err_free;
+    allocated = spml_verve_allocated(addr, size);
+    if (allocated != NULL) {
+        memh = allocated;   /* sshmem verve's: it unmaps it */
+    } else {
+        status = verve_mem_map(spml_verve.context, &params, &memh);
+        if (status != VERVE_OK) {
+            opal_output(0, "%s: verve_mem_map of %p (%zu bytes) failed: %s",
+                        SPML_VERVE_WHO, addr, size,
+                        verve_status_string(status));
+            goto err_free;
+        }
     }
     status = verve_rkey_pack(spml_verve.context, memh, &buffer, &length);
     if (status != VERVE_OK) {
@@ -299,11 +321,14 @@ static sshmem_mkey_t *spml_verve_register(void *addr, size_t size,
     }
     mkeys[0].len = (uint16_t)length;
     mkeys[0].u.data = buffer;
-    mkeys[0].spml_context = memh;
+    /* The region to unmap at deregister; NULL for sshmem verve's. */
+    mkeys[0].spml_context = (allocated != NULL) ? NULL : memh;
     return mkeys;
 
 err_unmap:
-    (void)verve_mem_unmap(spml_verve.context, memh);
+    if (allocated == NULL) {
+        (void)verve_mem_unmap(spml_verve.context, memh);
+    }
 err_free:
     free(mkeys);
     return NULL;
@@ -316,7 +341,10 @@ static int spml_verve_deregister(sshmem_mkey_t *mkeys)
     }
     if (mkeys[0].len > 0) {
         verve_rkey_buffer_release(mkeys[0].u.data);
-        (void)verve_mem_unmap(spml_verve.context, mkeys[0].spml_context);
+        if (mkeys[0].spml_context != NULL) {
+            (void)verve_mem_unmap(spml_verve.context,
+                                  mkeys[0].spml_context);
+        }
     }
     free(mkeys);
     return OSHMEM_SUCCESS;

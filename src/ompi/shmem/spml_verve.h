@@ -43,6 +43,16 @@ typedef struct spml_verve_peer {
 
 typedef struct spml_verve spml_verve_t;
 
+/* A symmetric segment that sshmem verve allocated with
+ * VERVE_MEM_MAP_ALLOCATE: peers on the node map it, so puts and gets on
+ * it are copies and atomics CPU atomics. register() packs this region's
+ * key instead of mapping the memory again. */
+typedef struct spml_verve_alloc {
+    uintptr_t base;   /* 0: slot free */
+    size_t length;
+    verve_mem_h memh;
+} spml_verve_alloc_t;
+
 struct spml_verve {
     /* Every shmem_ctx_t of this increment points here (the handle is
      * opaque to oshmem), so the atomic component finds the state through
@@ -54,6 +64,7 @@ struct spml_verve {
     int output;
     int my_pe;
     int progress_registered;
+    spml_verve_alloc_t allocs[MCA_MEMHEAP_MAX_SEGMENTS];
     /* Called when va is in no unpacked segment of pe: oshmem unpacks no
      * key for the PE itself, so the spml unpacks its own keys on first
      * use (a function pointer, so that atomic verve need not link
