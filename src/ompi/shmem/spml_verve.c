@@ -41,16 +41,21 @@ static int spml_verve_progress(void)
     return (int)verve_worker_progress(spml_verve.worker);
 }
 
+/* oshmem 4.1 passes enable_mpi_threads = 1 whatever the program asked
+ * for; the thread level shmem_init_thread granted decides, as for spml
+ * ucx (a locked worker doubles the cost of an 8 B put). */
 int spml_verve_module_init(bool enable_mpi_threads)
 {
     verve_context_params_t context_params;
     verve_worker_params_t worker_params = {
         .field_mask = VERVE_WORKER_PARAM_FIELD_THREAD_MODE,
-        .thread_mode = enable_mpi_threads ? VERVE_THREAD_MODE_MULTI
-                                          : VERVE_THREAD_MODE_SINGLE
+        .thread_mode = (oshmem_mpi_thread_provided == SHMEM_THREAD_MULTIPLE)
+                               ? VERVE_THREAD_MODE_MULTI
+                               : VERVE_THREAD_MODE_SINGLE
     };
     verve_status_t status;
 
+    (void)enable_mpi_threads;
     memset(&spml_verve, 0, sizeof(spml_verve));
     spml_verve.output = opal_output_open(NULL);
     verve_ompi_context_params(SPML_VERVE_WHO, spml_verve.output,
