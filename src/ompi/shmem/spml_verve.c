@@ -98,6 +98,7 @@ static void spml_verve_peers_close(void)
             verve_rkey_destroy(peer->segs[i].rkey);
             peer->segs[i].rkey = NULL;
         }
+        peer->nsegs = 0;
         if (peer->ep != NULL) {
             /* After quiet and oshmem's closing barrier nothing of ours is
              * outstanding; force closes without waiting on a peer that
@@ -383,6 +384,9 @@ static void spml_verve_rmkey_unpack(shmem_ctx_t ctx, sshmem_mkey_t *mkey,
     seg->va_base = (uintptr_t)local->super.va_base;
     seg->va_end = (uintptr_t)local->super.va_end;
     seg->rva_base = (uintptr_t)mkey->va_base;
+    if ((int)segno >= spml_verve.peers[pe].nsegs) {
+        spml_verve.peers[pe].nsegs = (int)segno + 1;
+    }
     if (pe != spml_verve.my_pe) {
         mkey->spml_context = seg;   /* the own PE's holds the memh */
     }

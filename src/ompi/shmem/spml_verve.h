@@ -38,6 +38,7 @@ typedef struct spml_verve_seg {
 
 typedef struct spml_verve_peer {
     verve_ep_h ep;
+    int nsegs;   /* segs[nsegs..] were never unpacked: not searched */
     spml_verve_seg_t segs[MCA_MEMHEAP_MAX_SEGMENTS];
 } spml_verve_peer_t;
 
@@ -81,11 +82,12 @@ struct spml_verve {
 static inline verve_rkey_h spml_verve_rkey(spml_verve_t *spml, int pe,
                                            const void *va, uint64_t *rva_p)
 {
-    const spml_verve_seg_t *seg = spml->peers[pe].segs;
+    const spml_verve_peer_t *peer = &spml->peers[pe];
+    const spml_verve_seg_t *seg = peer->segs;
     uintptr_t addr = (uintptr_t)va;
     int i;
 
-    for (i = 0; i < MCA_MEMHEAP_MAX_SEGMENTS; i++, seg++) {
+    for (i = 0; i < peer->nsegs; i++, seg++) {
         if (seg->rkey != NULL && addr >= seg->va_base &&
             addr < seg->va_end) {
             *rva_p = (uint64_t)(addr - seg->va_base + seg->rva_base);
