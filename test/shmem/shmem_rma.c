@@ -2,7 +2,7 @@
  * Put and get at the size boundaries of verve's protocols, with data
  * checked; nonblocking put and get completed by quiet; fence ordering
  * (data, fence, flag: a reader that sees the flag sees the data);
- * strided iput/iget; a context of its own. Every PE talks to its right
+ * strided iput/iget; two contexts of their own. Every PE talks to its right
  * neighbour, so 2 and 4 PEs cover self-free rings.
  */
 #include <stdint.h>
@@ -170,30 +170,57 @@ static void test_strided(int me, int npes)
     shmem_free(target);
 }
 
+/* Two contexts of their own beside the default one: puts on each,
+ * completed by that context's quiet; gets and a fetch-add through them;
+ * the static data segment through one. */
 static void test_ctx(int me, int npes)
 {
     int right = (me + 1) % npes, left = (me + npes - 1) % npes;
-    long *target = shmem_malloc(16 * sizeof(long));
-    shmem_ctx_t ctx;
-    long source[16];
-    int i, rc;
+    long *target = shmem_malloc(32 * sizeof(long));
+    long *counter = shmem_malloc(sizeof(long));
+    shmem_ctx_t ctx[2];
+    long source[32], back[16], old;
+    int i, c, rc;
 
-    rc = shmem_ctx_create(SHMEM_CTX_PRIVATE, &ctx);
-    SHMEM_CHECK(rc == 0, "shmem_ctx_create returned %d", rc);
-    for (i = 0; i < 16; i++) {
-        source[i] = me * 10 + i;
+    for (c = 0; c < 2; c++) {
+        rc = shmem_ctx_create(c == 0 ? SHMEM_CTX_PRIVATE : 0, &ctx[c]);
+        SHMEM_CHECK(rc == 0, "shmem_ctx_create returned %d", rc);
+    }
+    for (i = 0; i < 32; i++) {
+        source[i] = me * 100 + i;
         target[i] = 0;
     }
+    *counter = 0;
+    flag = 0;
     shmem_barrier_all();
-    shmem_ctx_long_put_nbi(ctx, target, source, 16, right);
-    shmem_ctx_quiet(ctx);
+    shmem_ctx_long_put_nbi(ctx[0], target, source, 16, right);
+    shmem_ctx_long_put_nbi(ctx[1], target + 16, source + 16, 16, right);
+    shmem_ctx_quiet(ctx[0]);
+    shmem_ctx_quiet(ctx[1]);
+    old = shmem_ctx_long_atomic_fetch_add(ctx[1], counter, 1, 0);
+    SHMEM_CHECK(old >= 0 && old < npes, "ctx fetch-add got %ld", old);
+    shmem_ctx_long_p(ctx[0], &flag, me + 1, right);
+    shmem_ctx_quiet(ctx[0]);
     shmem_barrier_all();
-    for (i = 0; i < 16; i++) {
-        SHMEM_CHECK(target[i] == left * 10 + i, "ctx put: %d: %ld", i,
+    for (i = 0; i < 32; i++) {
+        SHMEM_CHECK(target[i] == left * 100 + i, "ctx put: %d: %ld", i,
                     target[i]);
     }
-    shmem_ctx_destroy(ctx);
+    SHMEM_CHECK(flag == left + 1, "ctx put to static: %ld", flag);
+    if (me == 0) {
+        SHMEM_CHECK(*counter == npes, "ctx fetch-add total %ld", *counter);
+    }
+    shmem_ctx_long_get(ctx[1], back, target, 16, right);
+    for (i = 0; i < 16; i++) {
+        SHMEM_CHECK(back[i] == me * 100 + i, "ctx get: %d: %ld", i,
+                    back[i]);
+    }
     shmem_barrier_all();
+    for (c = 0; c < 2; c++) {
+        shmem_ctx_destroy(ctx[c]);
+    }
+    shmem_barrier_all();
+    shmem_free(counter);
     shmem_free(target);
 }
 
@@ -219,7 +246,7 @@ int main(void)
     test_strided(me, npes);
     SHMEM_PASS("iput/iget");
     test_ctx(me, npes);
-    SHMEM_PASS("context put_nbi + ctx_quiet");
+    SHMEM_PASS("contexts: put_nbi + ctx_quiet, get, fetch-add");
 
     free(local);
     shmem_free(heap);

@@ -50,7 +50,7 @@ static int atomic_verve_op(shmem_ctx_t ctx, verve_atomic_op_t op,
                     verve_status_string(status));
         return OSHMEM_ERROR;
     }
-    return spml_verve_complete(spml->worker, status, request);
+    return spml_verve_complete(spml, status, request);
 }
 
 static uint64_t atomic_verve_apply(atomic_verve_bitop_t bitop, uint64_t old,

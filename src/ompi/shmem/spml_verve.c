@@ -87,12 +87,15 @@ err_close_output:
     return OSHMEM_ERROR;
 }
 
-static void spml_verve_peers_close(void)
+static void spml_verve_peers_close(spml_verve_t *spml)
 {
     int pe, i;
 
-    for (pe = 0; pe < spml_verve.npeers; pe++) {
-        spml_verve_peer_t *peer = &spml_verve.peers[pe];
+    if (spml->peers == NULL) {
+        return;
+    }
+    for (pe = 0; pe < spml->npeers; pe++) {
+        spml_verve_peer_t *peer = &spml->peers[pe];
 
         for (i = 0; i < MCA_MEMHEAP_MAX_SEGMENTS; i++) {
             verve_rkey_destroy(peer->segs[i].rkey);
@@ -119,8 +122,14 @@ void spml_verve_module_fini(void)
         opal_progress_unregister(spml_verve_progress);
         spml_verve.progress_registered = 0;
     }
-    spml_verve_peers_close();
+    spml_verve_peers_close(&spml_verve);
     free(spml_verve.peers);
+    free(spml_verve.addresses);
+    free(spml_verve.address_lengths);
+    free(spml_verve.address_offsets);
+    spml_verve.addresses = NULL;
+    spml_verve.address_lengths = NULL;
+    spml_verve.address_offsets = NULL;
     spml_verve.peers = NULL;
     spml_verve.npeers = 0;
     verve_worker_destroy(spml_verve.worker);
@@ -189,12 +198,36 @@ err_free:
     return rc;
 }
 
+/* An endpoint of spml's worker to every PE's (default) worker. */
+static int spml_verve_eps_create(spml_verve_t *spml)
+{
+    verve_status_t status;
+    int pe;
+
+    for (pe = 0; pe < spml->npeers; pe++) {
+        verve_ep_params_t params = {
+            .field_mask = VERVE_EP_PARAM_FIELD_REMOTE_ADDRESS,
+            .address = spml_verve.addresses + spml_verve.address_offsets[pe],
+            .address_length = (size_t)spml_verve.address_lengths[pe]
+        };
+
+        status = verve_ep_create(spml->worker, &params, &spml->peers[pe].ep);
+        if (status != VERVE_OK) {
+            opal_output(0, "%s: verve_ep_create to PE %d (address of %d "
+                        "bytes) failed: %s", SPML_VERVE_WHO, pe,
+                        spml_verve.address_lengths[pe],
+                        verve_status_string(status));
+            return OSHMEM_ERR_UNREACH;
+        }
+    }
+    return OSHMEM_SUCCESS;
+}
+
 static int spml_verve_add_procs(struct oshmem_group_t *group, size_t nprocs)
 {
     int *lengths = NULL, *offsets = NULL;
     char *all = NULL;
-    verve_status_t status;
-    int pe, rc;
+    int rc;
 
     (void)group;
     spml_verve.peers = calloc(nprocs, sizeof(*spml_verve.peers));
@@ -207,26 +240,10 @@ static int spml_verve_add_procs(struct oshmem_group_t *group, size_t nprocs)
     if (rc != OSHMEM_SUCCESS) {
         return rc;
     }
-    for (pe = 0; pe < (int)nprocs; pe++) {
-        verve_ep_params_t params = {
-            .field_mask = VERVE_EP_PARAM_FIELD_REMOTE_ADDRESS,
-            .address = all + offsets[pe],
-            .address_length = (size_t)lengths[pe]
-        };
-
-        status = verve_ep_create(spml_verve.worker, &params,
-                                 &spml_verve.peers[pe].ep);
-        if (status != VERVE_OK) {
-            opal_output(0, "%s: verve_ep_create to PE %d (address of %d "
-                        "bytes) failed: %s", SPML_VERVE_WHO, pe,
-                        lengths[pe], verve_status_string(status));
-            rc = OSHMEM_ERR_UNREACH;
-            break;
-        }
-    }
-    free(all);
-    free(offsets);
-    free(lengths);
+    spml_verve.addresses = all;
+    spml_verve.address_lengths = lengths;
+    spml_verve.address_offsets = offsets;
+    rc = spml_verve_eps_create(&spml_verve);
     if (rc == OSHMEM_SUCCESS) {
         /* At spml_base_verbose 1: the tests count this line to know that
          * spml verve, not a fallback, carried the job. */
@@ -248,7 +265,7 @@ static int spml_verve_del_procs(struct oshmem_group_t *group, size_t nprocs)
 {
     (void)group;
     (void)nprocs;
-    spml_verve_peers_close();
+    spml_verve_peers_close(&spml_verve);
     return OSHMEM_SUCCESS;
 }
 
@@ -356,38 +373,51 @@ static int spml_verve_deregister(sshmem_mkey_t *mkeys)
     return OSHMEM_SUCCESS;
 }
 
-static void spml_verve_rmkey_unpack(shmem_ctx_t ctx, sshmem_mkey_t *mkey,
-                                    uint32_t segno, int pe, int tr_id)
+/* Unpacks PE pe's key of segment segno on spml's endpoint to pe. */
+static spml_verve_seg_t *spml_verve_seg_unpack(spml_verve_t *spml,
+                                               const sshmem_mkey_t *mkey,
+                                               uint32_t segno, int pe)
 {
     map_segment_t *local = memheap_find_seg((int)segno);
     spml_verve_seg_t *seg;
     verve_status_t status;
 
-    (void)ctx;
-    (void)tr_id;
-    if (mkey->len == 0 || pe < 0 || pe >= spml_verve.npeers ||
+    if (mkey->len == 0 || pe < 0 || pe >= spml->npeers ||
         segno >= MCA_MEMHEAP_MAX_SEGMENTS) {
-        return;
+        return NULL;
     }
-    seg = &spml_verve.peers[pe].segs[segno];
+    seg = &spml->peers[pe].segs[segno];
     verve_rkey_destroy(seg->rkey);
     seg->rkey = NULL;
-    status = verve_rkey_unpack(spml_verve.peers[pe].ep, mkey->u.data,
-                               mkey->len, &seg->rkey);
+    status = verve_rkey_unpack(spml->peers[pe].ep, mkey->u.data, mkey->len,
+                               &seg->rkey);
     if (status != VERVE_OK) {
         opal_output(0, "%s: verve_rkey_unpack of PE %d's segment %u (%u "
                     "bytes) failed: %s", SPML_VERVE_WHO, pe, segno,
                     mkey->len, verve_status_string(status));
         oshmem_shmem_abort(-1);
-        return;
+        return NULL;
     }
     seg->va_base = (uintptr_t)local->super.va_base;
     seg->va_end = (uintptr_t)local->super.va_end;
     seg->rva_base = (uintptr_t)mkey->va_base;
-    if ((int)segno >= spml_verve.peers[pe].nsegs) {
-        spml_verve.peers[pe].nsegs = (int)segno + 1;
+    if ((int)segno >= spml->peers[pe].nsegs) {
+        spml->peers[pe].nsegs = (int)segno + 1;
     }
-    if (pe != spml_verve.my_pe) {
+    return seg;
+}
+
+/* oshmem unpacks every PE's keys into the default context at start-up
+ * (contexts made later unpack their own, spml_verve_ctx_create). */
+static void spml_verve_rmkey_unpack(shmem_ctx_t ctx, sshmem_mkey_t *mkey,
+                                    uint32_t segno, int pe, int tr_id)
+{
+    spml_verve_seg_t *seg;
+
+    (void)ctx;
+    (void)tr_id;
+    seg = spml_verve_seg_unpack(&spml_verve, mkey, segno, pe);
+    if (seg != NULL && pe != spml_verve.my_pe) {
         mkey->spml_context = seg;   /* the own PE's holds the memh */
     }
 }
@@ -433,17 +463,17 @@ static verve_rkey_h spml_verve_rkey_miss(spml_verve_t *spml, int pe,
     }
     segno = (int)(local - memheap_map->mem_segs);
     mkey = &local->mkeys[0];
-    if (mkey->len == 0 || spml->peers[pe].segs[segno].rkey != NULL) {
+    if (mkey->len == 0 || spml->peers[pe].segs[segno].rkey != NULL ||
+        spml_verve_seg_unpack(spml, mkey, (uint32_t)segno, pe) == NULL) {
         return NULL;
     }
-    spml_verve_rmkey_unpack(NULL, mkey, (uint32_t)segno, pe, 0);
     return spml_verve_rkey(spml, pe, va, rva_p);
 }
 
-static verve_rkey_h spml_verve_lookup(int pe, const void *va,
-                                      uint64_t *rva_p)
+static verve_rkey_h spml_verve_lookup(spml_verve_t *spml, int pe,
+                                      const void *va, uint64_t *rva_p)
 {
-    verve_rkey_h rkey = spml_verve_rkey(&spml_verve, pe, va, rva_p);
+    verve_rkey_h rkey = spml_verve_rkey(spml, pe, va, rva_p);
 
     if (OPAL_UNLIKELY(rkey == NULL)) {
         opal_output(0, "%s: %p is in no symmetric segment of PE %d",
@@ -461,13 +491,13 @@ static int spml_verve_put(shmem_ctx_t ctx, void *dst_addr, size_t size,
     verve_rkey_h rkey;
     uint64_t rva;
 
-    rkey = spml_verve_lookup(pe, dst_addr, &rva);
+    rkey = spml_verve_lookup(spml, pe, dst_addr, &rva);
     if (rkey == NULL) {
         return OSHMEM_ERR_BAD_PARAM;
     }
     status = verve_put_nbx(spml->peers[pe].ep, src_addr, size, rva, rkey,
                            NULL, &request);
-    return spml_verve_complete(spml->worker, status, request);
+    return spml_verve_complete(spml, status, request);
 }
 
 static int spml_verve_put_nb(shmem_ctx_t ctx, void *dst_addr, size_t size,
@@ -479,7 +509,7 @@ static int spml_verve_put_nb(shmem_ctx_t ctx, void *dst_addr, size_t size,
     uint64_t rva;
 
     (void)handle;
-    rkey = spml_verve_lookup(pe, dst_addr, &rva);
+    rkey = spml_verve_lookup(spml, pe, dst_addr, &rva);
     if (rkey == NULL) {
         return OSHMEM_ERR_BAD_PARAM;
     }
@@ -499,13 +529,13 @@ static int spml_verve_get(shmem_ctx_t ctx, void *src_remote, size_t size,
     verve_rkey_h rkey;
     uint64_t rva;
 
-    rkey = spml_verve_lookup(pe, src_remote, &rva);
+    rkey = spml_verve_lookup(spml, pe, src_remote, &rva);
     if (rkey == NULL) {
         return OSHMEM_ERR_BAD_PARAM;
     }
     status = verve_get_nbx(spml->peers[pe].ep, dst_local, size, rva, rkey,
                            NULL, &request);
-    return spml_verve_complete(spml->worker, status, request);
+    return spml_verve_complete(spml, status, request);
 }
 
 static int spml_verve_get_nb(shmem_ctx_t ctx, void *src_remote, size_t size,
@@ -517,7 +547,7 @@ static int spml_verve_get_nb(shmem_ctx_t ctx, void *src_remote, size_t size,
     uint64_t rva;
 
     (void)handle;
-    rkey = spml_verve_lookup(pe, src_remote, &rva);
+    rkey = spml_verve_lookup(spml, pe, src_remote, &rva);
     if (rkey == NULL) {
         return OSHMEM_ERR_BAD_PARAM;
     }
@@ -527,10 +557,19 @@ static int spml_verve_get_nb(shmem_ctx_t ctx, void *src_remote, size_t size,
                    ? OSHMEM_SUCCESS : OSHMEM_ERROR;
 }
 
+static int spml_verve_quiet(shmem_ctx_t ctx);
+
+/* A context of its own fences with a flush (stronger than a fence), as
+ * verve_worker_fence waits on its worker alone: see serve_worker. */
 static int spml_verve_fence(shmem_ctx_t ctx)
 {
-    verve_status_t status = verve_worker_fence(SPML_VERVE_STATE(ctx)->worker);
+    spml_verve_t *spml = SPML_VERVE_STATE(ctx);
+    verve_status_t status;
 
+    if (spml->serve_worker != NULL) {
+        return spml_verve_quiet(ctx);
+    }
+    status = verve_worker_fence(spml->worker);
     if (status != VERVE_OK) {
         opal_output(0, "%s: verve_worker_fence failed: %s", SPML_VERVE_WHO,
                     verve_status_string(status));
@@ -547,7 +586,7 @@ static int spml_verve_quiet(shmem_ctx_t ctx)
     int rc;
 
     status = verve_worker_flush_nbx(spml->worker, NULL, &request);
-    rc = spml_verve_complete(spml->worker, status, request);
+    rc = spml_verve_complete(spml, status, request);
     if (rc != OSHMEM_SUCCESS) {
         opal_output(0, "%s: quiet: verve_worker_flush_nbx failed",
                     SPML_VERVE_WHO);
@@ -555,17 +594,88 @@ static int spml_verve_quiet(shmem_ctx_t ctx)
     return rc;
 }
 
-/* Every context runs on the one worker in this increment. */
+/* A context of its own: a worker of the spml's verve context, an
+ * endpoint to every PE's default worker, and every PE's keys unpacked on
+ * them, so that its operations order and complete apart from the other
+ * contexts'. Its worker is progressed by its own calls (quiet, blocking
+ * operations); what peers emulate on this PE goes to the default worker,
+ * which opal_progress serves. */
 static int spml_verve_ctx_create(long options, shmem_ctx_t *ctx)
 {
-    (void)options;
-    *ctx = (shmem_ctx_t)(void *)&spml_verve;
+    verve_worker_params_t worker_params = {
+        .field_mask = VERVE_WORKER_PARAM_FIELD_THREAD_MODE,
+        .thread_mode = VERVE_THREAD_MODE_SINGLE
+    };
+    spml_verve_t *spml;
+    verve_status_t status;
+    int pe, segno, rc;
+
+    if (oshmem_mpi_thread_provided == SHMEM_THREAD_MULTIPLE &&
+        !(options & (SHMEM_CTX_PRIVATE | SHMEM_CTX_SERIALIZED))) {
+        worker_params.thread_mode = VERVE_THREAD_MODE_MULTI;
+    }
+    spml = calloc(1, sizeof(*spml));
+    if (spml == NULL) {
+        return OSHMEM_ERR_OUT_OF_RESOURCE;
+    }
+    spml->context = spml_verve.context;
+    spml->npeers = spml_verve.npeers;
+    spml->output = spml_verve.output;
+    spml->my_pe = spml_verve.my_pe;
+    spml->rkey_miss = spml_verve_rkey_miss;
+    spml->serve_worker = spml_verve.worker;
+    spml->peers = calloc((size_t)spml->npeers, sizeof(*spml->peers));
+    if (spml->peers == NULL) {
+        rc = OSHMEM_ERR_OUT_OF_RESOURCE;
+        goto err_free;
+    }
+    status = verve_worker_create(spml->context, &worker_params,
+                                 &spml->worker);
+    if (status != VERVE_OK) {
+        opal_output(0, "%s: shmem_ctx_create: verve_worker_create failed: "
+                    "%s", SPML_VERVE_WHO, verve_status_string(status));
+        rc = OSHMEM_ERROR;
+        goto err_free;
+    }
+    rc = spml_verve_eps_create(spml);
+    if (rc != OSHMEM_SUCCESS) {
+        goto err_close;
+    }
+    for (pe = 0; pe < spml->npeers; pe++) {
+        for (segno = 0; segno < memheap_map->n_segments; segno++) {
+            sshmem_mkey_t **cache = memheap_map->mem_segs[segno].mkeys_cache;
+
+            /* The PE's own keys are unpacked on first use. */
+            if (pe != spml->my_pe && cache != NULL && cache[pe] != NULL) {
+                (void)spml_verve_seg_unpack(spml, &cache[pe][0],
+                                            (uint32_t)segno, pe);
+            }
+        }
+    }
+    *ctx = (shmem_ctx_t)(void *)spml;
     return OSHMEM_SUCCESS;
+
+err_close:
+    spml_verve_peers_close(spml);
+    verve_worker_destroy(spml->worker);
+err_free:
+    free(spml->peers);
+    free(spml);
+    return rc;
 }
 
 static void spml_verve_ctx_destroy(shmem_ctx_t ctx)
 {
+    spml_verve_t *spml = SPML_VERVE_STATE(ctx);
+
     (void)spml_verve_quiet(ctx);
+    if (spml == &spml_verve) {
+        return;
+    }
+    spml_verve_peers_close(spml);
+    verve_worker_destroy(spml->worker);
+    free(spml->peers);
+    free(spml);
 }
 
 /* Puts source's slot pe to every PE's slot my_pe of dest, and adds 1 to
@@ -593,7 +703,7 @@ static int spml_verve_put_all_nb(void *dest, const void *source, size_t size,
         if (rc != OSHMEM_SUCCESS) {
             return rc;
         }
-        rkey = spml_verve_lookup(pe, counter, &rva);
+        rkey = spml_verve_lookup(&spml_verve, pe, counter, &rva);
         if (rkey == NULL) {
             return OSHMEM_ERR_BAD_PARAM;
         }

@@ -54,18 +54,32 @@ typedef struct spml_verve_alloc {
     verve_mem_h memh;
 } spml_verve_alloc_t;
 
+/* One OpenSHMEM context: a shmem_ctx_t points at one (the handle is
+ * opaque to oshmem), so the atomic component finds the worker, endpoints
+ * and keys through its ctx argument. The default context is the spml's
+ * own state; shmem_ctx_create makes a copy with a worker, endpoints and
+ * keys of its own (the fields marked shared are the default's, read
+ * only). */
 struct spml_verve {
-    /* Every shmem_ctx_t of this increment points here (the handle is
-     * opaque to oshmem), so the atomic component finds the state through
-     * its ctx argument. */
-    verve_context_h context;
+    verve_context_h context;   /* shared */
     verve_worker_h worker;
     spml_verve_peer_t *peers;
-    int npeers;
-    int output;
-    int my_pe;
-    int progress_registered;
+    int npeers;                /* shared */
+    int output;                /* shared */
+    int my_pe;                 /* shared */
+    int progress_registered;   /* default context only */
+    /* Contexts of their own: the default context's worker, which they
+     * progress while they wait, as what peers emulate on this PE (their
+     * puts, gets and atomics, whatever their context) arrives there; a
+     * wait on one context alone would deadlock two PEs that each wait on
+     * theirs. NULL in the default context. */
+    verve_worker_h serve_worker;
+    /* Default context only: what sshmem verve allocated, and every PE's
+     * worker address (for the endpoints of contexts made later). */
     spml_verve_alloc_t allocs[MCA_MEMHEAP_MAX_SEGMENTS];
+    char *addresses;
+    int *address_lengths;
+    int *address_offsets;
     /* Called when va is in no unpacked segment of pe: oshmem unpacks no
      * key for the PE itself, so the spml unpacks its own keys on first
      * use (a function pointer, so that atomic verve need not link
@@ -97,13 +111,21 @@ static inline verve_rkey_h spml_verve_rkey(spml_verve_t *spml, int pe,
     return spml->rkey_miss(spml, pe, va, rva_p);
 }
 
-/* Waits for a request a verve call handed out; status is the call's. */
-static inline int spml_verve_complete(verve_worker_h worker,
+/* Waits for a request a verve call on spml's worker handed out; status
+ * is the call's. */
+static inline int spml_verve_complete(const spml_verve_t *spml,
                                       verve_status_t status,
                                       verve_request_h request)
 {
     if (status == VERVE_INPROGRESS) {
-        status = verve_request_wait(worker, request);
+        if (spml->serve_worker == NULL) {
+            status = verve_request_wait(spml->worker, request);
+        } else {
+            while ((status = verve_request_test(request)) ==
+                   VERVE_INPROGRESS) {
+                (void)verve_worker_progress(spml->serve_worker);
+            }
+        }
         verve_request_free(request);
     }
     return (status == VERVE_OK) ? OSHMEM_SUCCESS : OSHMEM_ERROR;
