@@ -6,9 +6,9 @@
  * that state through the selected spml module's `self` pointer, so both
  * read the layout below and neither links against the other.
  *
- * Contexts: this increment runs every shmem_ctx_t on the one worker
- * (ctx_create hands out the default context), so contexts order and
- * complete together; a worker per context is the next step.
+ * Contexts: each shmem_ctx_t is an spml_verve_t; the default one is the
+ * spml's state, and ctx_create makes another with its own worker,
+ * endpoints and keys (see serve_worker for how its waits progress).
  */
 #ifndef SPML_VERVE_H
 #define SPML_VERVE_H
