@@ -50,3 +50,5 @@ src_ompi_shmem_mca_sshmem_verve_la_LDFLAGS = $(SHMEM_VERVE_LDFLAGS)
 src_ompi_shmem_mca_sshmem_verve_la_LIBADD = libverve.la -loshmem -lmpi \
     -lopen-pal
 endif
+EXTRA_DIST += src/ompi/shmem/include/oshmem/include/shmem.h \
+    src/ompi/shmem/include/ompi/include/mpi.h
