@@ -2,7 +2,12 @@
 # and atomic verve (src/ompi/shmem). Plain OpenSHMEM programs: compiled
 # with Open MPI's flags (what oshcc adds) and without libverve.
 if HAVE_OMPI_SHMEM
-check_PROGRAMS += test/shmem/shmem_rma test/shmem/shmem_amo
+check_PROGRAMS += test/shmem/shmem_rma test/shmem/shmem_amo \
+                  test/shmem/shmem_kill
+test_shmem_shmem_kill_SOURCES = test/shmem/shmem_kill.c \
+    test/shmem/shmem_check.h
+test_shmem_shmem_kill_CPPFLAGS = $(AM_CPPFLAGS) $(OMPI_MPI_CFLAGS)
+test_shmem_shmem_kill_LDADD = -loshmem $(OMPI_MPI_LIBS)
 test_shmem_shmem_rma_SOURCES = test/shmem/shmem_rma.c test/shmem/shmem_check.h
 test_shmem_shmem_rma_CPPFLAGS = $(AM_CPPFLAGS) $(OMPI_MPI_CFLAGS)
 test_shmem_shmem_rma_LDADD = -loshmem $(OMPI_MPI_LIBS)

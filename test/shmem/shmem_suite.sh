@@ -53,7 +53,7 @@ fi
 for _file in "$top_builddir/src/ompi/shmem/.libs/mca_spml_verve.so" \
              "$top_builddir/src/ompi/shmem/.libs/mca_atomic_verve.so" \
              "$top_builddir/src/ompi/shmem/.libs/mca_sshmem_verve.so" \
-             "$SHMEM/shmem_rma" "$SHMEM/shmem_amo"; do
+             "$SHMEM/shmem_rma" "$SHMEM/shmem_amo" "$SHMEM/shmem_kill"; do
     if [ ! -e "$_file" ]; then
         echo "FAIL: $_file is not built"
         exit 1
@@ -151,6 +151,29 @@ done
 for n in 2 4; do
     run_program "$n" shm,self mmap shmem_rma 5
     run_program "$n" shm,self mmap shmem_amo 5
+done
+
+# A PE killed (SIGKILL) while the others put to it, fetch-add on it and
+# wait on it: the job ends with a non-zero status well before the timeout
+# (oshrun reports the death and stops the others; timeout's own 124 or
+# 137 would come only after SHMEM_TIMEOUT seconds).
+for tls in shm,self tcp,self; do
+    for n in 2 4; do
+        _name="shmem_kill at $n PEs over $tls"
+        _start=$(date +%s)
+        oshrun_verve "$n" "$tls" verve "$SHMEM/shmem_kill"
+        _rc=$?
+        _took=$(($(date +%s) - _start))
+        if [ "$_rc" -ne 0 ] && [ "$_took" -lt "${SHMEM_TIMEOUT:-120}" ]; then
+            ok "$_name: exit status $_rc after ${_took}s"
+        else
+            fail "$_name: exit status $_rc after ${_took}s (expected" \
+                 "non-zero, before the timeout)"
+            show
+        fi
+        check_count "$_name: all PEs started" "$tmp/out" \
+            "^pass: before the kill\$" 1
+    done
 done
 
 if [ $failures -ne 0 ]; then
