@@ -13,3 +13,5 @@ include src/ompi/mtl/local.mk
 include src/ompi/pml/local.mk
 include test/mpi/local.mk
 include src/ompi/coll/local.mk
+include src/ompi/shmem/local.mk
+include test/shmem/local.mk
