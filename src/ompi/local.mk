@@ -1,5 +1,6 @@
-# Open MPI integration (configure --with-ompi): the mtl and pml components
-# and their MPI tests.
+# Open MPI integration (configure --with-ompi): the pml, mtl and coll
+# components and their MPI tests, and the OpenSHMEM ones (spml, atomic,
+# sshmem) with theirs when oshmem's headers are there.
 # What every component is built with (see src/ompi/mtl/local.mk for why).
 VERVE_OMPI_CPPFLAGS = -I$(top_srcdir)/include \
     -I$(top_srcdir)/src/ompi/common $(OMPI_CPPFLAGS)

@@ -6,12 +6,10 @@
 # of our own that make source-tree paths in oshmem's installed headers
 # resolve to the installed shmem.h and mpi.h.
 if HAVE_OMPI_SHMEM
-SHMEM_VERVE_CPPFLAGS = -I$(top_srcdir)/include \
-    -I$(top_srcdir)/src/ompi/common -I$(top_srcdir)/src/ompi/shmem \
-    -I$(top_srcdir)/src/ompi/shmem/include $(OMPI_CPPFLAGS) \
+SHMEM_VERVE_CPPFLAGS = $(VERVE_OMPI_CPPFLAGS) \
+    -I$(top_srcdir)/src/ompi/shmem -I$(top_srcdir)/src/ompi/shmem/include \
     $(OSHMEM_CPPFLAGS)
-SHMEM_VERVE_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
-    -Wl,--no-undefined -Wl,-z,nodelete $(OMPI_LDFLAGS)
+SHMEM_VERVE_LDFLAGS = $(VERVE_OMPI_LDFLAGS)
 
 ompispmldir = $(libdir)/openmpi
 ompispml_LTLIBRARIES = src/ompi/shmem/mca_spml_verve.la
@@ -21,7 +19,7 @@ src_ompi_shmem_mca_spml_verve_la_SOURCES = \
     src/ompi/shmem/spml_verve_component.c \
     src/ompi/shmem/spml_verve.c
 src_ompi_shmem_mca_spml_verve_la_CPPFLAGS = $(SHMEM_VERVE_CPPFLAGS)
-src_ompi_shmem_mca_spml_verve_la_CFLAGS = $(AM_CFLAGS) $(OMPI_CFLAGS)
+src_ompi_shmem_mca_spml_verve_la_CFLAGS = $(VERVE_OMPI_CFLAGS)
 src_ompi_shmem_mca_spml_verve_la_LDFLAGS = $(SHMEM_VERVE_LDFLAGS)
 src_ompi_shmem_mca_spml_verve_la_LIBADD = \
     src/ompi/common/libverve_ompi.la libverve.la -loshmem -lmpi -lopen-pal
@@ -32,7 +30,7 @@ src_ompi_shmem_mca_atomic_verve_la_SOURCES = \
     src/ompi/shmem/spml_verve.h \
     src/ompi/shmem/atomic_verve.c
 src_ompi_shmem_mca_atomic_verve_la_CPPFLAGS = $(SHMEM_VERVE_CPPFLAGS)
-src_ompi_shmem_mca_atomic_verve_la_CFLAGS = $(AM_CFLAGS) $(OMPI_CFLAGS)
+src_ompi_shmem_mca_atomic_verve_la_CFLAGS = $(VERVE_OMPI_CFLAGS)
 src_ompi_shmem_mca_atomic_verve_la_LDFLAGS = $(SHMEM_VERVE_LDFLAGS)
 src_ompi_shmem_mca_atomic_verve_la_LIBADD = libverve.la -loshmem -lmpi \
     -lopen-pal
@@ -45,7 +43,7 @@ src_ompi_shmem_mca_sshmem_verve_la_SOURCES = \
     src/ompi/shmem/spml_verve.h \
     src/ompi/shmem/sshmem_verve.c
 src_ompi_shmem_mca_sshmem_verve_la_CPPFLAGS = $(SHMEM_VERVE_CPPFLAGS)
-src_ompi_shmem_mca_sshmem_verve_la_CFLAGS = $(AM_CFLAGS) $(OMPI_CFLAGS)
+src_ompi_shmem_mca_sshmem_verve_la_CFLAGS = $(VERVE_OMPI_CFLAGS)
 src_ompi_shmem_mca_sshmem_verve_la_LDFLAGS = $(SHMEM_VERVE_LDFLAGS)
 src_ompi_shmem_mca_sshmem_verve_la_LIBADD = libverve.la -loshmem -lmpi \
     -lopen-pal
