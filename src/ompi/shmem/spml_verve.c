@@ -482,79 +482,62 @@ static verve_rkey_h spml_verve_lookup(spml_verve_t *spml, int pe,
     return rkey;
 }
 
-static int spml_verve_put(shmem_ctx_t ctx, void *dst_addr, size_t size,
-                          void *src_addr, int pe)
+/* A put (from local to remote) or a get (from remote to local) of size
+ * bytes on pe: waited for when blocking, else left for quiet (a worker
+ * flush) to complete. Inlined into the four entries below with constant
+ * put and blocking. */
+static inline int spml_verve_rma(shmem_ctx_t ctx, int put, void *remote,
+                                 void *local, size_t size, int pe,
+                                 int blocking)
 {
     spml_verve_t *spml = SPML_VERVE_STATE(ctx);
     verve_request_h request = NULL;
+    verve_request_h *request_p = blocking ? &request : NULL;
     verve_status_t status;
     verve_rkey_h rkey;
     uint64_t rva;
 
-    rkey = spml_verve_lookup(spml, pe, dst_addr, &rva);
+    rkey = spml_verve_lookup(spml, pe, remote, &rva);
     if (rkey == NULL) {
         return OSHMEM_ERR_BAD_PARAM;
     }
-    status = verve_put_nbx(spml->peers[pe].ep, src_addr, size, rva, rkey,
-                           NULL, &request);
-    return spml_verve_complete(spml, status, request);
+    status = put ? verve_put_nbx(spml->peers[pe].ep, local, size, rva, rkey,
+                                 NULL, request_p)
+                 : verve_get_nbx(spml->peers[pe].ep, local, size, rva, rkey,
+                                 NULL, request_p);
+    if (blocking) {
+        return spml_verve_complete(spml, status, request);
+    }
+    return (status == VERVE_OK || status == VERVE_INPROGRESS)
+                   ? OSHMEM_SUCCESS : OSHMEM_ERROR;
+}
+
+static int spml_verve_put(shmem_ctx_t ctx, void *dst_addr, size_t size,
+                          void *src_addr, int pe)
+{
+    return spml_verve_rma(ctx, 1, dst_addr, src_addr, size, pe, 1);
 }
 
 static int spml_verve_put_nb(shmem_ctx_t ctx, void *dst_addr, size_t size,
                              void *src_addr, int pe, void **handle)
 {
-    spml_verve_t *spml = SPML_VERVE_STATE(ctx);
-    verve_status_t status;
-    verve_rkey_h rkey;
-    uint64_t rva;
-
     (void)handle;
-    rkey = spml_verve_lookup(spml, pe, dst_addr, &rva);
-    if (rkey == NULL) {
-        return OSHMEM_ERR_BAD_PARAM;
-    }
-    /* No request: quiet (a worker flush) completes it. */
-    status = verve_put_nbx(spml->peers[pe].ep, src_addr, size, rva, rkey,
-                           NULL, NULL);
-    return (status == VERVE_OK || status == VERVE_INPROGRESS)
-                   ? OSHMEM_SUCCESS : OSHMEM_ERROR;
+    return spml_verve_rma(ctx, 1, dst_addr, src_addr, size, pe, 0);
 }
 
+/* oshmem passes the remote address first (the header's names say
+ * otherwise). */
 static int spml_verve_get(shmem_ctx_t ctx, void *src_remote, size_t size,
                           void *dst_local, int pe)
 {
-    spml_verve_t *spml = SPML_VERVE_STATE(ctx);
-    verve_request_h request = NULL;
-    verve_status_t status;
-    verve_rkey_h rkey;
-    uint64_t rva;
-
-    rkey = spml_verve_lookup(spml, pe, src_remote, &rva);
-    if (rkey == NULL) {
-        return OSHMEM_ERR_BAD_PARAM;
-    }
-    status = verve_get_nbx(spml->peers[pe].ep, dst_local, size, rva, rkey,
-                           NULL, &request);
-    return spml_verve_complete(spml, status, request);
+    return spml_verve_rma(ctx, 0, src_remote, dst_local, size, pe, 1);
 }
 
 static int spml_verve_get_nb(shmem_ctx_t ctx, void *src_remote, size_t size,
                              void *dst_local, int pe, void **handle)
 {
-    spml_verve_t *spml = SPML_VERVE_STATE(ctx);
-    verve_status_t status;
-    verve_rkey_h rkey;
-    uint64_t rva;
-
     (void)handle;
-    rkey = spml_verve_lookup(spml, pe, src_remote, &rva);
-    if (rkey == NULL) {
-        return OSHMEM_ERR_BAD_PARAM;
-    }
-    status = verve_get_nbx(spml->peers[pe].ep, dst_local, size, rva, rkey,
-                           NULL, NULL);
-    return (status == VERVE_OK || status == VERVE_INPROGRESS)
-                   ? OSHMEM_SUCCESS : OSHMEM_ERROR;
+    return spml_verve_rma(ctx, 0, src_remote, dst_local, size, pe, 0);
 }
 
 static int spml_verve_quiet(shmem_ctx_t ctx);
