@@ -102,6 +102,15 @@ typedef struct coll_verve_buf {
     size_t bytes;
 } coll_verve_buf_t;
 
+/* An input of count elements at buf: its bytes in place when
+ * contiguous, else a packed copy (b->tmp, which the caller frees). */
+int coll_verve_in(const void *buf, size_t count,
+                  struct ompi_datatype_t *datatype, coll_verve_buf_t *b);
+/* An output: its bytes in place when contiguous, else a copy (b->tmp)
+ * for the caller to unpack into buf and free. */
+int coll_verve_out(void *buf, size_t count, struct ompi_datatype_t *datatype,
+                   coll_verve_buf_t *b);
+
 /* One call: verve's arguments, and what its end must do (unpack out's
  * copy into out_buf when set, free the copies). */
 typedef struct coll_verve_call {

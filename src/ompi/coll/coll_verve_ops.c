@@ -20,8 +20,7 @@ static void *coll_verve_malloc(size_t length)
     return malloc(length + 1);
 }
 
-/* An input: packed when not contiguous. */
-static int coll_verve_in(const void *buf, size_t count,
+int coll_verve_in(const void *buf, size_t count,
                          struct ompi_datatype_t *datatype,
                          coll_verve_buf_t *b)
 {
@@ -39,8 +38,7 @@ static int coll_verve_in(const void *buf, size_t count,
     return OMPI_SUCCESS;
 }
 
-/* An output: a copy to unpack when not contiguous. */
-static int coll_verve_out(void *buf, size_t count,
+int coll_verve_out(void *buf, size_t count,
                           struct ompi_datatype_t *datatype,
                           coll_verve_buf_t *b)
 {

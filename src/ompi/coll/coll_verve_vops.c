@@ -99,26 +99,6 @@ static int coll_verve_vfinish(coll_verve_vbuf_t *v, void *buf,
     return rc;
 }
 
-/* A contiguous run of count elements as bytes: in place when dense,
- * else packed (freed by the caller with free(*tmp_p)). */
-static int coll_verve_flat(const void *buf, size_t count,
-                           struct ompi_datatype_t *datatype, void **ptr_p,
-                           size_t *bytes_p, void **tmp_p)
-{
-    *tmp_p = NULL;
-    *bytes_p = count * datatype->super.size;
-    if (verve_ompi_contig(buf, count, datatype, ptr_p, bytes_p)) {
-        return OMPI_SUCCESS;
-    }
-    *tmp_p = malloc(*bytes_p + 1);
-    if (*tmp_p == NULL) {
-        return OMPI_ERR_OUT_OF_RESOURCE;
-    }
-    verve_ompi_pack_at(buf, count, datatype, *tmp_p);
-    *ptr_p = *tmp_p;
-    return OMPI_SUCCESS;
-}
-
 static void coll_verve_vside(verve_coll_buffer_t *side,
                              const coll_verve_vbuf_t *v)
 {
@@ -138,9 +118,8 @@ int coll_verve_allgatherv(const void *sbuf, int scount,
     int size = ompi_comm_size(comm), rank = ompi_comm_rank(comm), rc;
     bool in_place = sbuf == MPI_IN_PLACE;
     verve_coll_args_t args = {.coll_type = VERVE_COLL_ALLGATHERV};
+    coll_verve_buf_t in = {NULL, NULL, 0};
     coll_verve_vbuf_t out;
-    void *tmp = NULL, *ptr;
-    size_t bytes;
 
     rc = coll_verve_vprepare(rbuf, rcounts, displs, rdtype, size, in_place,
                              &out);
@@ -150,21 +129,20 @@ int coll_verve_allgatherv(const void *sbuf, int scount,
     if (in_place) {
         args.field_mask = VERVE_COLL_ARGS_FIELD_FLAGS;
         args.flags = VERVE_COLL_FLAG_IN_PLACE;
-        ptr = (char *)out.ptr + out.displs[rank];
-        bytes = out.counts[rank];
+        in.ptr = (char *)out.ptr + out.displs[rank];
+        in.bytes = out.counts[rank];
     } else {
-        rc = coll_verve_flat(sbuf, (size_t)scount, sdtype, &ptr, &bytes,
-                             &tmp);
+        rc = coll_verve_in(sbuf, (size_t)scount, sdtype, &in);
     }
     if (rc == OMPI_SUCCESS) {
         coll_verve_vside(&args.dst, &out);
-        args.src.buffer = ptr;
-        args.src.count = bytes;
+        args.src.buffer = in.ptr;
+        args.src.count = in.bytes;
         args.src.datatype = VERVE_COLL_UINT8;
         rc = coll_verve_run((coll_verve_module_t *)m, COLL_VERVE_ALLGATHERV,
                             &args);
     }
-    free(tmp);
+    free(in.tmp);
     return coll_verve_vfinish(&out, rbuf, rcounts, displs, rdtype, size,
                               true, rc);
 }
@@ -184,8 +162,7 @@ int coll_verve_gatherv(const void *sbuf, int scount,
         .root = (unsigned)root
     };
     coll_verve_vbuf_t out = {NULL, NULL, NULL, NULL};
-    void *tmp = NULL, *ptr = NULL;
-    size_t bytes = 0;
+    coll_verve_buf_t in = {NULL, NULL, 0};
 
     if (is_root) {
         rc = coll_verve_vprepare(rbuf, rcounts, displs, rdtype, size,
@@ -198,21 +175,20 @@ int coll_verve_gatherv(const void *sbuf, int scount,
     if (in_place) {
         args.field_mask |= VERVE_COLL_ARGS_FIELD_FLAGS;
         args.flags = VERVE_COLL_FLAG_IN_PLACE;
-        ptr = (char *)out.ptr + out.displs[rank];
-        bytes = out.counts[rank];
+        in.ptr = (char *)out.ptr + out.displs[rank];
+        in.bytes = out.counts[rank];
         rc = OMPI_SUCCESS;
     } else {
-        rc = coll_verve_flat(sbuf, (size_t)scount, sdtype, &ptr, &bytes,
-                             &tmp);
+        rc = coll_verve_in(sbuf, (size_t)scount, sdtype, &in);
     }
     if (rc == OMPI_SUCCESS) {
-        args.src.buffer = ptr;
-        args.src.count = bytes;
+        args.src.buffer = in.ptr;
+        args.src.count = in.bytes;
         args.src.datatype = args.dst.datatype = VERVE_COLL_UINT8;
         rc = coll_verve_run((coll_verve_module_t *)m, COLL_VERVE_GATHERV,
                             &args);
     }
-    free(tmp);
+    free(in.tmp);
     if (!is_root) {
         return rc;
     }
@@ -235,8 +211,7 @@ int coll_verve_scatterv(const void *sbuf, const int *scounts,
         .root = (unsigned)root
     };
     coll_verve_vbuf_t in = {NULL, NULL, NULL, NULL};
-    void *tmp = NULL, *ptr = NULL;
-    size_t bytes = 0;
+    coll_verve_buf_t out = {NULL, NULL, 0};
 
     if (is_root) {
         rc = coll_verve_vprepare((void *)sbuf, scounts, displs, sdtype, size,
@@ -249,25 +224,24 @@ int coll_verve_scatterv(const void *sbuf, const int *scounts,
     if (in_place) {
         args.field_mask |= VERVE_COLL_ARGS_FIELD_FLAGS;
         args.flags = VERVE_COLL_FLAG_IN_PLACE;
-        bytes = in.counts[rank];
+        out.bytes = in.counts[rank];
         rc = OMPI_SUCCESS;
     } else {
-        bytes = (size_t)rcount * rdtype->super.size;
-        rc = coll_verve_flat(rbuf, (size_t)rcount, rdtype, &ptr, &bytes,
-                             &tmp);
+        rc = coll_verve_out(rbuf, (size_t)rcount, rdtype, &out);
     }
     if (rc == OMPI_SUCCESS) {
-        args.dst.buffer = ptr;
-        args.dst.count = bytes;
+        args.dst.buffer = out.ptr;
+        args.dst.count = out.bytes;
         args.src.datatype = args.dst.datatype = VERVE_COLL_UINT8;
         rc = coll_verve_run((coll_verve_module_t *)m, COLL_VERVE_SCATTERV,
                             &args);
     }
-    if (tmp != NULL) {
+    if (out.tmp != NULL) {
         if (rc == OMPI_SUCCESS) {
-            verve_ompi_unpack_from(tmp, bytes, rbuf, (size_t)rcount, rdtype);
+            verve_ompi_unpack_from(out.tmp, out.bytes, rbuf, (size_t)rcount,
+                                   rdtype);
         }
-        free(tmp);
+        free(out.tmp);
     }
     if (!is_root) {
         return rc;

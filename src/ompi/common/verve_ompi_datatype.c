@@ -3,36 +3,6 @@
 
 #include "opal/datatype/opal_convertor.h"
 
-int verve_ompi_pack_into(const void *buf, size_t count,
-                         struct ompi_datatype_t *datatype,
-                         void *(*alloc)(size_t), void **copy_p,
-                         size_t *length_p)
-{
-    opal_convertor_t convertor;
-    struct iovec iov;
-    uint32_t iov_count = 1;
-    size_t length;
-
-    OBJ_CONSTRUCT(&convertor, opal_convertor_t);
-    opal_convertor_copy_and_prepare_for_send(ompi_mpi_local_convertor,
-                                             &datatype->super,
-                                             (int32_t)count, buf, 0,
-                                             &convertor);
-    opal_convertor_get_packed_size(&convertor, &length);
-    iov.iov_base = alloc(length);
-    if (iov.iov_base == NULL) {
-        OBJ_DESTRUCT(&convertor);
-        *length_p = length;
-        return OMPI_ERR_OUT_OF_RESOURCE;
-    }
-    iov.iov_len = length;
-    (void)opal_convertor_pack(&convertor, &iov, &iov_count, &length);
-    OBJ_DESTRUCT(&convertor);
-    *copy_p = iov.iov_base;
-    *length_p = length;
-    return OMPI_SUCCESS;
-}
-
 void verve_ompi_pack_at(const void *buf, size_t count,
                         struct ompi_datatype_t *datatype, void *dest)
 {
@@ -70,4 +40,22 @@ void verve_ompi_unpack_from(const void *packed, size_t length, void *buf,
                                              &convertor);
     (void)opal_convertor_unpack(&convertor, &iov, &iov_count, &length);
     OBJ_DESTRUCT(&convertor);
+}
+
+/* The local convertor packs count elements into count * size bytes. */
+int verve_ompi_pack_into(const void *buf, size_t count,
+                         struct ompi_datatype_t *datatype,
+                         void *(*alloc)(size_t), void **copy_p,
+                         size_t *length_p)
+{
+    size_t length = count * datatype->super.size;
+    void *copy = alloc(length);
+
+    *length_p = length;
+    if (copy == NULL) {
+        return OMPI_ERR_OUT_OF_RESOURCE;
+    }
+    verve_ompi_pack_at(buf, count, datatype, copy);
+    *copy_p = copy;
+    return OMPI_SUCCESS;
 }
